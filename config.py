@@ -1,0 +1,46 @@
+"""Configuration from environment variables, with safe defaults for a first run on a laptop."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_SECRET = "dev-only-not-secret"
+VERSION = "0.2.0"
+
+
+def database_url(raw: str | None) -> str:
+    """Normalise DATABASE_URL; plain postgres URLs use the psycopg 3 driver we ship."""
+    if not raw:
+        return f"sqlite:///{ROOT / 'instance' / 'app.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def from_env(env=os.environ) -> dict:
+    """Every setting the app reads, documented in the README."""
+    return {
+        "APP_ENV": env.get("APP_ENV", "development"),
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET),
+        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL")),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ["vi", "en"],
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        # Requests are capped well above the form field limits, so that a 1 MB paste
+        # reaches validation and gets a field message instead of a bare 413.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 4 * 1024 * 1024)),
+        "MAX_FORM_MEMORY_SIZE": int(env.get("MAX_FORM_MEMORY_SIZE", 4 * 1024 * 1024)),
+        "PAGE_SIZE": int(env.get("PAGE_SIZE", 20)),
+        "MATCHING_BACKEND": env.get("MATCHING_BACKEND", "sentence-transformers"),
+        "MATCHING_MODEL": env.get("MATCHING_MODEL") or None,
+        "MODEL_DIR": env.get("MODEL_DIR", str(ROOT / ".cache" / "models")),
+        "MATCHING_PRELOAD": env.get("MATCHING_PRELOAD", "0") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("APP_ENV") == "production",
+        "VERSION": VERSION,
+    }

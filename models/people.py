@@ -1,0 +1,75 @@
+"""People: accounts, roles and profiles."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+
+_hasher = PasswordHasher()
+
+
+class Role(str, enum.Enum):
+    INNOVATOR = "innovator"
+    BUSINESS = "business"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class InnovatorType(str, enum.Enum):
+    STUDENT = "student"
+    STARTUP = "startup"
+    RESEARCHER = "researcher"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(20), default=Role.INNOVATOR.value, index=True)
+    innovator_type: Mapped[str | None] = mapped_column(sa.String(20))
+    organisation: Mapped[str | None] = mapped_column(sa.String(200))
+    place_id: Mapped[int | None] = mapped_column(sa.ForeignKey("places.id"))
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    preferred_language: Mapped[str] = mapped_column(sa.String(5), default="vi")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    place = relationship("Place")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _hasher.hash(password)
+
+    def check_password(self, password: str) -> bool:
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF.value, Role.ADMIN.value)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

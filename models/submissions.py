@@ -1,0 +1,141 @@
+"""Submissions: ideas from innovators, technology needs from businesses, research orders from staff."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from extensions import db
+from models.people import utcnow
+
+
+class Status(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+class IdeaKind(str, enum.Enum):
+    STARTUP_IDEA = "startup_idea"
+    STEM_PROJECT = "stem_project"
+    HACKATHON_PROJECT = "hackathon_project"
+    RESEARCH_PROPOSAL = "research_proposal"
+
+
+class Stage(str, enum.Enum):
+    IDEA = "idea"
+    PROTOTYPE = "prototype"
+    PILOT = "pilot"
+    MARKET = "market"
+
+
+class Visibility(str, enum.Enum):
+    PUBLIC = "public"      # anyone, signed in or not
+    MEMBERS = "members"    # signed-in users only
+
+
+class Urgency(str, enum.Enum):
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+def _sector_table(name: str, fk: str) -> sa.Table:
+    return sa.Table(
+        name, db.metadata,
+        sa.Column(f"{fk.split('.')[0][:-1]}_id", sa.ForeignKey(fk, ondelete="CASCADE"), primary_key=True),
+        sa.Column("sector_id", sa.ForeignKey("sectors.id", ondelete="CASCADE"), primary_key=True),
+    )
+
+
+idea_sectors = _sector_table("idea_sectors", "ideas.id")
+need_sectors = _sector_table("need_sectors", "needs.id")
+order_sectors = _sector_table("order_sectors", "orders.id")
+
+
+class Submission:
+    """What every submission has: an owner, a life cycle, a place, sectors and a language."""
+
+    sectors_table: sa.Table
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(20), default=Status.DRAFT.value, index=True)
+    language: Mapped[str] = mapped_column(sa.String(5), default="vi", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None]
+
+    @declared_attr
+    def owner_id(cls) -> Mapped[int]:
+        return mapped_column(sa.ForeignKey("users.id"), index=True)
+
+    @declared_attr
+    def place_id(cls) -> Mapped[int | None]:
+        return mapped_column(sa.ForeignKey("places.id"), index=True)
+
+    @declared_attr
+    def owner(cls):
+        return relationship("User")
+
+    @declared_attr
+    def place(cls):
+        return relationship("Place")
+
+    @declared_attr
+    def sectors(cls):
+        return relationship("Sector", secondary=cls.sectors_table, order_by="Sector.id")
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED.value
+
+
+class Idea(Submission, db.Model):
+    __tablename__ = "ideas"
+    sectors_table = idea_sectors
+
+    kind: Mapped[str] = mapped_column(sa.String(30), index=True)
+    summary: Mapped[str] = mapped_column(sa.String(1000))
+    description: Mapped[str] = mapped_column(sa.Text)
+    keywords: Mapped[str | None] = mapped_column(sa.String(500))
+    stage: Mapped[str] = mapped_column(sa.String(20), default=Stage.IDEA.value)
+    trl: Mapped[int | None]
+    team: Mapped[str | None] = mapped_column(sa.String(1000))
+    organisation: Mapped[str | None] = mapped_column(sa.String(200))
+    event: Mapped[str | None] = mapped_column(sa.String(200))
+    visibility: Mapped[str] = mapped_column(sa.String(20), default=Visibility.PUBLIC.value)
+
+
+class TechnologyNeed(Submission, db.Model):
+    __tablename__ = "needs"
+    sectors_table = need_sectors
+
+    problem: Mapped[str] = mapped_column(sa.Text)
+    desired_outcome: Mapped[str] = mapped_column(sa.Text)
+    organisation: Mapped[str | None] = mapped_column(sa.String(200))
+    budget_min: Mapped[int | None] = mapped_column(sa.BigInteger)
+    budget_max: Mapped[int | None] = mapped_column(sa.BigInteger)
+    deadline: Mapped[date | None]
+    confidential: Mapped[bool] = mapped_column(default=False)
+
+
+class ResearchOrder(Submission, db.Model):
+    """Đặt hàng nhiệm vụ KH&CN: the fields of the province's order form."""
+
+    __tablename__ = "orders"
+    sectors_table = order_sectors
+
+    ordering_body: Mapped[str] = mapped_column(sa.String(200))
+    urgency: Mapped[str] = mapped_column(sa.String(20), default=Urgency.NORMAL.value)
+    objectives: Mapped[str] = mapped_column(sa.Text)
+    main_content: Mapped[str] = mapped_column(sa.Text)
+    expected_products: Mapped[str] = mapped_column(sa.Text)
+    application_place: Mapped[str | None] = mapped_column(sa.String(500))
+    duration_months: Mapped[int | None]
+    budget_state: Mapped[int | None] = mapped_column(sa.BigInteger)
+    budget_other: Mapped[int | None] = mapped_column(sa.BigInteger)
+    proposal_deadline: Mapped[date | None]

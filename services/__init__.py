@@ -1,0 +1,1 @@
+"""The seam where models meet matching: the only package that knows both."""

@@ -1,0 +1,40 @@
+"""Blueprints, one package per area of the site."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import get_locale, lazy_gettext as _l
+from flask_login import current_user
+
+from extensions import db, login_manager
+from models import User
+from services import submissions as submission_service
+
+
+def register_blueprints(app: Flask) -> None:
+    from web import errors
+    from web.admin.routes import bp as admin_bp
+    from web.auth.routes import bp as auth_bp
+    from web.main.routes import bp as main_bp
+    from web.submissions.routes import bp as submissions_bp
+    from web.labels import template_labels
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(submissions_bp)
+    errors.register(app)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "warning"
+
+    @app.context_processor
+    def inject_globals():
+        return {"locale": str(get_locale()), "version": app.config["VERSION"],
+                "can_see_details": lambda item: submission_service.can_see_details(current_user, item),
+                **template_labels()}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None

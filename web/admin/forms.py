@@ -1,0 +1,36 @@
+from flask_babel import lazy_gettext as _l
+from web.forms import BaseForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Regexp
+
+from web.labels import ROLES, choices
+
+
+class NewUserForm(BaseForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=choices(ROLES), default="staff")
+    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=128)])
+    submit = SubmitField(_l("Create account"))
+
+
+class UserRoleForm(BaseForm):
+    role = SelectField(_l("Role"), choices=choices(ROLES))
+    active = BooleanField(_l("Active"))
+    submit = SubmitField(_l("Save"))
+
+
+class PlaceForm(BaseForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=60),
+                                               Regexp(r"^[a-z0-9-]+$", message=_l("Lower-case letters, digits and dashes only."))])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    kind = SelectField(_l("Type"), choices=[("xa", _l("Commune (xã)")), ("phuong", _l("Ward (phường)"))])
+    former_district = StringField(_l("Former district"), validators=[DataRequired(), Length(max=60)])
+    submit = SubmitField(_l("Save"))
+
+
+class SectorForm(BaseForm):
+    name_vi = StringField(_l("Name in Vietnamese"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
+    submit = SubmitField(_l("Save"))

@@ -1,0 +1,44 @@
+from flask_babel import lazy_gettext as _l
+from web.forms import BaseForm
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+
+from web.labels import INNOVATOR_TYPES, choices
+from web.reference import place_choices
+
+PHONE = Regexp(r"^[0-9 +().-]{8,20}$", message=_l("Enter a phone number, e.g. 0912 345 678."))
+LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English")]
+
+
+class ProfileFields(BaseForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    organisation = StringField(_l("Organisation, school or company"), validators=[Optional(), Length(max=200)])
+    place = SelectField(_l("Commune or ward"), validators=[Optional()])
+    phone = StringField(_l("Phone"), validators=[Optional(), PHONE])
+    preferred_language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
+    innovator_type = SelectField(_l("I am a"), choices=choices(INNOVATOR_TYPES), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.place.choices = place_choices()
+
+
+class RegisterForm(ProfileFields):
+    role = RadioField(_l("I register as"), choices=[("innovator", _l("Innovator (student, startup, researcher)")),
+                                                     ("business", _l("Business or cooperative"))],
+                      default="innovator", validators=[DataRequired()])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
+    password2 = PasswordField(_l("Repeat password"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+    submit = SubmitField(_l("Create account"))
+
+
+class ProfileForm(ProfileFields):
+    submit = SubmitField(_l("Save"))
+
+
+class LoginForm(BaseForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
+    submit = SubmitField(_l("Sign in"))

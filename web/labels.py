@@ -1,0 +1,57 @@
+"""Translated names of the codes stored in the database, in one place for forms and templates."""
+from flask_babel import lazy_gettext as _l
+
+IDEA_KINDS = {
+    "startup_idea": _l("Startup idea"),
+    "stem_project": _l("STEM project"),
+    "hackathon_project": _l("Hackathon project"),
+    "research_proposal": _l("Research proposal"),
+}
+STAGES = {
+    "idea": _l("Idea"),
+    "prototype": _l("Prototype"),
+    "pilot": _l("Pilot"),
+    "market": _l("On the market"),
+}
+STATUSES = {
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "withdrawn": _l("Withdrawn"),
+    "closed": _l("Closed"),
+}
+ROLES = {
+    "innovator": _l("Innovator"),
+    "business": _l("Business"),
+    "staff": _l("Department staff"),
+    "admin": _l("Administrator"),
+}
+INNOVATOR_TYPES = {
+    "student": _l("Student"),
+    "startup": _l("Startup"),
+    "researcher": _l("Researcher"),
+}
+LANGUAGES = {"vi": _l("Vietnamese"), "en": _l("English"), "zh": _l("Chinese")}
+VISIBILITIES = {"public": _l("Everyone"), "members": _l("Signed-in members only")}
+URGENCIES = {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+KIND_TITLES = {
+    "ideas": _l("Ideas and projects"),
+    "needs": _l("Technology needs"),
+    "orders": _l("Research orders"),
+}
+KIND_SINGULAR = {
+    "ideas": _l("idea"),
+    "needs": _l("technology need"),
+    "orders": _l("research order"),
+}
+
+
+def choices(mapping: dict) -> list[tuple[str, str]]:
+    return list(mapping.items())
+
+
+def template_labels() -> dict:
+    return {
+        "IDEA_KINDS": IDEA_KINDS, "STAGES": STAGES, "STATUSES": STATUSES, "ROLES": ROLES,
+        "INNOVATOR_TYPES": INNOVATOR_TYPES, "LANGUAGE_NAMES": LANGUAGES, "VISIBILITIES": VISIBILITIES,
+        "URGENCIES": URGENCIES, "KIND_TITLES": KIND_TITLES, "KIND_SINGULAR": KIND_SINGULAR,
+    }

@@ -1,0 +1,119 @@
+"""One form per kind of submission; each knows how to fill itself from and turn itself into data."""
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from web.forms import BaseForm
+from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from web.labels import IDEA_KINDS, STAGES, URGENCIES, VISIBILITIES, choices
+from web.reference import place_choices, sector_choices
+
+LANGUAGE_CHOICES = [("auto", _l("Detect automatically")), ("vi", "Tiếng Việt"), ("en", "English"), ("zh", "中文")]
+MAX_VND = 10**13
+LONG = 20000
+
+
+def _text(label, max_len, required=True, **kw):
+    return TextAreaField(label, validators=[DataRequired() if required else Optional(), Length(max=max_len)], **kw)
+
+
+class SubmissionForm(BaseForm):
+    """Fields and buttons every submission form has."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(min=5, max=200)])
+    sectors = SelectMultipleField(_l("Sectors"), validators=[DataRequired()])
+    place = SelectField(_l("Commune or ward"), validators=[Optional()])
+    language = SelectField(_l("Language of the text"), choices=LANGUAGE_CHOICES, default="auto")
+    save_draft = SubmitField(_l("Save as draft"))
+    publish = SubmitField(_l("Publish"))
+
+    # Fields copied one-to-one between the form and the model.
+    plain_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sectors.choices = sector_choices()
+        self.place.choices = place_choices()
+
+    def load(self, item) -> None:
+        for name in ("title", "language", *self.plain_fields):
+            getattr(self, name).data = getattr(item, name)
+        self.sectors.data = [s.code for s in item.sectors]
+        self.place.data = item.place.code if item.place else ""
+
+    def to_data(self) -> dict:
+        data = {name: _blank_to_none(getattr(self, name).data) for name in ("title", *self.plain_fields)}
+        data["language"] = self.language.data
+        data["sector_codes"] = list(self.sectors.data or [])
+        data["place_code"] = self.place.data or None
+        return data
+
+    @property
+    def wants_publish(self) -> bool:
+        return bool(self.publish.data)
+
+
+def _blank_to_none(value):
+    return value.strip() or None if isinstance(value, str) else value
+
+
+class IdeaForm(SubmissionForm):
+    kind = SelectField(_l("Kind"), choices=choices(IDEA_KINDS), validators=[DataRequired()])
+    summary = _text(_l("Summary (one or two sentences)"), 1000, render_kw={"rows": 2})
+    description = _text(_l("Description"), LONG, render_kw={"rows": 8})
+    keywords = StringField(_l("Keywords, separated by commas"), validators=[Optional(), Length(max=500)])
+    stage = SelectField(_l("Stage"), choices=choices(STAGES), default="idea")
+    trl = IntegerField(_l("Technology readiness level (TRL 1-9)"), validators=[Optional(), NumberRange(1, 9)])
+    team = _text(_l("Team"), 1000, required=False, render_kw={"rows": 2})
+    organisation = StringField(_l("School or organisation"), validators=[Optional(), Length(max=200)])
+    event = StringField(_l("Competition or hackathon (if any)"), validators=[Optional(), Length(max=200)])
+    visibility = SelectField(_l("Who can see it"), choices=choices(VISIBILITIES), default="public")
+
+    plain_fields = ("kind", "summary", "description", "keywords", "stage", "trl", "team", "organisation",
+                    "event", "visibility")
+
+
+class NeedForm(SubmissionForm):
+    problem = _text(_l("The problem"), LONG, render_kw={"rows": 6})
+    desired_outcome = _text(_l("Desired outcome"), LONG, render_kw={"rows": 3})
+    organisation = StringField(_l("Company or cooperative"), validators=[Optional(), Length(max=200)])
+    budget_min = IntegerField(_l("Budget from (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
+    budget_max = IntegerField(_l("Budget up to (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    confidential = BooleanField(_l("Confidential: show the company name and details only to department staff"))
+
+    plain_fields = ("problem", "desired_outcome", "organisation", "budget_min", "budget_max", "deadline",
+                    "confidential")
+
+    def validate_budget_max(self, field):
+        if field.data is not None and self.budget_min.data is not None and field.data < self.budget_min.data:
+            raise ValidationError(_l("The upper budget must not be below the lower budget."))
+
+    def validate_deadline(self, field):
+        if field.data and field.data < date.today() and field.data != field.object_data:
+            raise ValidationError(_l("The deadline cannot be in the past."))
+
+
+class OrderForm(SubmissionForm):
+    ordering_body = StringField(_l("Ordering body"), validators=[DataRequired(), Length(max=200)])
+    urgency = SelectField(_l("Urgency"), choices=choices(URGENCIES), default="normal")
+    objectives = _text(_l("Objectives"), LONG, render_kw={"rows": 4})
+    main_content = _text(_l("Main content"), LONG, render_kw={"rows": 6})
+    expected_products = _text(_l("Expected products"), LONG, render_kw={"rows": 3})
+    application_place = StringField(_l("Where the results will be applied"), validators=[Optional(), Length(max=500)])
+    duration_months = IntegerField(_l("Duration (months)"), validators=[Optional(), NumberRange(1, 120)])
+    budget_state = IntegerField(_l("State budget (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
+    budget_other = IntegerField(_l("Other sources (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
+    proposal_deadline = DateField(_l("Deadline for proposals"), validators=[Optional()])
+
+    plain_fields = ("ordering_body", "urgency", "objectives", "main_content", "expected_products",
+                    "application_place", "duration_months", "budget_state", "budget_other", "proposal_deadline")
+
+    def validate_proposal_deadline(self, field):
+        if field.data and field.data < date.today() and field.data != field.object_data:
+            raise ValidationError(_l("The deadline cannot be in the past."))
+
+
+FORMS = {"ideas": IdeaForm, "needs": NeedForm, "orders": OrderForm}

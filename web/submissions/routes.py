@@ -1,0 +1,112 @@
+"""Ideas, technology needs and research orders share one life cycle; each kind brings its own form."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from extensions import db
+from services import matching, submissions
+from services.submissions import KINDS, BrowseFilters
+from web.labels import IDEA_KINDS
+from web.reference import sector_choices
+from web.submissions.forms import FORMS
+
+bp = Blueprint("submissions", __name__)
+KIND_PATTERN = "<any(ideas, needs, orders):kind>"
+
+
+def _kind(slug: str) -> submissions.Kind:
+    return KINDS[slug]
+
+
+def _load(slug: str, item_id: int):
+    item = submissions.get(_kind(slug), item_id)
+    if item is None or not submissions.can_view(current_user, item):
+        abort(404)
+    return item
+
+
+def _load_for_edit(slug: str, item_id: int):
+    item = _load(slug, item_id)
+    if not submissions.can_edit(current_user, item):
+        abort(403)
+    return item
+
+
+@bp.route(f"/{KIND_PATTERN}/")
+def browse(kind):
+    k = _kind(kind)
+    filters = BrowseFilters(**{f: request.args.get(f, "", type=str)[:200] for f in BrowseFilters.__annotations__})
+    page = db.paginate(submissions.browse_query(k, current_user, filters), per_page=current_app.config["PAGE_SIZE"],
+                       error_out=False, max_per_page=100)
+    return render_template(
+        "submissions/browse.html", kind=kind, page=page, filters=filters, sectors=sector_choices(),
+        districts=submissions.districts(), idea_kinds=IDEA_KINDS,
+        query_args={key: value for key, value in request.args.items() if key != "page"},
+        can_create=submissions.can_create(current_user, k))
+
+
+@bp.route(f"/{KIND_PATTERN}/new", methods=["GET", "POST"])
+@login_required
+def create(kind):
+    k = _kind(kind)
+    if not submissions.can_create(current_user, k):
+        abort(403)
+    form = FORMS[kind]()
+    if request.method == "GET" and kind == "ideas":
+        form.organisation.data = current_user.organisation
+    if request.method == "GET" and current_user.place:
+        form.place.data = current_user.place.code
+    if form.validate_on_submit():
+        item = submissions.create(k, current_user, form.to_data(), publish=form.wants_publish)
+        flash(_("Published.") if item.is_published else _("Saved as a draft."), "success")
+        return redirect(url_for(".detail", kind=kind, item_id=item.id))
+    return render_template("submissions/form.html", kind=kind, form=form, item=None), 422 if form.errors else 200
+
+
+@bp.route(f"/{KIND_PATTERN}/<int:item_id>")
+def detail(kind, item_id):
+    item = _load(kind, item_id)
+    return render_template(
+        f"submissions/detail_{kind}.html", kind=kind, item=item,
+        can_edit=submissions.can_edit(current_user, item),
+        matches=matching.matches_for(item, current_user))
+
+
+@bp.route(f"/{KIND_PATTERN}/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(kind, item_id):
+    item = _load_for_edit(kind, item_id)
+    form = FORMS[kind](obj=item)
+    if request.method == "GET":
+        form.load(item)
+    if form.validate_on_submit():
+        submissions.update(item, form.to_data(), publish=form.wants_publish)
+        flash(_("Changes saved."), "success")
+        return redirect(url_for(".detail", kind=kind, item_id=item.id))
+    return render_template("submissions/form.html", kind=kind, form=form, item=item), 422 if form.errors else 200
+
+
+@bp.route(f"/{KIND_PATTERN}/<int:item_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(kind, item_id):
+    item = _load_for_edit(kind, item_id)
+    submissions.withdraw(item)
+    flash(_("Withdrawn. It is no longer shown to others."), "info")
+    return redirect(url_for(".detail", kind=kind, item_id=item.id))
+
+
+@bp.route(f"/{KIND_PATTERN}/<int:item_id>/publish", methods=["POST"])
+@login_required
+def publish(kind, item_id):
+    item = _load_for_edit(kind, item_id)
+    submissions.publish(item)
+    flash(_("Published."), "success")
+    return redirect(url_for(".detail", kind=kind, item_id=item.id))
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    lists = {slug: submissions.mine(k, current_user) for slug, k in KINDS.items()
+             if submissions.can_create(current_user, k) or submissions.mine(k, current_user)}
+    return render_template("submissions/mine.html", lists=lists)
