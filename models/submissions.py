@@ -120,6 +120,8 @@ class TechnologyNeed(Submission, db.Model):
     budget_min: Mapped[int | None] = mapped_column(sa.BigInteger)
     budget_max: Mapped[int | None] = mapped_column(sa.BigInteger)
     deadline: Mapped[date | None]
+    # The least mature solution the business can use (e.g. "pilot"); None = any stage.
+    required_stage: Mapped[str | None] = mapped_column(sa.String(20))
     confidential: Mapped[bool] = mapped_column(default=False)
 
 

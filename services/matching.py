@@ -1,9 +1,283 @@
-"""The seam between submissions and the matching engine (filled in by the matching work)."""
+"""The seam between submissions and the matching engine.
+
+Submissions become `matching.ranking.Item`s; their vectors live in the database (so a restart
+does not re-embed) and in one in-memory `MatchEngine` per process. The engine follows the
+database: before each query it picks up the submissions changed since it last looked, so
+several processes (gunicorn workers, CLI commands) stay consistent without talking to each other.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from extensions import db
+from matching.embedders import CachedEmbedder, ModelMissingError, load_embedder
+from matching.explain import Explanation, explain, key_terms
+from matching.ranking import Item, Match, MatchEngine, item_text
+from matching.text import TextRejected, check_text, clean_text, split_sentences
+from models import Idea, ResearchOrder, Status, TechnologyNeed, User, Visibility
+from services.submissions import KINDS, Submission, can_view, kind_of, matching_text
+from services.vector_store import DatabaseVectorStore
+
+log = logging.getLogger(__name__)
+
+PREFIX = {Idea: "idea", TechnologyNeed: "need", ResearchOrder: "order"}
+MODELS = {prefix: model for model, prefix in PREFIX.items()}
+SHOWN_BANDS = "possible"  # weaker matches are never shown
+BATCH = 64
 
 
-def submission_changed(item) -> None:
+def item_id(sub: Submission) -> str:
+    return f"{PREFIX[type(sub)]}:{sub.id}"
+
+
+def to_item(sub: Submission) -> Item:
+    """What the engine knows of a submission: its text and facets, nothing personal."""
+    kind = kind_of(sub)
+    body = clean_text("\n".join(getattr(sub, f) or "" for f in kind.text_fields if f != "title"))
+    stage = None
+    if isinstance(sub, Idea):
+        side, item_kind, deadline, stage = "idea", sub.kind, None, sub.stage
+    elif isinstance(sub, TechnologyNeed):
+        side, item_kind, deadline = "need", "business_need", sub.deadline
+        stage = sub.required_stage
+    else:
+        side, item_kind, deadline = "need", "research_order", sub.proposal_deadline
+    keywords = tuple(k.strip() for k in (getattr(sub, "keywords", None) or "").split(",") if k.strip())
+    return Item(id=item_id(sub), side=side, kind=item_kind, lang=sub.language or "vi",
+                text=body, title=clean_text(sub.title or ""),
+                sectors=frozenset(s.code for s in sub.sectors),
+                place=sub.place.code if sub.place else None,
+                place_group=sub.place.former_district if sub.place else None,
+                stage=stage, trl=getattr(sub, "trl", None),
+                deadline=deadline, keywords=keywords)
+
+
+def text_problem(text: str) -> str | None:
+    """Why a text cannot be matched ("empty", "no_letters", "too_long"), or None if it can."""
+    try:
+        check_text(clean_text(text))
+    except TextRejected as rejected:
+        return rejected.code
     return None
 
 
-def matches_for(item, viewer):
-    return []
+@functools.lru_cache(maxsize=2)
+def _load_model(backend: str, model: str | None, model_dir: str):
+    """A model is loaded once per process (it is immutable; apps made by tests share it)."""
+    return load_embedder(backend, model, Path(model_dir))
+
+
+class MatchingState:
+    """One process's embedder and engine. Built lazily: the model loads on first use."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.lock = threading.RLock()
+        self._embedder: CachedEmbedder | None = None
+        self._engine: MatchEngine | None = None
+        self._synced_at: datetime | None = None
+
+    @property
+    def embedder(self) -> CachedEmbedder:
+        with self.lock:
+            if self._embedder is None:
+                raw = _load_model(self.config["MATCHING_BACKEND"], self.config["MATCHING_MODEL"],
+                                  self.config["MODEL_DIR"])
+                self._embedder = CachedEmbedder(raw, DatabaseVectorStore())
+            return self._embedder
+
+    def engine(self) -> MatchEngine:
+        """The engine, brought up to date with every submission changed since the last call."""
+        with self.lock:
+            if self._engine is None:
+                self._engine = MatchEngine(dim=self.embedder.dim)
+            self._sync()
+            return self._engine
+
+    def _sync(self) -> None:
+        changed: list[Submission] = []
+        newest = self._synced_at
+        for model in MODELS.values():
+            stmt = sa.select(model)
+            if self._synced_at is not None:
+                stmt = stmt.where(model.updated_at >= self._synced_at)
+            else:
+                stmt = stmt.where(model.status == Status.PUBLISHED.value)
+            rows = list(db.session.scalars(stmt))
+            changed.extend(rows)
+            newest = max([newest, *(r.updated_at for r in rows)], key=lambda t: t or datetime.min)
+        live = [s for s in changed if s.status == Status.PUBLISHED.value]
+        self._engine.remove([item_id(s) for s in changed if s.status != Status.PUBLISHED.value])
+        for start in range(0, len(live), BATCH):
+            items = [to_item(s) for s in live[start:start + BATCH]]
+            self._engine.add(items, self.embedder.embed([item_text(i) for i in items], "query"))
+        self._synced_at = newest
+
+
+def state(app: Flask | None = None) -> MatchingState:
+    app = app or current_app._get_current_object()
+    return app.extensions.setdefault("matching", MatchingState(app.config))
+
+
+def preload(app: Flask) -> None:
+    """Load the model and the index in the background, so the first visitor does not wait."""
+    def work():
+        with app.app_context():
+            try:
+                state(app).engine()
+            except ModelMissingError as missing:
+                log.warning("%s", missing)
+    threading.Thread(target=work, name="matching-preload", daemon=True).start()
+
+
+# --- writing ---------------------------------------------------------------------
+
+def texts_to_embed(item: Item) -> list[str]:  # TODO(move into matching.explain beside explain())
+    text = item_text(item)
+    return split_sentences(text)[:40] + key_terms(text, item.lang, item.keywords)
+
+
+def embed_submissions(subs: Iterable[Submission]) -> int:
+    """Embed (or find in the cache) the texts of these submissions and of their explanations."""
+    embedder = state().embedder
+    texts: list[str] = []
+    count = 0
+    for sub in subs:
+        item = to_item(sub)
+        texts.append(item_text(item))
+        texts.extend(texts_to_embed(item))
+        count += 1
+    for start in range(0, len(texts), BATCH):
+        embedder.embed(texts[start:start + BATCH], "query")
+    return count
+
+
+def submission_changed(sub: Submission) -> None:
+    """Called after a submission is saved: published ones are embedded now, while the author waits
+    a fraction of a second, so that their matches and explanations are ready on the next page.
+    The submission itself is already committed: a failure here loses nothing, `reindex` retries."""
+    if sub.status != Status.PUBLISHED.value:
+        return
+    try:
+        embed_submissions([sub])
+    except ModelMissingError as missing:
+        log.error("Not embedded (%s): %s", item_id(sub), missing)
+    except Exception:  # the engine must never cost the author their saved work
+        db.session.rollback()
+        log.exception("Embedding failed for %s; `flask --app app reindex --missing` will retry", item_id(sub))
+
+
+def reindex(missing_only: bool = True, progress=None) -> int:
+    """Embed every published submission (and its explanation texts). With missing_only=False the
+    current model's stored vectors are dropped first, e.g. after the model changed."""
+    st = state()
+    if not missing_only:
+        DatabaseVectorStore().delete_model(st.embedder.model_id)
+    subs = [s for model in MODELS.values()
+            for s in db.session.scalars(sa.select(model).where(model.status == Status.PUBLISHED.value))]
+    for start in range(0, len(subs), 16):
+        embed_submissions(subs[start:start + 16])
+        if progress:
+            progress(len(subs[start:start + 16]))
+    with st.lock:
+        st._engine, st._synced_at = None, None  # rebuilt from the vectors on next use
+    return len(subs)
+
+
+# --- reading ---------------------------------------------------------------------
+
+@dataclass
+class MatchView:
+    """A ranked match as a page shows it: the other submission, its band and the reasons."""
+
+    submission: Submission
+    slug: str
+    band: str
+    explanation: Explanation
+
+
+def _hidden_from(viewer: User | None) -> set[str]:
+    """Ids the viewer may not be shown as matches: confidential needs (except to staff and their
+    author) and members-only ideas (to anonymous visitors)."""
+    if viewer is not None and viewer.is_authenticated and viewer.is_staff:
+        return set()
+    published = Status.PUBLISHED.value
+    stmt = sa.select(TechnologyNeed.id).where(TechnologyNeed.confidential.is_(True),
+                                              TechnologyNeed.status == published)
+    if viewer is not None and viewer.is_authenticated:
+        stmt = stmt.where(TechnologyNeed.owner_id != viewer.id)
+    hidden = {f"need:{i}" for i in db.session.scalars(stmt)}
+    if viewer is None or not viewer.is_authenticated:
+        hidden |= {f"idea:{i}" for i in db.session.scalars(
+            sa.select(Idea.id).where(Idea.visibility == Visibility.MEMBERS.value, Idea.status == published))}
+    return hidden
+
+
+def _load(ids: list[str]) -> dict[str, Submission]:
+    found: dict[str, Submission] = {}
+    for prefix, model in MODELS.items():
+        wanted = [int(i.split(":")[1]) for i in ids if i.startswith(prefix + ":")]
+        if wanted:
+            found.update((f"{prefix}:{s.id}", s) for s in db.session.scalars(sa.select(model).where(model.id.in_(wanted))))
+    return found
+
+
+def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: int) -> list[MatchView]:
+    st = state()
+    subs = _load([m.item_id for m in matches])
+    views = []
+    for match in matches:
+        sub = subs.get(match.item_id)
+        if sub is None or sub.status != Status.PUBLISHED.value or not can_view(viewer, sub):
+            continue
+        candidate = st.engine().get(match.item_id) or to_item(sub)
+        why = explain(query, candidate, st.embedder) if len(views) < explain_top else Explanation(facets=[])
+        views.append(MatchView(sub, kind_of(sub).slug, match.band, why))
+    return views
+
+
+def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10) -> list[MatchView]:
+    """The best matches on the other side for a submission, with reasons, that this viewer may see.
+    Returns [] when the engine cannot run (no model yet): pages still work."""
+    try:
+        st = state()
+        with st.lock:
+            engine = st.engine()
+            query = to_item(sub)
+            vec = st.embedder.embed([item_text(query)], "query")[0]
+            matches = engine.rank(query, vec, top_k=top_k, exclude=_hidden_from(viewer), min_band=SHOWN_BANDS)
+            return _views(query, matches, viewer, explain_top)
+    except ModelMissingError as missing:
+        log.warning("%s", missing)
+        return []
+
+
+def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = None, top_k: int = 5) -> list[MatchView]:
+    """Existing ideas (any language) close to an idea being written: to avoid duplicates."""
+    draft = Idea(id=exclude_id or 0, title=fields.get("title") or "", summary=fields.get("summary") or "",
+                 description=fields.get("description") or "", keywords=fields.get("keywords") or "",
+                 language=fields.get("language") or "vi", kind=fields.get("kind") or "startup_idea")
+    query = to_item(draft)
+    if text_problem(item_text(query)):
+        return []
+    try:
+        st = state()
+        with st.lock:
+            engine = st.engine()
+            vec = st.embedder.embed([item_text(query)], "query")[0]
+            exclude = _hidden_from(viewer) | ({f"idea:{exclude_id}"} if exclude_id else set())
+            # A duplicate warning must be sure of itself: "good" or better only.
+            matches = engine.similar(query, vec, top_k=top_k, exclude=exclude, min_band="good")
+            return _views(query, matches, viewer, explain_top=top_k)
+    except ModelMissingError as missing:
+        log.warning("%s", missing)
+        return []

@@ -84,7 +84,11 @@ def can_see_details(user: User | None, item: Submission) -> bool:
 # --- life cycle ------------------------------------------------------------------
 
 def _resolve(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:
+    from matching.text import clean_text, detect_language  # the engine owns text cleanup and languages
     data = dict(data)
+    for field in kind.text_fields:
+        if data.get(field):
+            data[field] = clean_text(data[field])  # pasted HTML, NFD, stray control characters
     codes = data.pop("sector_codes", None)
     if codes is not None:
         data["sectors"] = list(db.session.scalars(sa.select(Sector).where(Sector.code.in_(codes)))) if codes else []
@@ -92,7 +96,6 @@ def _resolve(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:
         code = data.pop("place_code")
         data["place"] = db.session.scalar(sa.select(Place).where(Place.code == code)) if code else None
     if data.get("language") in (None, "", "auto"):
-        from matching.text import detect_language  # the engine owns language identification
         text = "\n".join(str(data.get(f) or "") for f in kind.text_fields)
         data["language"] = detect_language(text)
     return data

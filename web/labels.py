@@ -33,6 +33,8 @@ INNOVATOR_TYPES = {
 LANGUAGES = {"vi": _l("Vietnamese"), "en": _l("English"), "zh": _l("Chinese")}
 VISIBILITIES = {"public": _l("Everyone"), "members": _l("Signed-in members only")}
 URGENCIES = {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+MATCH_BANDS = {"strong": _l("Strong fit"), "good": _l("Good fit"), "possible": _l("Possible fit"),
+               "weak": _l("Weak fit")}
 KIND_TITLES = {
     "ideas": _l("Ideas and projects"),
     "needs": _l("Technology needs"),
@@ -53,5 +55,5 @@ def template_labels() -> dict:
     return {
         "IDEA_KINDS": IDEA_KINDS, "STAGES": STAGES, "STATUSES": STATUSES, "ROLES": ROLES,
         "INNOVATOR_TYPES": INNOVATOR_TYPES, "LANGUAGE_NAMES": LANGUAGES, "VISIBILITIES": VISIBILITIES,
-        "URGENCIES": URGENCIES, "KIND_TITLES": KIND_TITLES, "KIND_SINGULAR": KIND_SINGULAR,
+        "URGENCIES": URGENCIES, "MATCH_BANDS": MATCH_BANDS, "KIND_TITLES": KIND_TITLES, "KIND_SINGULAR": KIND_SINGULAR,
     }

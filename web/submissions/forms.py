@@ -7,6 +7,7 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectM
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from services import matching
 from web.labels import IDEA_KINDS, STAGES, URGENCIES, VISIBILITIES, choices
 from web.reference import place_choices, sector_choices
 
@@ -15,14 +16,21 @@ MAX_VND = 10**13
 LONG = 20000
 
 
+def usable_text(form, field):
+    """The engine must be able to read it: letters, not only emoji or punctuation."""
+    if field.data and matching.text_problem(field.data) == "no_letters":
+        raise ValidationError(_l("Please write words: this text has no letters."))
+
+
 def _text(label, max_len, required=True, **kw):
-    return TextAreaField(label, validators=[DataRequired() if required else Optional(), Length(max=max_len)], **kw)
+    return TextAreaField(label, validators=[DataRequired() if required else Optional(), Length(max=max_len),
+                                            usable_text], **kw)
 
 
 class SubmissionForm(BaseForm):
     """Fields and buttons every submission form has."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(min=5, max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(min=5, max=200), usable_text])
     sectors = SelectMultipleField(_l("Sectors"), validators=[DataRequired()])
     place = SelectField(_l("Commune or ward"), validators=[Optional()])
     language = SelectField(_l("Language of the text"), choices=LANGUAGE_CHOICES, default="auto")
@@ -70,6 +78,7 @@ class IdeaForm(SubmissionForm):
     organisation = StringField(_l("School or organisation"), validators=[Optional(), Length(max=200)])
     event = StringField(_l("Competition or hackathon (if any)"), validators=[Optional(), Length(max=200)])
     visibility = SelectField(_l("Who can see it"), choices=choices(VISIBILITIES), default="public")
+    check_similar = SubmitField(_l("Check for similar ideas"))
 
     plain_fields = ("kind", "summary", "description", "keywords", "stage", "trl", "team", "organisation",
                     "event", "visibility")
@@ -82,10 +91,12 @@ class NeedForm(SubmissionForm):
     budget_min = IntegerField(_l("Budget from (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
     budget_max = IntegerField(_l("Budget up to (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
+    required_stage = SelectField(_l("Solutions we can use"), default="",
+                                 choices=[("", _l("Any stage, even an idea"))] + choices(STAGES))
     confidential = BooleanField(_l("Confidential: show the company name and details only to department staff"))
 
     plain_fields = ("problem", "desired_outcome", "organisation", "budget_min", "budget_max", "deadline",
-                    "confidential")
+                    "required_stage", "confidential")
 
     def validate_budget_max(self, field):
         if field.data is not None and self.budget_min.data is not None and field.data < self.budget_min.data:

