@@ -1,5 +1,12 @@
 """The data, one module per aggregate. Importing this package registers every table."""
+from models.audit import AuditEntry
+from models.matches import (
+    MatchingRound, MatchProposal, ProposalSource, ProposalState, RejectReason, RoundState,
+)
 from models.matching import EmbeddingVector
+from models.imports import ImportJob
+from models.notifications import Notification
+from models.tokens import ApiToken
 from models.people import Role, InnovatorType, User
 from models.places import Place, Sector
 from models.submissions import (
@@ -7,6 +14,8 @@ from models.submissions import (
 )
 
 __all__ = [
+    "AuditEntry", "MatchingRound", "MatchProposal", "ProposalSource", "ProposalState", "RejectReason",
+    "RoundState", "Notification", "ImportJob", "ApiToken",
     "EmbeddingVector",
     "Role", "InnovatorType", "User", "Place", "Sector", "Idea", "IdeaKind", "Stage",
     "Status", "TechnologyNeed", "ResearchOrder", "Urgency", "Visibility",

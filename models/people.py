@@ -45,6 +45,7 @@ class User(UserMixin, db.Model):
     place_id: Mapped[int | None] = mapped_column(sa.ForeignKey("places.id"))
     phone: Mapped[str | None] = mapped_column(sa.String(30))
     preferred_language: Mapped[str] = mapped_column(sa.String(5), default="vi")
+    email_notifications: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

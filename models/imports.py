@@ -1,0 +1,31 @@
+"""Bulk imports (e.g. a hackathon's entries): previewed first, then applied all or nothing."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.people import utcnow
+
+
+class ImportJob(db.Model):
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(sa.String(20), default="ideas")
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    # preview -> queued -> running -> done | failed  (nothing is written before "running" ends well)
+    status: Mapped[str] = mapped_column(sa.String(20), default="preview", index=True)
+    total_rows: Mapped[int] = mapped_column(default=0)
+    done_rows: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0)
+    rows_json: Mapped[str] = mapped_column(sa.Text, default="[]")     # validated rows, ready to apply
+    errors_json: Mapped[str] = mapped_column(sa.Text, default="[]")   # [{row, column, message}]
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    created_by = relationship("User")
