@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 import config
-from extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from extensions import CONTENT_SECURITY_POLICY, babel, bootstrap, csrf, db, limiter, login_manager, migrate, talisman
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,6 +28,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    production = app.config["APP_ENV"] == "production"
+    talisman.init_app(app, content_security_policy=CONTENT_SECURITY_POLICY, frame_options="DENY",
+                      force_https=False,  # TLS ends at the reverse proxy; see README "Running in production"
+                      strict_transport_security=production, session_cookie_secure=production)
 
     from web import register_blueprints
     register_blueprints(app)

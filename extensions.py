@@ -1,5 +1,8 @@
 """Flask extensions, created unbound here and bound to the app in create_app()."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_talisman import Talisman
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -28,3 +31,19 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+talisman = Talisman()
+# Storage comes from RATELIMIT_STORAGE_URI (Redis in production, memory by default).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+# Everything is served by the app itself: no inline script or style, no other origin.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}

@@ -44,6 +44,7 @@ def app(database_url, tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "RATELIMIT_ENABLED": False,
         **MATCHING_TEST_CONFIG,
     })
     with app.app_context():

@@ -10,6 +10,7 @@ MESSAGES = {
     404: _l("This page does not exist, or you cannot see it."),
     405: _l("This action is not allowed here."),
     413: _l("What you sent is too large. Shorten the text or the file and try again."),
+    429: _l("Too many attempts. Please wait a minute and try again."),
     500: _l("Something went wrong on our side. Nothing you saved before was lost; please try again."),
     503: _l("The service is temporarily unavailable. Please try again in a moment."),
 }
