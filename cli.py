@@ -87,6 +87,29 @@ def register(app: Flask) -> None:
         result = evaluate_tatoeba(prefix, matching.state().embedder.embedder, limit=limit)
         click.echo(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))
 
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def backup(path):
+        """Write every record to PATH (gzip JSON; works on SQLite and PostgreSQL)."""
+        from pathlib import Path
+
+        from services import backup as backups
+        counts = backups.backup(Path(path))
+        click.echo(f"Backed up {sum(counts.values())} rows from {len(counts)} tables to {path}.")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def restore(path):
+        """Load a backup into an empty, migrated database (all or nothing)."""
+        from pathlib import Path
+
+        from services import backup as backups
+        try:
+            counts = backups.restore(Path(path))
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")
+
     @app.cli.command("demo-logins")
     def demo_logins():
         """Print the demo accounts."""
