@@ -1,0 +1,73 @@
+"""Fitting the display bands on a labelled set (dev split only).
+
+The band of a candidate depends on its per-query z-score (the combined score
+standardised against that query's pool). Thresholds are the lowest z at which
+the labelled pairs above it reach a target precision.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+
+from .embedders import Embedder
+from .evaluation import build_engine
+from .ranking import DEFAULT_BANDS, BandThresholds, MatchEngine
+
+# Precision wanted among the pairs that fall *inside* each band (from its
+# threshold up to the next band's): strong = mostly grade-2 fits,
+# good = mostly relevant, possible = relevant often enough to be worth a look.
+DEFAULT_TARGETS = {"strong": ("grade2", 0.85), "good": ("relevant", 0.7), "possible": ("relevant", 0.35)}
+
+
+def collect_scores(data: dict, embedder: Embedder, engine: MatchEngine | None = None,
+                   today: date | None = None) -> dict:
+    """z, score and grade of every (query, candidate) pair, both directions.
+    Returns {"z": float (m,), "score": float (m,), "grade": int (m,)}."""
+    eng, needs, ideas, vecs = build_engine(data, embedder, (lambda: engine) if engine else None)
+    grade = {(q["need"], q["idea"]): q["grade"] for q in data["qrels"]}
+    zs, scores, grades = [], [], []
+    for q in needs + ideas:
+        for m in eng.rank(q, vecs[q.id], top_k=len(eng), today=today or date.today()):
+            key = (q.id, m.item_id) if q.side == "need" else (m.item_id, q.id)
+            zs.append(m.z)
+            scores.append(m.score)
+            grades.append(grade.get(key, 0))
+    return {"z": np.array(zs), "score": np.array(scores), "grade": np.array(grades)}
+
+
+def _lowest_threshold(z: np.ndarray, hit: np.ndarray, target: float, min_support: int,
+                      upper: float) -> float:
+    below = z < upper
+    zb, hb = z[below], hit[below]
+    order = np.argsort(-zb)
+    precision = np.cumsum(hb[order]) / np.arange(1, len(zb) + 1)
+    ok = [i for i in range(min_support - 1, len(zb)) if precision[i] >= target]
+    return float(zb[order][max(ok)]) if ok else float(upper)
+
+
+def fit_band_thresholds(z: np.ndarray, grade: np.ndarray, targets: dict = DEFAULT_TARGETS,
+                        base: BandThresholds = DEFAULT_BANDS, min_support: int = 5) -> BandThresholds:
+    """Thresholds, best band first, each the lowest z at which the pairs
+    between it and the band above reach the band's target precision
+    (``targets``: band -> ("grade2" | "relevant", precision))."""
+    z, grade = np.asarray(z, float), np.asarray(grade)
+    out, upper = {}, np.inf
+    for band in ("strong", "good", "possible"):
+        kind, target = targets[band]
+        hit = (grade == 2) if kind == "grade2" else (grade > 0)
+        out[band] = upper = _lowest_threshold(z, hit.astype(float), target, min_support, upper)
+    return replace(base, **{k: round(v, 2) for k, v in out.items()})
+
+
+def band_report(z: np.ndarray, grade: np.ndarray, bands: BandThresholds) -> dict:
+    """Per band: number of pairs and share that are relevant / grade 2."""
+    names = np.array([bands.band(v) for v in z])
+    rep = {}
+    for b in ("strong", "good", "possible", "weak"):
+        sel = names == b
+        rep[b] = {"pairs": int(sel.sum()),
+                  "relevant": round(float((grade[sel] > 0).mean()), 3) if sel.any() else None,
+                  "grade2": round(float((grade[sel] == 2).mean()), 3) if sel.any() else None}
+    return rep

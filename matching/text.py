@@ -1,0 +1,183 @@
+"""Text preparation: cleanup, language detection, validation, sentences, chunks.
+
+Every text that reaches an embedder goes through :func:`clean_text` first
+(the service layer calls it on save); embedders additionally apply NFC.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Callable
+
+import nh3
+
+SUPPORTED = ("vi", "en", "zh")
+FALLBACK_LANGUAGE = "vi"
+
+# Letters that only Vietnamese uses among vi/en/zh (base letters and the
+# precomposed tone-marked vowels); two of them in a short text settle it.
+_VI_LETTERS = set(
+    "ăâđêôơưĂÂĐÊÔƠƯ"
+    "àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+    "ÀÁẢÃẠẰẮẲẴẶẦẤẨẪẬÈÉẺẼẸỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌỒỐỔỖỘỜỚỞỠỢÙÚỦŨỤỪỨỬỮỰỲÝỶỸỴ"
+)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+class TextRejected(ValueError):
+    """A text the matcher cannot use. ``code`` is one of ``"empty"``,
+    ``"no_letters"``, ``"too_long"``; the app shows a translated message."""
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message or code)
+        self.code = code
+
+
+def clean_text(raw: str) -> str:
+    """Strip HTML tags and entities, normalise to NFC, drop control and
+    zero-width characters, collapse whitespace keeping paragraph breaks as
+    single ``"\\n"``. Returns ``""`` for ``None``/blank input."""
+    if not raw:
+        return ""
+    text = html.unescape(nh3.clean(raw, tags=set()))
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub(" ", text)
+    text = _SPACES.sub(" ", text)
+    lines = [line.strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = _BLANK_LINES.sub("\n", text)
+    return text.strip()
+
+
+def check_text(text: str, max_chars: int = 20000) -> str:
+    """Return ``text`` unchanged if usable, else raise :class:`TextRejected`
+    (empty; no letter in any script, e.g. emoji or punctuation only; longer
+    than ``max_chars`` characters)."""
+    if not text or not text.strip():
+        raise TextRejected("empty", "text is empty")
+    if len(text) > max_chars:
+        raise TextRejected("too_long", f"text has {len(text)} characters, limit {max_chars}")
+    if not any(ch.isalpha() for ch in text):
+        raise TextRejected("no_letters", "text contains no letters")
+    return text
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    # Built once and never mutated afterwards: a read-only cache, not state.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(list(SUPPORTED))
+    return ident
+
+
+def detect_language(text: str, declared: str | None = None) -> str:
+    """Language code in :data:`SUPPORTED` for ``text``.
+
+    A ``declared`` language in SUPPORTED wins. Otherwise: mostly-CJK text is
+    "zh"; Vietnamese-only letters decide "vi" for short texts, where n-gram
+    identification is unreliable; else py3langid restricted to vi/en/zh.
+    Text with no letters falls back to "vi" (the province's main language).
+    """
+    if declared:
+        code = declared.strip().lower().split("-")[0].split("_")[0]
+        if code in SUPPORTED:
+            return code
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return FALLBACK_LANGUAGE
+    cjk = len(_CJK.findall(text))
+    if cjk / len(letters) >= 0.3:
+        return "zh"
+    vi_marks = sum(ch in _VI_LETTERS for ch in letters)
+    if vi_marks >= 2 and (len(letters) < 80 or vi_marks / len(letters) >= 0.05):
+        return "vi"
+    if len(letters) < 4:
+        return FALLBACK_LANGUAGE
+    lang, _ = _identifier().classify(text)
+    return lang if lang in SUPPORTED else FALLBACK_LANGUAGE
+
+
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-ZÀ-Ỹ0-9\u00c0-\u1ef9])"  # Latin: end + space + capital/digit
+    r"|(?<=[。！？；])"                                               # CJK: no space needed
+    r"|(?<=[!?])\s+"
+)
+_ABBREVIATION = re.compile(r"^[A-Za-zÀ-ỹ]{1,4}\.$")
+_BULLET = re.compile(r"^\s*(?:[-*•·●▪–—+]|\d{1,3}[.)]|[a-zA-Z][.)])\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split into sentences: Latin ``. ! ? …`` followed by space and a capital
+    or digit, Chinese ``。！？；``, every newline; bullet markers are removed.
+    Returns non-empty stripped strings in order."""
+    out: list[str] = []
+    pending = None
+    for line in text.split("\n"):
+        line = _BULLET.sub("", line).strip()
+        pending = None
+        if not line:
+            continue
+        for part in _SENTENCE_END.split(line):
+            part = part.strip() if part else ""
+            if not part:
+                continue
+            # "TS. Nguyễn", "Dr. Smith": a lone short word ending in "." is an
+            # abbreviation, not a sentence; glue it to what follows.
+            if out and _ABBREVIATION.match(out[-1]) and out[-1] is pending:
+                out[-1] = out[-1] + " " + part
+            else:
+                out.append(part)
+            pending = out[-1] if _ABBREVIATION.match(out[-1]) else None
+    return out
+
+
+def _hard_split(sentence: str, max_tokens: int, tokenizer_len: Callable[[str], int]) -> list[str]:
+    # A single sentence over budget: split on spaces (or characters for
+    # unspaced scripts), halving until every piece fits.
+    if tokenizer_len(sentence) <= max_tokens:
+        return [sentence]
+    words = sentence.split(" ")
+    if len(words) == 1:
+        mid = len(sentence) // 2
+        halves = [sentence[:mid], sentence[mid:]]
+    else:
+        mid = len(words) // 2
+        halves = [" ".join(words[:mid]), " ".join(words[mid:])]
+    return [p for h in halves if h for p in _hard_split(h, max_tokens, tokenizer_len)]
+
+
+def chunk_text(text: str, max_tokens: int = 480,
+               tokenizer_len: Callable[[str], int] | None = None) -> list[str]:
+    """Split ``text`` into windows of at most ``max_tokens`` tokens, cutting at
+    sentence boundaries (a single over-long sentence is cut at spaces).
+
+    ``tokenizer_len(s) -> int`` counts tokens; by default a conservative
+    estimate (one token per character) is used. Returns ``[text]`` when it
+    fits; never drops content.
+    """
+    count = tokenizer_len or len
+    if count(text) <= max_tokens:
+        return [text]
+    chunks: list[str] = []
+    current: list[str] = []
+    used = 0
+    for sentence in split_sentences(text):
+        for piece in _hard_split(sentence, max_tokens, count):
+            n = count(piece)
+            # +1 per joined sentence: the separating space may become a token
+            if current and used + n + 1 > max_tokens:
+                chunks.append(" ".join(current))
+                current, used = [], 0
+            current.append(piece)
+            used += n + (1 if len(current) > 1 else 0)
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
