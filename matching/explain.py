@@ -136,6 +136,19 @@ def facet_reasons(query: Item, candidate: Item, today: date | None = None) -> li
     return out
 
 
+def explanation_parts(item: Item, max_sentences: int = 40) -> tuple[list[str], list[str]]:
+    """The sentences and key terms of ``item`` that :func:`explain` embeds.
+    Embedding them when an item is saved makes later explanations cache hits."""
+    text = item_text(item)
+    return split_sentences(text)[:max_sentences], key_terms(text, item.lang, item.keywords)
+
+
+def texts_to_embed(item: Item, max_sentences: int = 40) -> list[str]:
+    """All texts :func:`explain` will embed for ``item`` (role "query")."""
+    sentences, terms = explanation_parts(item, max_sentences)
+    return sentences + terms
+
+
 def explain(query: Item, candidate: Item, embedder: Embedder, max_pairs: int = 3,
             max_terms: int = 8, max_sentences: int = 40, today: date | None = None,
             z_strong: float = 2.5, z_good: float = 1.5, z_possible: float = 0.5, z_terms: float = 2.0) -> Explanation:
@@ -146,10 +159,8 @@ def explain(query: Item, candidate: Item, embedder: Embedder, max_pairs: int = 3
     identical terms, then pairs that are each other's best match with z >=
     ``z_terms``. All vectors come from ONE ``embedder.embed(..., "query")``.
     """
-    qs = split_sentences(item_text(query))[:max_sentences]
-    cs = split_sentences(item_text(candidate))[:max_sentences]
-    qt = key_terms(item_text(query), query.lang, query.keywords)
-    ct = key_terms(item_text(candidate), candidate.lang, candidate.keywords)
+    qs, qt = explanation_parts(query, max_sentences)
+    cs, ct = explanation_parts(candidate, max_sentences)
     texts = qs + cs + qt + ct
     vecs = embedder.embed(texts, "query") if texts else np.zeros((0, embedder.dim), np.float32)
     a, b = len(qs), len(qs) + len(cs)

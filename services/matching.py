@@ -15,14 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import sqlalchemy as sa
 from flask import Flask, current_app
 
 from extensions import db
 from matching.embedders import CachedEmbedder, ModelMissingError, load_embedder
-from matching.explain import Explanation, explain, key_terms
+from matching.explain import Explanation, explain, texts_to_embed
 from matching.ranking import Item, Match, MatchEngine, item_text
-from matching.text import TextRejected, check_text, clean_text, split_sentences
+from matching.text import TextRejected, check_text, clean_text
 from models import Idea, ResearchOrder, Status, TechnologyNeed, User, Visibility
 from services.submissions import KINDS, Submission, can_view, kind_of, matching_text
 from services.vector_store import DatabaseVectorStore
@@ -140,10 +141,6 @@ def preload(app: Flask) -> None:
 
 
 # --- writing ---------------------------------------------------------------------
-
-def texts_to_embed(item: Item) -> list[str]:  # TODO(move into matching.explain beside explain())
-    text = item_text(item)
-    return split_sentences(text)[:40] + key_terms(text, item.lang, item.keywords)
 
 
 def embed_submissions(subs: Iterable[Submission]) -> int:
@@ -281,3 +278,60 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     except ModelMissingError as missing:
         log.warning("%s", missing)
         return []
+
+
+def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> list[tuple[Submission, str, float]]:
+    """The best published submissions on the other side, as (submission, band, score), best first,
+    without explanations and without hiding anything: for proposals that staff review."""
+    try:
+        st = state()
+        with st.lock:
+            engine = st.engine()
+            query = to_item(sub)
+            vec = st.embedder.embed([item_text(query)], "query")[0]
+            matches = engine.rank(query, vec, top_k=top_k, min_band=min_band)
+    except ModelMissingError as missing:
+        log.warning("%s", missing)
+        return []
+    subs = _load([m.item_id for m in matches])
+    return [(subs[m.item_id], m.band, m.score) for m in matches
+            if m.item_id in subs and subs[m.item_id].status == Status.PUBLISHED.value]
+
+
+def explain_pair(idea: Idea, target: Submission) -> tuple[str | None, Explanation | None]:
+    """The engine's band and reasons for one given pair (None, None when the engine cannot run)."""
+    try:
+        st = state()
+        with st.lock:
+            engine = st.engine()
+            query, candidate = to_item(target), engine.get(item_id(idea)) or to_item(idea)
+            vec = st.embedder.embed([item_text(query)], "query")[0]
+            found = engine.rank(query, vec, top_k=1, candidate_ids=[candidate.id])
+            return (found[0].band if found else None), explain(query, candidate, st.embedder)
+    except ModelMissingError as missing:
+        log.warning("%s", missing)
+        return None, None
+
+
+def pair_scores(targets: list[Submission], ideas: list[Idea]) -> tuple[np.ndarray, np.ndarray]:
+    """Every (need/order, idea) pair as the engine sees it from the need's or order's side, for a
+    matching round: the calibrated z-score, float (len(targets), len(ideas)), NaN where the engine
+    does not hold the idea (not published), and the band, str array of the same shape ("weak" there).
+    Raises ModelMissingError when the engine cannot run: a round must not be solved on nothing."""
+    z = np.full((len(targets), len(ideas)), np.nan)
+    bands = np.full(z.shape, "weak", dtype=object)
+    if not targets or not ideas:
+        return z, bands
+    column = {item_id(idea): j for j, idea in enumerate(ideas)}
+    st = state()
+    with st.lock:
+        engine = st.engine()
+        queries = [to_item(t) for t in targets]
+        for start in range(0, len(queries), BATCH):
+            batch = queries[start:start + BATCH]
+            vecs = st.embedder.embed([item_text(q) for q in batch], "query")
+            for row, (query, vec) in enumerate(zip(batch, vecs), start):
+                for match in engine.rank(query, vec, top_k=len(column), candidate_ids=column):
+                    z[row, column[match.item_id]] = match.z
+                    bands[row, column[match.item_id]] = match.band
+    return z, bands
