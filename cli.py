@@ -110,6 +110,25 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(error)) from error
         click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")
 
+    @app.cli.command("propose-matches")
+    @click.option("--top-k", type=int, default=3, show_default=True, help="Best matches per need, order and idea.")
+    def propose_matches(top_k):
+        """Turn the engine's good matches into proposals for staff review (never re-proposes a pair)."""
+        from services import proposals
+        click.echo(f"{proposals.propose_from_engine(top_k=top_k)} new proposals in the review queue.")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker(burst):
+        """Serve the job queue (needs REDIS_URL): embedding, reindexing, imports, e-mail."""
+        from rq import Worker
+
+        from services import jobs
+        if not app.config["REDIS_URL"]:
+            raise click.ClickException("REDIS_URL is not set: without Redis the app runs its jobs itself.")
+        q = jobs.queue(app)
+        Worker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
+
     @app.cli.command("demo-logins")
     def demo_logins():
         """Print the demo accounts."""

@@ -159,18 +159,33 @@ def embed_submissions(subs: Iterable[Submission]) -> int:
 
 
 def submission_changed(sub: Submission) -> None:
-    """Called after a submission is saved: published ones are embedded now, while the author waits
-    a fraction of a second, so that their matches and explanations are ready on the next page.
-    The submission itself is already committed: a failure here loses nothing, `reindex` retries."""
+    """Called after a submission is saved. A published one is embedded now (one text, tens of
+    milliseconds) so the author's next page already shows its matches; the sentences and terms
+    that explanations use are embedded by a background job. The submission itself is already
+    committed: a failure here loses nothing, and `flask --app app reindex --missing` catches up."""
     if sub.status != Status.PUBLISHED.value:
         return
+    from services import jobs
     try:
-        embed_submissions([sub])
+        state().embedder.embed([item_text(to_item(sub))], "query")
+        jobs.enqueue("warm_explanations", item_id(sub))
     except ModelMissingError as missing:
         log.error("Not embedded (%s): %s", item_id(sub), missing)
     except Exception:  # the engine must never cost the author their saved work
         db.session.rollback()
         log.exception("Embedding failed for %s; `flask --app app reindex --missing` will retry", item_id(sub))
+
+
+def warm_explanations(ref: str) -> None:
+    """Job: embed a published submission's explanation texts (idempotent: cached texts are skipped)."""
+    sub = _load([ref]).get(ref)
+    if sub is not None and sub.status == Status.PUBLISHED.value:
+        embed_submissions([sub])
+
+
+def reindex_job(missing_only: bool = True) -> int:
+    """Job form of reindex(), for the worker."""
+    return reindex(missing_only=missing_only)
 
 
 def reindex(missing_only: bool = True, progress=None) -> int:

@@ -45,6 +45,7 @@ def app(database_url, tmp_path):
         "WTF_CSRF_ENABLED": False,
         "OUTBOX_DIR": str(tmp_path / "outbox"),
         "RATELIMIT_ENABLED": False,
+        "JOBS_SYNC": True,
         **MATCHING_TEST_CONFIG,
     })
     with app.app_context():
