@@ -1,0 +1,199 @@
+"""Load benchmark: gunicorn on PostgreSQL with the demo data scaled up, a load generator on loopback.
+
+    .venv/bin/python bench/load.py                       # 10k needs, 100k ideas (takes ~10 min to set up)
+    .venv/bin/python bench/load.py --needs 1000 --ideas 10000 --requests 200
+
+It creates (and afterwards keeps, for re-runs with --reuse) the PostgreSQL database `bench_load`,
+migrates it, loads the demo data, then clones demo needs and ideas up to the target counts. The
+clones get vectors derived from their template's vector plus small noise, written straight into
+the vector cache: embedding 110k texts would take an hour here and measures the model, which
+bench/embed_throughput.py already does. Everything else is the real application under gunicorn.
+Prints requests/s and p50/p95/p99 latency per endpoint, and the error count.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
+DB_NAME = "bench_load"
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(int(mem) / 1e6, 1), "python": platform.python_version()}
+
+
+def recreate_database() -> str:
+    engine = sa.create_engine(f"{SERVER_URL}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {DB_NAME}"))
+    engine.dispose()
+    return f"{SERVER_URL}/{DB_NAME}"
+
+
+def build(url: str, needs: int, ideas: int, backend: str) -> None:
+    """Migrate, seed, embed the demo data for real, then clone it up to the target sizes."""
+    os.environ["DATABASE_URL"] = url
+    from app import create_app
+    app = create_app({"MATCHING_BACKEND": backend, "JOBS_SYNC": True})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        from extensions import db
+        from matching.embedders import text_key
+        from matching.ranking import item_text
+        from models import Idea, Status, TechnologyNeed
+        from models.submissions import idea_sectors, need_sectors
+        from services import matching, seeding
+        upgrade()
+        seeding.load_reference()
+        seeding.load_demo()
+        t = time.perf_counter()
+        matching.reindex(missing_only=True)
+        print(f"  demo data embedded for real in {time.perf_counter() - t:.0f} s", flush=True)
+        model_id = matching.state().embedder.model_id
+        store = matching.state().embedder.store
+        rng = np.random.default_rng(57)
+
+        def clone(model, table, fk, target):
+            templates = list(db.session.scalars(sa.select(model).where(model.status == Status.PUBLISHED.value)))
+            have = db.session.scalar(sa.select(sa.func.count(model.id)))
+            columns = [c.key for c in model.__table__.columns if c.key != "id"]
+            base_vecs = {}
+            for tpl in templates:
+                key = text_key(item_text(matching.to_item(tpl)))
+                base_vecs[tpl.id] = store.get_many(model_id, "query", [key])[key]
+            next_id = db.session.scalar(sa.select(sa.func.max(model.id))) + 1
+            for start in range(0, max(target - have, 0), 5000):
+                rows, links, vectors = [], [], {}
+                for n in range(start, min(start + 5000, target - have)):
+                    tpl = templates[n % len(templates)]
+                    row = {c: getattr(tpl, c) for c in columns}
+                    row["title"] = f"{tpl.title} · {n + 1}"
+                    row["id"] = next_id + n
+                    rows.append(row)
+                    links += [{fk: row["id"], "sector_id": s.id} for s in tpl.sectors]
+                    ghost = model(**{k: v for k, v in row.items() if k in ("title", "summary", "description",
+                                     "keywords", "problem", "desired_outcome", "language", "kind", "stage",
+                                     "required_stage", "deadline")})
+                    vec = base_vecs[tpl.id] + rng.normal(0, 0.02, base_vecs[tpl.id].shape).astype(np.float32)
+                    vectors[text_key(item_text(matching.to_item(ghost)))] = vec / np.linalg.norm(vec)
+                db.session.execute(sa.insert(model.__table__), rows)
+                db.session.execute(sa.insert(table), links)
+                db.session.commit()
+                store.put_many(model_id, "query", vectors)
+                print(f"  {model.__tablename__}: {have + start + len(rows)} / {target}", flush=True)
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{model.__tablename__}', 'id'), "
+                                           f"(SELECT MAX(id) FROM {model.__tablename__}))"))
+                db.session.commit()
+
+        clone(TechnologyNeed, need_sectors, "need_id", needs)
+        clone(Idea, idea_sectors, "idea_id", ideas)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load(base: str, path: str, total: int, concurrency: int) -> dict:
+    sessions = [requests.Session() for _ in range(concurrency)]
+
+    def one(i: int):
+        start = time.perf_counter()
+        try:
+            ok = sessions[i % concurrency].get(base + path, timeout=120).status_code == 200
+        except requests.RequestException:
+            ok = False
+        return time.perf_counter() - start, ok
+
+    wall = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(one, range(total)))
+    wall = time.perf_counter() - wall
+    times = sorted(t * 1000 for t, _ in results)
+    q = statistics.quantiles(times, n=100)
+    return {"path": path, "requests": total, "concurrency": concurrency, "rps": round(total / wall, 1),
+            "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1),
+            "errors": sum(1 for _, ok in results if not ok)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--needs", type=int, default=10_000)
+    parser.add_argument("--ideas", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=300, help="requests per endpoint")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backend", default="sentence-transformers")
+    parser.add_argument("--reuse", action="store_true", help="keep the database of a previous run")
+    args = parser.parse_args()
+
+    url = f"{SERVER_URL}/{DB_NAME}"
+    if not args.reuse:
+        print(f"Building {DB_NAME}: {args.needs} needs, {args.ideas} ideas ...", flush=True)
+        t = time.perf_counter()
+        build(recreate_database(), args.needs, args.ideas, args.backend)
+        print(f"  built in {time.perf_counter() - t:.0f} s", flush=True)
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "MATCHING_BACKEND": args.backend, "SECRET_KEY": "bench",
+           "RATELIMIT_ENABLED": "0", "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": "4",
+           "BIND": f"127.0.0.1:{port}", "MATCHING_PRELOAD": "1", "GUNICORN_TIMEOUT": "300"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
+                               "app:create_app()"], cwd=ROOT, env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            idea_id = conn.execute(sa.text("SELECT id FROM ideas WHERE status='published' ORDER BY id LIMIT 1")).scalar()
+        engine.dispose()
+        paths = ["/", "/ideas/?page=40", f"/ideas/{idea_id}", "/api/v1/ideas?page=3&per_page=20"]
+        # The first matches page of each worker loads the index (all vectors) into memory.
+        t = time.perf_counter()
+        cold = [requests.get(base + paths[2], timeout=600).status_code for _ in range(args.workers * 2)]
+        warmup_s = round(time.perf_counter() - t, 1)
+        results = [load(base, path, args.requests, args.concurrency) for path in paths]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+    report = {"machine": machine(), "command": " ".join(sys.argv), "needs": args.needs, "ideas": args.ideas,
+              "gunicorn_workers": args.workers, "backend": args.backend, "warmup_seconds": warmup_s,
+              "warmup_status": cold, "results": results}
+    print(f"\n{'endpoint':42} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    for r in results:
+        print(f"{r['path']:42} {r['rps']:>7} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} {r['errors']:>6}")
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

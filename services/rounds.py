@@ -1,0 +1,225 @@
+"""Batch matching rounds: staff choose needs/orders and ideas with quotas; the round is solved
+exactly (matching.assignment), kept as a draft, then published as proposals or discarded.
+
+A pair's quality is the engine's calibrated z-score of the idea in the need's (or order's)
+ranking, the number behind the bands people see. Only pairs of band "possible" or better may
+be chosen (their z is above the "possible" threshold, so quality is positive), and never a pair
+that already has a proposal in any state: a rejected pair is not proposed again.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import sqlalchemy as sa
+
+from extensions import db
+from matching.assignment import RoundInfeasible, greedy_round, solve_round
+from models import (Idea, MatchingRound, MatchProposal, ProposalSource, ResearchOrder, RoundState, Sector, Status,
+                    TechnologyNeed, User)
+from models.people import utcnow
+from services import audit, matching, notifications, proposals
+from services.submissions import Submission
+
+TARGETS = {"need": TechnologyNeed, "order": ResearchOrder}
+
+
+class RoundError(Exception):
+    """A round that cannot be made or changed; ``code`` says why (the route words it)."""
+
+    def __init__(self, code: str, targets: list[Submission] | None = None):
+        self.code = code                 # "minimum_unreachable", "engine_unavailable", "not_draft", "unknown_item"
+        self.targets = targets or []     # for "minimum_unreachable": the needs/orders that fall short
+        super().__init__(code)
+
+
+@dataclass
+class RoundPair:
+    idea: Idea
+    band: str
+    score: float
+    proposal: MatchProposal | None = None
+
+
+@dataclass
+class RoundGroup:
+    """One need or order of a round with its ideas, best first."""
+
+    target: Submission
+    slug: str                        # "needs" or "orders", for links
+    pairs: list[RoundPair] = field(default_factory=list)
+
+
+# --- choosing -------------------------------------------------------------------
+
+def candidates(sector: str = "", event: str = "") -> dict[str, list[Submission]]:
+    """Published needs, orders and ideas that a round may use, narrowed by a sector code (all
+    three) and by an event name (ideas only), newest first."""
+    def published(model, *where):
+        stmt = sa.select(model).where(model.status == Status.PUBLISHED.value, *where)
+        if sector:
+            stmt = stmt.where(model.sectors.any(Sector.code == sector))
+        return list(db.session.scalars(stmt.order_by(model.published_at.desc(), model.id.desc())))
+    return {"needs": published(TechnologyNeed), "orders": published(ResearchOrder),
+            "ideas": published(Idea, *([Idea.event == event] if event else []))}
+
+
+def events() -> list[str]:
+    """Event names (hackathons, calls) given on published ideas."""
+    return list(db.session.scalars(
+        sa.select(Idea.event).where(Idea.status == Status.PUBLISHED.value, Idea.event.is_not(None), Idea.event != "")
+        .distinct().order_by(Idea.event)))
+
+
+def _published(model, ids: list[int]) -> list:
+    ids = sorted(set(ids))
+    found = list(db.session.scalars(sa.select(model).where(model.id.in_(ids), model.status == Status.PUBLISHED.value)
+                                    .order_by(model.id))) if ids else []
+    if len(found) != len(ids):
+        raise RoundError("unknown_item")
+    return found
+
+
+def _already_proposed(targets: list[Submission], ideas: list[Idea]) -> np.ndarray:
+    """bool (len(targets), len(ideas)): pairs that have a proposal in any state."""
+    taken = np.zeros((len(targets), len(ideas)), bool)
+    if not targets or not ideas:
+        return taken
+    row = {(_target_key(t)): r for r, t in enumerate(targets)}
+    col = {idea.id: j for j, idea in enumerate(ideas)}
+    need_ids = [t.id for t in targets if isinstance(t, TechnologyNeed)]
+    order_ids = [t.id for t in targets if isinstance(t, ResearchOrder)]
+    stmt = sa.select(MatchProposal.idea_id, MatchProposal.need_id, MatchProposal.order_id).where(
+        MatchProposal.idea_id.in_(list(col)),
+        sa.or_(MatchProposal.need_id.in_(need_ids), MatchProposal.order_id.in_(order_ids)))
+    for idea_id, need_id, order_id in db.session.execute(stmt):
+        key = ("need", need_id) if need_id is not None else ("order", order_id)
+        if key in row:
+            taken[row[key], col[idea_id]] = True
+    return taken
+
+
+def _target_key(target: Submission) -> tuple[str, int]:
+    return ("need" if isinstance(target, TechnologyNeed) else "order", target.id)
+
+
+# --- the life of a round ---------------------------------------------------------
+
+def create_round(actor: User, name: str, need_ids: list[int], order_ids: list[int], idea_ids: list[int],
+                 max_per_need: int, max_per_idea: int, min_per_need: int = 0) -> MatchingRound:
+    """Score every chosen (need/order, idea) pair, solve the round exactly and with the greedy
+    baseline, and save it as a draft (no proposal yet). Raises RoundError: "unknown_item" (an id
+    that is not a published submission), "engine_unavailable", "minimum_unreachable" (with the
+    targets that cannot get ``min_per_need`` ideas)."""
+    targets = _published(TechnologyNeed, need_ids) + _published(ResearchOrder, order_ids)
+    ideas = _published(Idea, idea_ids)
+    try:
+        z, bands = matching.pair_scores(targets, ideas)
+    except matching.ModelMissingError as missing:
+        raise RoundError("engine_unavailable") from missing
+    allowed = (bands != "weak") & ~np.isnan(z) & ~_already_proposed(targets, ideas)
+    # z above the "possible" threshold is positive; the clip only guards a recalibration below zero.
+    quality = np.where(allowed, np.clip(np.nan_to_num(z), 0.0, None), np.nan)
+    try:
+        best = solve_round(quality, allowed, max_per_need, max_per_idea, min_per_need)
+    except RoundInfeasible as infeasible:
+        raise RoundError("minimum_unreachable", [targets[i] for i in infeasible.needs]) from infeasible
+    greedy = greedy_round(quality, allowed, max_per_need, max_per_idea, min_per_need)
+    pairs = [{"target": _target_key(targets[i])[0], "target_id": targets[i].id, "idea_id": ideas[j].id,
+              "band": str(bands[i, j]), "score": round(float(quality[i, j]), 4)}
+             for i, j in best.pairs]
+    pairs.sort(key=lambda p: (p["target"], p["target_id"], -p["score"], p["idea_id"]))
+    rnd = MatchingRound(name=name.strip(), state=RoundState.DRAFT.value, max_per_need=max_per_need,
+                        max_per_idea=max_per_idea, min_per_need=min_per_need,
+                        total_score=round(best.total, 4), greedy_score=round(greedy.total, 4),
+                        pairs_json=json.dumps(pairs), created_by_id=actor.id)
+    db.session.add(rnd)
+    db.session.flush()
+    audit.record(actor, "round.create", "round", rnd.id, None, {
+        **_summary(rnd), "need_ids": [t.id for t in targets if isinstance(t, TechnologyNeed)],
+        "order_ids": [t.id for t in targets if isinstance(t, ResearchOrder)], "idea_ids": [i.id for i in ideas]})
+    db.session.commit()
+    return rnd
+
+
+def publish_round(rnd: MatchingRound, actor: User) -> int:
+    """Turn a draft's pairs into proposals (source "round"); pairs proposed meanwhile, or whose
+    idea or need is no longer published, are skipped. Returns the number of proposals made."""
+    if rnd.state != RoundState.DRAFT.value:
+        raise RoundError("not_draft")
+    before = _summary(rnd)
+    made = 0
+    for pair in pairs_of(rnd):
+        idea = db.session.get(Idea, pair["idea_id"])
+        target = db.session.get(TARGETS[pair["target"]], pair["target_id"])
+        if idea is None or target is None or not (idea.is_published and target.is_published):
+            continue
+        proposal = proposals.propose(idea, target, source=ProposalSource.ROUND.value, actor=actor,
+                                     band=pair["band"], score=pair["score"], round=rnd,
+                                     notify_staff=False, commit=False)
+        made += proposal is not None
+    if made:  # one summary for the whole round, not one notification per pair
+        notifications.notify_staff("proposals_new_batch", {"count": made}, "/review/", except_user=actor)
+    rnd.state, rnd.published_at = RoundState.PUBLISHED.value, utcnow()
+    audit.record(actor, "round.publish", "round", rnd.id, before, {**_summary(rnd), "proposals": made})
+    db.session.commit()
+    return made
+
+
+def discard_round(rnd: MatchingRound, actor: User) -> None:
+    """Drop a draft: nothing is proposed; the round stays listed as discarded."""
+    if rnd.state != RoundState.DRAFT.value:
+        raise RoundError("not_draft")
+    before = _summary(rnd)
+    rnd.state = RoundState.DISCARDED.value
+    audit.record(actor, "round.discard", "round", rnd.id, before, _summary(rnd))
+    db.session.commit()
+
+
+def _summary(rnd: MatchingRound) -> dict:
+    return {"name": rnd.name, "state": rnd.state, "max_per_need": rnd.max_per_need,
+            "max_per_idea": rnd.max_per_idea, "min_per_need": rnd.min_per_need,
+            "total_score": rnd.total_score, "greedy_score": rnd.greedy_score, "pairs": len(pairs_of(rnd))}
+
+
+# --- reading ---------------------------------------------------------------------
+
+def rounds() -> list[MatchingRound]:
+    return list(db.session.scalars(sa.select(MatchingRound).order_by(MatchingRound.created_at.desc(),
+                                                                     MatchingRound.id.desc())))
+
+
+def get(round_id: int) -> MatchingRound | None:
+    return db.session.get(MatchingRound, round_id)
+
+
+def pairs_of(rnd: MatchingRound) -> list[dict]:
+    """The solved pairs: {"target": "need"|"order", "target_id", "idea_id", "band", "score"}."""
+    return json.loads(rnd.pairs_json or "[]")
+
+
+def improvement(rnd: MatchingRound) -> float | None:
+    """How much better the exact total is than the greedy one, in per cent (None without a baseline)."""
+    if not rnd.greedy_score or rnd.total_score is None:
+        return None
+    return 100.0 * (rnd.total_score - rnd.greedy_score) / rnd.greedy_score
+
+
+def groups(rnd: MatchingRound) -> list[RoundGroup]:
+    """The round's pairs grouped by need/order (needs first), each group best pair first; for a
+    published round each pair carries its proposal (None if it was skipped)."""
+    pairs = pairs_of(rnd)
+    loaded = {kind: {s.id: s for s in db.session.scalars(sa.select(model).where(
+        model.id.in_({p["target_id"] for p in pairs if p["target"] == kind})))} for kind, model in TARGETS.items()}
+    ideas = {i.id: i for i in db.session.scalars(sa.select(Idea).where(Idea.id.in_({p["idea_id"] for p in pairs})))}
+    proposals = {(p.idea_id, "need" if p.need_id else "order", p.need_id or p.order_id): p for p in rnd.proposals}
+    out: dict[tuple[str, int], RoundGroup] = {}
+    for p in pairs:
+        target, idea = loaded[p["target"]].get(p["target_id"]), ideas.get(p["idea_id"])
+        if target is None or idea is None:
+            continue
+        group = out.setdefault((p["target"], p["target_id"]), RoundGroup(target, p["target"] + "s"))
+        group.pairs.append(RoundPair(idea, p["band"], p["score"],
+                                     proposals.get((p["idea_id"], p["target"], p["target_id"]))))
+    return list(out.values())

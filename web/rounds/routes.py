@@ -1,0 +1,96 @@
+"""Batch matching rounds, for staff: choose, solve as a draft, then publish or discard."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+
+from services import rounds
+from web.access import staff_required
+from web.reference import sector_choices
+from web.rounds.forms import RoundForm
+
+bp = Blueprint("rounds", __name__)
+STATES = {"draft": _l("Draft"), "published": _l("Published"), "discarded": _l("Discarded")}
+
+
+@bp.context_processor
+def round_labels():
+    return {"states": STATES}
+
+
+# Every page of a round is for staff: checked once for the whole blueprint.
+bp.before_request(staff_required(lambda: None))
+
+
+def _load(round_id: int):
+    rnd = rounds.get(round_id)
+    if rnd is None:
+        abort(404)
+    return rnd
+
+
+def _error_message(error: rounds.RoundError) -> str:
+    if error.code == "minimum_unreachable":
+        return _("These needs or orders cannot get the minimum number of ideas: %(titles)s. "
+                 "Lower the minimum, add ideas or leave them out.",
+                 titles="; ".join(t.title for t in error.targets))
+    if error.code == "engine_unavailable":
+        return _("The matching engine is not ready yet. Please try again in a moment.")
+    if error.code == "not_draft":
+        return _("This round was already published or discarded.")
+    return _("Some of the chosen items are no longer published. Reload the page and choose again.")
+
+
+@bp.route("/")
+def index():
+    return render_template("rounds/index.html", rounds=[(rnd, len(rounds.pairs_of(rnd))) for rnd in rounds.rounds()])
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    sector, event = request.args.get("sector", "")[:60], request.args.get("event", "")[:200]
+    form = RoundForm()
+    form.set_choices(rounds.candidates(sector, event))
+    if form.validate_on_submit():
+        try:
+            rnd = rounds.create_round(current_user, form.name.data, form.needs.data or [], form.orders.data or [],
+                                      form.ideas.data, form.max_per_need.data, form.max_per_idea.data,
+                                      form.min_per_need.data)
+        except rounds.RoundError as error:
+            form.form_errors.append(_error_message(error))
+        else:
+            flash(_("The round is solved. Check the draft, then publish it or discard it."), "success")
+            return redirect(url_for(".detail", round_id=rnd.id))
+    failed = form.is_submitted() and (form.errors or form.form_errors)
+    return render_template("rounds/new.html", form=form, sector=sector, event=event, sectors=sector_choices(),
+                           events=rounds.events()), 422 if failed else 200
+
+
+@bp.route("/<int:round_id>")
+def detail(round_id):
+    rnd = _load(round_id)
+    return render_template("rounds/detail.html", rnd=rnd, groups=rounds.groups(rnd),
+                           improvement=rounds.improvement(rnd))
+
+
+@bp.route("/<int:round_id>/publish", methods=["POST"])
+def publish(round_id):
+    rnd = _load(round_id)
+    try:
+        made = rounds.publish_round(rnd, current_user)
+    except rounds.RoundError as error:
+        flash(_error_message(error), "error")
+    else:
+        flash(_("Published: %(n)s proposals are in the review queue.", n=made), "success")
+    return redirect(url_for(".detail", round_id=rnd.id))
+
+
+@bp.route("/<int:round_id>/discard", methods=["POST"])
+def discard(round_id):
+    rnd = _load(round_id)
+    try:
+        rounds.discard_round(rnd, current_user)
+    except rounds.RoundError as error:
+        flash(_error_message(error), "error")
+    else:
+        flash(_("The round was discarded; nothing was proposed."), "success")
+    return redirect(url_for(".detail", round_id=rnd.id))
