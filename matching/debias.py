@@ -61,7 +61,12 @@ class LanguageDebias:
         vecs = np.asarray(vecs, np.float32)
         if len(vecs) == 0:
             return vecs.reshape(0, vecs.shape[-1] if vecs.ndim == 2 else 0)
-        means = np.stack([self.mean_for(lang) for lang in langs])
+        if len(langs) != len(vecs):
+            raise ValueError("vecs and langs differ in length")
+        # one row per distinct language, gathered (no Python loop per row)
+        table: dict = {}
+        rows = np.fromiter((table.setdefault(lang, len(table)) for lang in langs), np.intp, len(vecs))
+        means = np.stack([self.mean_for(lang) for lang in table])[rows]
         out = vecs - self.strength * means
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         # a row equal to its language mean has no direction left: keep it raw

@@ -22,13 +22,28 @@ class LexicalScorer:
 
     def fit(self, texts: Sequence[str]) -> "LexicalScorer":
         """Fit vocabulary and IDF on ``texts``; returns self."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self._vec = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range,
-                                    sublinear_tf=True, lowercase=True, dtype=np.float32,
-                                    max_features=self.max_features)
+        self._vec = self._new_vectorizer()
         self._vec.fit(list(texts) or [""])
         return self
+
+    def _new_vectorizer(self):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        return TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range,
+                               sublinear_tf=True, lowercase=True, dtype=np.float32,
+                               max_features=self.max_features)
+
+    def fit_transform(self, texts: Sequence[str]):
+        """``fit(texts).transform(texts)`` in one pass over the texts (the same
+        matrix, bit for bit: indices are sorted as :meth:`transform` gives them)."""
+        texts = list(texts)
+        self._vec = self._new_vectorizer()
+        if not texts:
+            self._vec.fit([""])
+            return self._vec.transform([])
+        out = self._vec.fit_transform(texts).tocsr()
+        out.sort_indices()
+        return out
 
     def transform(self, texts: Sequence[str]):
         """Sparse CSR float32 (n, V), rows L2-normalised."""
@@ -36,7 +51,29 @@ class LexicalScorer:
             raise RuntimeError("LexicalScorer is not fitted")
         return self._vec.transform(list(texts))
 
-    def similarity(self, text: str, matrix) -> np.ndarray:
-        """Cosine of ``text`` with each row of ``matrix`` -> float32 (n,)."""
+    @staticmethod
+    def searchable(matrix):
+        """The same rows stored by column (CSC), for fast :meth:`similarity`:
+        a query then only reads the columns of its own n-grams."""
+        return matrix.tocsc()
+
+    def similarity(self, text: str, *matrices) -> np.ndarray:
+        """Cosine of ``text`` with each row of ``matrix`` -> float32 (n,).
+        Several matrices (same vocabulary) are scored as if stacked; a CSC
+        matrix (:meth:`searchable`) is read only at the query's columns.
+        Either way each row's products are summed in column order, so the
+        result does not depend on the storage."""
         q = self.transform([text])
-        return np.asarray((matrix @ q.T).toarray()).ravel().astype(np.float32)
+        order = np.argsort(q.indices, kind="stable")
+        cols, vals = q.indices[order], q.data[order]
+        dense = None
+        parts = []
+        for m in matrices:
+            if m.format == "csc":
+                # the query's columns only, regrouped by row (column order kept)
+                parts.append(np.asarray(m[:, cols].tocsr() @ vals).ravel())
+            else:
+                if dense is None:
+                    dense = q.toarray().ravel()
+                parts.append(np.asarray(m @ dense).ravel())
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts)).astype(np.float32)

@@ -153,43 +153,186 @@ class _Side:
         return [self.items[i] for i in self.index.ids]
 
 
+_NO_DEADLINE = np.iinfo(np.int64).max  # ordinal of a need without deadline: never expires
+_STAGE_INDEX = {s: k for k, s in enumerate(STAGES)}
+
+
+class _Table:
+    """Derived, query-ready arrays of one side, one slot per item.
+
+    Everything ``rank`` needs per candidate is a numpy column (debiased
+    vectors, language/place codes, stage index, TRL, deadline ordinal,
+    sector flags, alive flag), so masks and facet terms are array operations.
+    Slots never move between full fits: new items are appended (buffers grow
+    geometrically), removed ones are tombstoned (``alive`` False, row id
+    forgotten) and dropped at the next full fit. The TF-IDF rows are kept as
+    the matrix of the last full fit (``lex_base``) plus the rows appended
+    since (``lex_tail``), slot order.
+    """
+
+    def __init__(self, dim: int, capacity: int):
+        cap = max(capacity, 16)
+        self.n = 0
+        self.n_alive = 0
+        self.items: list[Item | None] = []
+        self.ids: list[str | None] = []
+        self.row: dict[str, int] = {}
+        self._vecs = np.zeros((cap, dim), np.float32)
+        self._alive = np.zeros(cap, bool)
+        self._lang = np.zeros(cap, np.int32)
+        self._place = np.zeros(cap, np.int32)
+        self._group = np.zeros(cap, np.int32)
+        self._stage = np.full(cap, -1, np.int8)
+        self._trl = np.full(cap, np.nan, np.float64)
+        self._deadline = np.full(cap, _NO_DEADLINE, np.int64)
+        self.sector_col: dict[str, int] = {}
+        self._sectors = np.zeros((cap, 1), bool)
+        self.lex_base = None
+        self.lex_tail = None
+
+    # views over the used slots
+    vecs = property(lambda self: self._vecs[: self.n])
+    alive = property(lambda self: self._alive[: self.n])
+    lang = property(lambda self: self._lang[: self.n])
+    place = property(lambda self: self._place[: self.n])
+    group = property(lambda self: self._group[: self.n])
+    stage = property(lambda self: self._stage[: self.n])
+    trl = property(lambda self: self._trl[: self.n])
+    deadline = property(lambda self: self._deadline[: self.n])
+    sectors = property(lambda self: self._sectors[: self.n])
+
+    def _grow(self, need: int) -> None:
+        cap = len(self._alive)
+        if need <= cap:
+            return
+        new_cap = max(need, 2 * cap)
+        for name in ("_vecs", "_alive", "_lang", "_place", "_group", "_stage", "_trl", "_deadline",
+                     "_sectors"):
+            old = getattr(self, name)
+            grown = np.empty((new_cap,) + old.shape[1:], old.dtype)
+            grown[: self.n] = old[: self.n]
+            setattr(self, name, grown)
+
+    def append(self, items: Sequence[Item], vecs: np.ndarray, codes: dict[str, int], lex=None) -> None:
+        """Append ``items`` with their query-ready (debiased) ``vecs`` and TF-IDF rows ``lex``."""
+        k = len(items)
+        if not k:
+            return
+        self._grow(self.n + k)
+        new_sectors = sorted({s for it in items for s in it.sectors} - self.sector_col.keys())
+        if new_sectors:
+            first = len(self.sector_col)
+            self.sector_col.update((s, first + j) for j, s in enumerate(new_sectors))
+            width = max(len(self.sector_col), 1)
+            if width > self._sectors.shape[1]:
+                grown = np.zeros((len(self._sectors), width), bool)
+                grown[: self.n, : self._sectors.shape[1]] = self._sectors[: self.n]
+                self._sectors = grown
+        s = slice(self.n, self.n + k)
+        code = lambda v: codes.setdefault(v, len(codes)) if v else 0  # noqa: E731
+        self._vecs[s] = vecs
+        self._alive[s] = True
+        self._lang[s] = [code(it.lang) for it in items]
+        self._place[s] = [code(it.place) for it in items]
+        self._group[s] = [code(it.place_group) for it in items]
+        self._stage[s] = [_STAGE_INDEX.get(it.stage, -1) for it in items]
+        self._trl[s] = [np.nan if it.trl is None else it.trl for it in items]
+        self._deadline[s] = [it.deadline.toordinal() if it.deadline else _NO_DEADLINE for it in items]
+        self._sectors[s] = False
+        for r, it in enumerate(items, self.n):
+            for sec in it.sectors:
+                self._sectors[r, self.sector_col[sec]] = True
+            self.row[it.id] = r
+        self.items.extend(items)
+        self.ids.extend(it.id for it in items)
+        if lex is not None:
+            if self.lex_base is None and self.n == 0:
+                self.lex_base = LexicalScorer.searchable(lex)
+            else:
+                import scipy.sparse as sp
+
+                self.lex_tail = lex if self.lex_tail is None else sp.vstack([self.lex_tail, lex], format="csr")
+        self.n += k
+        self.n_alive += k
+
+    def kill(self, item_id: str) -> bool:
+        """Tombstone ``item_id``'s slot; False if it has none."""
+        r = self.row.pop(item_id, None)
+        if r is None:
+            return False
+        self._alive[r] = False
+        self.items[r] = None
+        self.ids[r] = None
+        self.n_alive -= 1
+        return True
+
+    def mask_of(self, ids: Collection[str], value: bool) -> np.ndarray:
+        """bool (n,): ``value`` at the slots of ``ids`` (unknown ids ignored), ``not value`` elsewhere."""
+        out = np.full(self.n, not value, bool)
+        rows = [r for r in map(self.row.get, ids) if r is not None]
+        if rows:
+            out[np.asarray(rows, np.intp)] = value
+        return out
+
+
 class MatchEngine:
     """Holds ideas and needs with their vectors; ranks one side against the other.
 
     ``dim``: embedding size (384 for e5-small); ``weights``/``bands``: see
     :class:`Weights`, :class:`BandThresholds`; ``debias``: remove per-language
     means (:class:`LanguageDebias`); ``lexical``: enable the TF-IDF term.
-    Derived matrices are rebuilt lazily after add/remove.
+
+    Derived state (language means, TF-IDF vocabulary, query-ready arrays) is
+    updated lazily, at the next query after add/remove, and incrementally:
+    new items are transformed with the models fitted last time and appended,
+    removed ones dropped. Everything is refitted on the whole corpus when the
+    number of items added/replaced/removed since the last full fit exceeds
+    ``refit_fraction`` times the corpus size at that fit (0 = after every
+    change), or on :meth:`refit`.
     """
 
     def __init__(self, dim: int = 384, weights: Weights = DEFAULT_WEIGHTS, debias: bool = True,
                  bands: BandThresholds = DEFAULT_BANDS, lexical: bool = True,
-                 debias_prior_strength: float = 5.0, debias_strength: float = 1.0):
+                 debias_prior_strength: float = 5.0, debias_strength: float = 1.0,
+                 refit_fraction: float = 0.1):
+        if refit_fraction < 0:
+            raise ValueError("refit_fraction must be >= 0")
         self.dim = dim
         self.weights = weights
         self.bands = bands
         self.debias = debias
         self.lexical = lexical and weights.lexical != 0
+        self.refit_fraction = refit_fraction
         self._sides = {s: _Side(dim) for s in SIDES}
         self._debiaser = LanguageDebias(debias_prior_strength, debias_strength)
         self._lex = LexicalScorer()
-        self._dirty = True
-        self._cache: dict[str, dict] = {}
+        self._tables: dict[str, _Table] = {s: _Table(dim, 0) for s in SIDES}
+        self._codes: dict[str, int] = {"": 0}  # language/place strings -> int codes
+        self._fitted = False          # derived state exists
+        self._fitted_size = 0         # corpus size at the last full fit
+        self._changes = 0             # items added/replaced/removed since then
+        self._stale: dict[str, None] = {}  # ids whose derived rows are out of date (ordered set)
 
     # -- content ------------------------------------------------------------
     def add(self, items: Sequence[Item], vecs: np.ndarray) -> None:
         """Add or replace ``items`` with their vectors, float32 (len(items), dim)
         from the same embedder (role "query", see docs/matching.md)."""
         vecs = np.asarray(vecs, np.float32).reshape(len(items), self.dim)
+        changed = 0
         for item, vec in zip(items, vecs):
+            side = self._sides[item.side]
+            if side.items.get(item.id) == item and np.array_equal(
+                    side.index.vectors[side.index.row_of(item.id)], vec):
+                continue  # the same item again (e.g. a sync that re-reads it): nothing to redo
             other = self._sides["need" if item.side == "idea" else "idea"]
             if item.id in other.items:  # an id changed side: keep one copy
                 other.index.remove([item.id])
                 del other.items[item.id]
-            side = self._sides[item.side]
             side.items[item.id] = item
             side.index.add([item.id], vec[None, :])
-        self._dirty = True
+            self._stale[item.id] = None
+            changed += 1
+        self._changes += changed
 
     def remove(self, ids: Collection[str]) -> None:
         """Forget ``ids`` (unknown ids are ignored)."""
@@ -198,7 +341,8 @@ class MatchEngine:
             side.index.remove(gone)
             for i in gone:
                 del side.items[i]
-        self._dirty = True
+                self._stale[i] = None
+            self._changes += len(gone)
 
     def __len__(self) -> int:
         return sum(len(s.items) for s in self._sides.values())
@@ -210,38 +354,58 @@ class MatchEngine:
                 return side.items[item_id]
         return None
 
+    def refit(self) -> None:
+        """Refit language means and TF-IDF on the whole corpus now and rebuild
+        every derived array (results are then those of a freshly built engine)."""
+        self._full_fit()
+
     # -- derived state ------------------------------------------------------
     def _refresh(self) -> None:
-        if not self._dirty:
-            return
+        if not self._fitted or self._changes > self.refit_fraction * self._fitted_size:
+            self._full_fit()
+        elif self._stale:
+            self._update()
+
+    def _full_fit(self) -> None:
         all_items = [it for s in SIDES for it in self._sides[s].ordered_items()]
         all_vecs = np.concatenate([self._sides[s].index.vectors for s in SIDES])
         if self.debias and len(all_items):
             self._debiaser.fit(all_vecs, [it.lang for it in all_items])
-        if self.lexical and len(all_items):
-            self._lex.fit([item_text(it) for it in all_items])
-        self._cache = {}
-        sectors = sorted({s for it in all_items for s in it.sectors})
-        self._sector_col = {s: j for j, s in enumerate(sectors)}
+        lex = None
+        if self.lexical and len(all_items):  # fitted and transformed in one pass
+            lex = self._lex.fit_transform([item_text(it) for it in all_items])
+        self._codes = {"": 0}
+        headroom = int(self.refit_fraction * len(all_items)) + 16
+        start = 0
         for name in SIDES:
             side = self._sides[name]
             items = side.ordered_items()
-            raw = side.index.vectors
-            vecs = self._debiaser.transform(raw, [it.lang for it in items]) if (
-                self.debias and len(items)) else raw.copy()
-            sec = np.zeros((len(items), max(len(sectors), 1)), np.float32)
-            for r, it in enumerate(items):
-                for s in it.sectors:
-                    sec[r, self._sector_col[s]] = 1.0
-            self._cache[name] = {
-                "items": items, "ids": side.index.ids, "vecs": vecs, "sectors": sec,
-                "langs": np.asarray([it.lang for it in items], dtype=object),
-                "place": np.asarray([it.place or "" for it in items], dtype=object),
-                "group": np.asarray([it.place_group or "" for it in items], dtype=object),
-                "lex": self._lex.transform([item_text(it) for it in items]) if (
-                    self.lexical and len(items)) else None,
-            }
-        self._dirty = False
+            table = _Table(self.dim, len(items) + headroom)
+            if items:
+                table.append(items, self._derive_vecs(side.index.vectors, items), self._codes,
+                             lex[start:start + len(items)] if lex is not None else None)
+            start += len(items)
+            self._tables[name] = table
+        self._fitted, self._fitted_size, self._changes, self._stale = True, len(all_items), 0, {}
+
+    def _derive_vecs(self, raw: np.ndarray, items: Sequence[Item]) -> np.ndarray:
+        return self._debiaser.transform(raw, [it.lang for it in items]) if self.debias else raw.copy()
+
+    def _update(self) -> None:
+        """Apply the changes since the last refresh with the models as fitted."""
+        stale, self._stale = list(self._stale), {}
+        for table in self._tables.values():
+            for i in stale:
+                table.kill(i)
+        for name in SIDES:
+            side = self._sides[name]
+            items = [side.items[i] for i in stale if i in side.items]
+            if not items:
+                continue
+            raw = side.index.vectors[[side.index.row_of(it.id) for it in items]]
+            self._tables[name].append(items, self._derive_vecs(raw, items), self._codes,
+                                      self._lex.transform([item_text(it) for it in items])
+                                      if self.lexical else None)
 
     def _query_vec(self, query: Item, query_vec: np.ndarray) -> np.ndarray:
         q = np.asarray(query_vec, np.float32).reshape(1, self.dim)
@@ -249,41 +413,60 @@ class MatchEngine:
             q = self._debiaser.transform(q, [query.lang])
         return q[0]
 
+    def _stage_terms(self, query: Item, t: _Table) -> np.ndarray | None:
+        """float32 (n,) stage term of each candidate of the other side (see
+        :func:`stage_fit`, vectorised), or None when no pair is known."""
+        w = self.weights
+        q_stage = _STAGE_INDEX.get(query.stage, -1)
+        q_trl = np.nan if query.trl is None else float(query.trl)
+        if query.side == "idea":
+            idea_stage, need_stage, idea_trl, need_trl = q_stage, t.stage, q_trl, t.trl
+        else:
+            idea_stage, need_stage, idea_trl, need_trl = t.stage, q_stage, t.trl, q_trl
+        by_stage = (np.asarray(idea_stage) >= 0) & (np.asarray(need_stage) >= 0)
+        with np.errstate(invalid="ignore"):
+            by_trl = ~by_stage & ~np.isnan(idea_trl) & ~np.isnan(need_trl)
+            fits = np.where(by_stage, np.asarray(idea_stage, np.int16) >= np.asarray(need_stage, np.int16) - 1,
+                            np.asarray(idea_trl) >= np.asarray(need_trl) - 2)
+        known = np.broadcast_to(by_stage | by_trl, (t.n,))
+        if not known.any():
+            return None
+        return np.where(known, np.where(fits, np.float32(w.stage), np.float32(-w.stage_mismatch)),
+                        np.float32(0.0)).astype(np.float32)
+
     def _scores(self, query: Item, query_vec: np.ndarray, side: str):
-        """Semantic and combined scores of every item of ``side`` (float32 (n,))."""
+        """Semantic and combined scores of every slot of ``side`` (float32 (n,));
+        dead slots get scores too and must be masked with ``t.alive``."""
         self._refresh()
-        c = self._cache[side]
-        n = len(c["ids"])
-        if n == 0:
+        t = self._tables[side]
+        if t.n_alive == 0:
             z = np.zeros(0, np.float32)
-            return c, z, z
-        sem = c["vecs"] @ self._query_vec(query, query_vec)
+            return t, z, z
+        sem = t.vecs @ self._query_vec(query, query_vec)
         w = self.weights
         combined = sem.astype(np.float32).copy()
-        if self.lexical and c["lex"] is not None:
-            lex = self._lex.similarity(item_text(query), c["lex"])
-            same = c["langs"] == query.lang
-            if same.any():
+        if self.lexical and t.lex_base is not None:
+            code = self._codes.get(query.lang or "")
+            same = (t.lang == code) & t.alive if code is not None else None
+            if same is not None and same.any():
+                blocks = [b for b in (t.lex_base, t.lex_tail) if b is not None]
+                lex = self._lex.similarity(item_text(query), *blocks)
                 # centred within the query's language: reorders same-language
                 # candidates without lifting them above other languages
                 combined += w.lexical * np.where(same, lex - lex[same].mean(), 0.0).astype(np.float32)
         if query.sectors and w.sector:
-            qs = np.zeros(c["sectors"].shape[1], np.float32)
-            for s in query.sectors:
-                if s in self._sector_col:
-                    qs[self._sector_col[s]] = 1.0
-            combined += w.sector * (c["sectors"] @ qs > 0)
-        if query.place_group and w.place_group:
-            combined += w.place_group * (c["group"] == query.place_group)
-        if query.place and w.place:
-            combined += w.place * (c["place"] == query.place)
-        if w.stage or w.stage_mismatch:
-            fits = [stage_fit(query, it) if query.side == "idea" else stage_fit(it, query)
-                    for it in c["items"]] if side != query.side else None
-            if fits is not None and any(f is not None for f in fits):
-                combined += np.array([w.stage if f else (-w.stage_mismatch if f is False else 0.0)
-                                      for f in fits], np.float32)
-        return c, sem, combined
+            cols = [t.sector_col[s] for s in query.sectors if s in t.sector_col]
+            if cols:
+                combined += w.sector * t.sectors[:, cols].any(axis=1)
+        if query.place_group and w.place_group and query.place_group in self._codes:
+            combined += w.place_group * (t.group == self._codes[query.place_group])
+        if query.place and w.place and query.place in self._codes:
+            combined += w.place * (t.place == self._codes[query.place])
+        if (w.stage or w.stage_mismatch) and side != query.side:
+            terms = self._stage_terms(query, t)
+            if terms is not None:
+                combined += terms
+        return t, sem, combined
 
     def _standardise(self, combined: np.ndarray, eligible: np.ndarray) -> np.ndarray:
         pool = combined[eligible]
@@ -305,12 +488,11 @@ class MatchEngine:
         }
         return facets
 
-    def _select(self, query, c, sem, combined, eligible, top_k, today, candidate_ids, min_band):
+    def _select(self, query, t, sem, combined, eligible, top_k, today, candidate_ids, min_band):
         z = self._standardise(combined, eligible) if eligible.any() else combined
         shown = eligible.copy()
         if candidate_ids is not None:
-            wanted = set(candidate_ids)
-            shown &= np.fromiter((i in wanted for i in c["ids"]), bool, len(c["ids"]))
+            shown &= t.mask_of(candidate_ids, True)
         threshold = {"strong": self.bands.strong, "good": self.bands.good,
                      "possible": self.bands.possible, "weak": -np.inf}[min_band]
         shown &= z >= threshold
@@ -321,8 +503,8 @@ class MatchEngine:
         top = np.argpartition(-masked, k - 1)[:k]
         top = top[np.argsort(-masked[top], kind="stable")]
         out = []
-        for r in top:
-            cand = c["items"][r]
+        for r in top:  # facets only for the returned candidates
+            cand = t.items[r]
             out.append(Match(item_id=cand.id, score=float(combined[r]),
                              band=self.bands.band(float(z[r])), semantic=float(sem[r]),
                              facets=self._facets(query, cand, today), z=float(z[r])))
@@ -345,17 +527,14 @@ class MatchEngine:
             raise ValueError(f"min_band must be one of {BANDS}")
         today = today or date.today()
         side = "need" if query.side == "idea" else "idea"
-        c, sem, combined = self._scores(query, query_vec, side)
-        if not len(c["ids"]):
+        t, sem, combined = self._scores(query, query_vec, side)
+        if not t.n_alive:
             return []
-        eligible = np.ones(len(c["ids"]), bool)
+        eligible = t.alive.copy()
         if side == "need":
-            eligible &= np.fromiter((not (it.deadline and it.deadline < today) for it in c["items"]),
-                                    bool, len(c["items"]))
-        skip = set(exclude) | {query.id}
-        if skip:
-            eligible &= np.fromiter((i not in skip for i in c["ids"]), bool, len(c["ids"]))
-        return self._select(query, c, sem, combined, eligible, top_k, today, candidate_ids, min_band)
+            eligible &= t.deadline >= today.toordinal()
+        eligible &= t.mask_of(set(exclude) | {query.id}, False)
+        return self._select(query, t, sem, combined, eligible, top_k, today, candidate_ids, min_band)
 
     def similar(self, query: Item, query_vec: np.ndarray, top_k: int = 5,
                 exclude: Collection[str] = (), min_band: str = "possible") -> list[Match]:
@@ -364,9 +543,8 @@ class MatchEngine:
         ``min_band``. The query's own id is always skipped."""
         if min_band not in BANDS:
             raise ValueError(f"min_band must be one of {BANDS}")
-        c, sem, combined = self._scores(query, query_vec, query.side)
-        if not len(c["ids"]):
+        t, sem, combined = self._scores(query, query_vec, query.side)
+        if not t.n_alive:
             return []
-        skip = set(exclude) | {query.id}
-        eligible = np.fromiter((i not in skip for i in c["ids"]), bool, len(c["ids"]))
-        return self._select(query, c, sem, combined, eligible, top_k, date.today(), None, min_band)
+        eligible = t.alive & t.mask_of(set(exclude) | {query.id}, False)
+        return self._select(query, t, sem, combined, eligible, top_k, date.today(), None, min_band)
