@@ -25,7 +25,7 @@ from matching.explain import Explanation, explain, texts_to_embed
 from matching.ranking import Item, Match, MatchEngine, item_text
 from matching.text import TextRejected, check_text, clean_text
 from models import Idea, ResearchOrder, Status, TechnologyNeed, User, Visibility
-from services.submissions import KINDS, Submission, can_view, kind_of, matching_text
+from services.submissions import KINDS, Submission, can_see_details, can_view, kind_of, matching_text
 from services.vector_store import DatabaseVectorStore
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,10 @@ def _load(ids: list[str]) -> dict[str, Submission]:
     return found
 
 
-def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: int) -> list[MatchView]:
+def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: int,
+           quote_query: bool = True) -> list[MatchView]:
+    """Page-ready matches. With quote_query=False (a confidential need shown to someone who may not
+    read it) explanations keep only the facets: sentence pairs and terms would quote its text."""
     st = state()
     subs = _load([m.item_id for m in matches])
     views = []
@@ -253,6 +256,8 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
             continue
         candidate = st.engine().get(match.item_id) or to_item(sub)
         why = explain(query, candidate, st.embedder) if len(views) < explain_top else Explanation(facets=[])
+        if not quote_query:
+            why = Explanation(facets=why.facets)
         views.append(MatchView(sub, kind_of(sub).slug, match.band, why))
     return views
 
@@ -267,7 +272,7 @@ def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_t
             query = to_item(sub)
             vec = st.embedder.embed([item_text(query)], "query")[0]
             matches = engine.rank(query, vec, top_k=top_k, exclude=_hidden_from(viewer), min_band=SHOWN_BANDS)
-            return _views(query, matches, viewer, explain_top)
+            return _views(query, matches, viewer, explain_top, quote_query=can_see_details(viewer, sub))
     except ModelMissingError as missing:
         log.warning("%s", missing)
         return []

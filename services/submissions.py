@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import Idea, Place, ResearchOrder, Role, Sector, Status, TechnologyNeed, User, Visibility
 from models.people import utcnow
+from services import audit
 
 Submission = Idea | TechnologyNeed | ResearchOrder
 
@@ -101,12 +102,21 @@ def _resolve(kind: Kind, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def create(kind: Kind, owner: User, data: dict[str, Any], publish: bool) -> Submission:
+def build(kind: Kind, owner: User, data: dict[str, Any], publish: bool) -> Submission:
+    """A new submission added to the session, neither flushed nor committed: a bulk import saves
+    many in one transaction (and records and embeds them itself)."""
     item = kind.model(owner=owner, **_resolve(kind, data))
     item.status = Status.DRAFT.value
     db.session.add(item)
     if publish:
         _publish(item)
+    return item
+
+
+def create(kind: Kind, owner: User, data: dict[str, Any], publish: bool) -> Submission:
+    item = build(kind, owner, data, publish)
+    db.session.flush()
+    _record_status(item, "create", None)
     db.session.commit()
     _after_change(item)
     return item
@@ -116,7 +126,9 @@ def update(item: Submission, data: dict[str, Any], publish: bool) -> Submission:
     for key, value in _resolve(kind_of(item), data).items():
         setattr(item, key, value)
     if publish and item.status != Status.PUBLISHED.value:
+        before = item.status
         _publish(item)
+        _record_status(item, "publish", before)
     db.session.commit()
     _after_change(item)
     return item
@@ -128,15 +140,26 @@ def _publish(item: Submission) -> None:
 
 
 def publish(item: Submission) -> None:
+    before = item.status
     _publish(item)
+    _record_status(item, "publish", before)
     db.session.commit()
     _after_change(item)
 
 
 def withdraw(item: Submission) -> None:
+    before = item.status
     item.status = Status.WITHDRAWN.value
+    _record_status(item, "withdraw", before)
     db.session.commit()
     _after_change(item)
+
+
+def _record_status(item: Submission, action: str, before: str | None) -> None:
+    """Audit a status change; only the author changes a submission's status, so they are the actor."""
+    entity = kind_of(item).slug[:-1]  # "idea", "need", "order"
+    audit.record(item.owner, f"{entity}.{action}", entity, item.id,
+                 None if before is None else {"status": before}, {"status": item.status})
 
 
 def _after_change(item: Submission) -> None:
@@ -196,7 +219,12 @@ def mine(kind: Kind, user: User) -> list[Submission]:
         sa.select(model).where(model.owner_id == user.id).order_by(model.updated_at.desc())))
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we support
+
+
 def get(kind: Kind, item_id: int) -> Submission | None:
+    if not 0 < item_id <= MAX_ID:
+        return None
     return db.session.get(kind.model, item_id)
 
 

@@ -7,7 +7,16 @@ from flask_babel import get_translations
 from flask_wtf import FlaskForm
 
 
+def _without_nul(value):
+    # No database stores NUL in text (PostgreSQL refuses it); it is never meaningful in a form.
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 class BaseForm(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return get_translations()
+
+        def bind_field(self, form, unbound_field, options):
+            filters = [*unbound_field.kwargs.get("filters", ()), _without_nul]
+            return unbound_field.bind(form=form, filters=filters, **options)

@@ -203,3 +203,34 @@ def test_eval_tatoeba_command(runner):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["n"] == 100 and report["mean"] > 0.85
+
+
+def test_a_confidential_needs_matches_do_not_quote_it_to_others(client, make_user, submit, auth):
+    business, _ = make_user("business")
+    innovator, email = make_user("innovator")
+    need = submit("needs", business, **{**DRYER_NEED, "problem": "Bí mật: lò sấy quế của công ty bị mốc vỏ."},
+                  confidential=True)
+    submit("ideas", innovator, **DRYER_IDEA)
+    auth.login(email)
+    page = client.get(f"/needs/{need}").get_data(as_text=True)
+    assert DRYER_IDEA["title"] in page  # the matches are listed ...
+    assert "Bí mật" not in page and "mốc vỏ" not in page  # ... without quoting the hidden text
+
+
+def test_huge_ids_are_not_found(client):
+    assert client.get("/ideas/99999999999999999999").status_code == 404
+    assert client.get("/needs/2147483648").status_code == 404
+
+
+def test_nul_characters_never_reach_the_database(client, login_as, app):
+    login_as("innovator")
+    response = client.post("/ideas/new", data={"kind": "startup_idea", "title": "Ý tưởng\x00 có NUL",
+                                               "summary": "Tóm\x00 tắt", "description": "Mô tả\x00 đủ dài.",
+                                               "organisation": "Trường\x00", "sectors": ["energy"],
+                                               "stage": "idea", "language": "vi", "visibility": "public",
+                                               "publish": "1"})
+    assert response.status_code == 302
+    with app.app_context():
+        from models import Idea
+        idea = db.session.scalars(sa.select(Idea)).one()
+        assert "\x00" not in idea.title + idea.summary + idea.organisation
