@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Place, Role, User
+from services import audit
 
 SELF_SERVICE_ROLES = (Role.INNOVATOR.value, Role.BUSINESS.value)
 
@@ -56,7 +57,8 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def update_profile(user: User, *, full_name: str, organisation: str | None, place_code: str | None,
-                   phone: str | None, preferred_language: str, innovator_type: str | None = None) -> None:
+                   phone: str | None, preferred_language: str, innovator_type: str | None = None,
+                   email_notifications: bool | None = None) -> None:
     user.full_name = full_name.strip()
     user.organisation = organisation or None
     user.place = _place(place_code)
@@ -64,14 +66,19 @@ def update_profile(user: User, *, full_name: str, organisation: str | None, plac
     user.preferred_language = preferred_language
     if user.role == Role.INNOVATOR.value and innovator_type:
         user.innovator_type = innovator_type
+    if email_notifications is not None:
+        user.email_notifications = email_notifications
     db.session.commit()
 
 
-def set_access(user: User, role: str, active: bool) -> None:
-    """An admin changes someone's role or (de)activates the account."""
+def set_access(user: User, role: str, active: bool, actor: User | None = None) -> None:
+    """An admin changes someone's role or (de)activates the account; a change is audited."""
     if role not in {r.value for r in Role}:
         raise AccountError("bad_role")
+    before = {"role": user.role, "active": user.active}
     user.role, user.active = role, active
+    if before != {"role": role, "active": active}:
+        audit.record(actor, "user.access", "user", user.id, before, {"role": role, "active": active})
     db.session.commit()
 
 

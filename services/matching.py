@@ -262,20 +262,28 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
     return views
 
 
-def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10) -> list[MatchView]:
-    """The best matches on the other side for a submission, with reasons, that this viewer may see.
-    Returns [] when the engine cannot run (no model yet): pages still work."""
+def _ask(query: Item, method: str, then=None, **kwargs):
+    """Call the engine's `rank` or `similar` for `query` (and `then(matches)`, still holding the
+    lock that keeps the model and the engine to one thread). [] when there is no model yet."""
     try:
         st = state()
         with st.lock:
             engine = st.engine()
-            query = to_item(sub)
             vec = st.embedder.embed([item_text(query)], "query")[0]
-            matches = engine.rank(query, vec, top_k=top_k, exclude=_hidden_from(viewer), min_band=SHOWN_BANDS)
-            return _views(query, matches, viewer, explain_top, quote_query=can_see_details(viewer, sub))
+            matches = getattr(engine, method)(query, vec, **kwargs)
+            return then(matches) if then else matches
     except ModelMissingError as missing:
         log.warning("%s", missing)
         return []
+
+
+def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10) -> list[MatchView]:
+    """The best matches on the other side for a submission, with reasons, that this viewer may see.
+    Returns [] when the engine cannot run (no model yet): pages still work."""
+    query = to_item(sub)
+    quote = can_see_details(viewer, sub)
+    return _ask(query, "rank", lambda matches: _views(query, matches, viewer, explain_top, quote_query=quote),
+                top_k=top_k, exclude=_hidden_from(viewer), min_band=SHOWN_BANDS)
 
 
 def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = None, top_k: int = 5) -> list[MatchView]:
@@ -286,33 +294,16 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     query = to_item(draft)
     if text_problem(item_text(query)):
         return []
-    try:
-        st = state()
-        with st.lock:
-            engine = st.engine()
-            vec = st.embedder.embed([item_text(query)], "query")[0]
-            exclude = _hidden_from(viewer) | ({f"idea:{exclude_id}"} if exclude_id else set())
-            # A duplicate warning must be sure of itself: "good" or better only.
-            matches = engine.similar(query, vec, top_k=top_k, exclude=exclude, min_band="good")
-            return _views(query, matches, viewer, explain_top=top_k)
-    except ModelMissingError as missing:
-        log.warning("%s", missing)
-        return []
+    exclude = _hidden_from(viewer) | ({f"idea:{exclude_id}"} if exclude_id else set())
+    # A duplicate warning must be sure of itself: "good" or better only.
+    return _ask(query, "similar", lambda matches: _views(query, matches, viewer, explain_top=top_k),
+                top_k=top_k, exclude=exclude, min_band="good")
 
 
 def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> list[tuple[Submission, str, float]]:
     """The best published submissions on the other side, as (submission, band, score), best first,
     without explanations and without hiding anything: for proposals that staff review."""
-    try:
-        st = state()
-        with st.lock:
-            engine = st.engine()
-            query = to_item(sub)
-            vec = st.embedder.embed([item_text(query)], "query")[0]
-            matches = engine.rank(query, vec, top_k=top_k, min_band=min_band)
-    except ModelMissingError as missing:
-        log.warning("%s", missing)
-        return []
+    matches = _ask(to_item(sub), "rank", top_k=top_k, min_band=min_band)
     subs = _load([m.item_id for m in matches])
     return [(subs[m.item_id], m.band, m.score) for m in matches
             if m.item_id in subs and subs[m.item_id].status == Status.PUBLISHED.value]

@@ -2,7 +2,8 @@
 import sqlalchemy as sa
 
 from extensions import db
-from models import Place, Sector
+from models import Place, Sector, User
+from services import audit
 
 
 def places() -> list[Place]:
@@ -20,15 +21,30 @@ def code_taken(code: str, except_id: int | None = None) -> bool:
     return db.session.scalar(stmt) is not None
 
 
-def save_place(place: Place | None, **fields) -> Place:
+def save_place(place: Place | None, actor: User | None = None, **fields) -> Place:
+    """Create or change a place; the change is audited."""
+    before = _fields(place, fields) if place else None
     place = place or Place()
     for key, value in fields.items():
         setattr(place, key, value.strip() if isinstance(value, str) else value)
     db.session.add(place)
+    db.session.flush()
+    after = _fields(place, fields)
+    if before != after:
+        audit.record(actor, "place.update" if before else "place.create", "place", place.id, before, after)
     db.session.commit()
     return place
 
 
-def save_sector(sector: Sector, name_vi: str, name_en: str) -> None:
+def save_sector(sector: Sector, name_vi: str, name_en: str, actor: User | None = None) -> None:
+    """Rename a sector; the change is audited."""
+    before = {"name_vi": sector.name_vi, "name_en": sector.name_en}
     sector.name_vi, sector.name_en = name_vi.strip(), name_en.strip()
+    after = {"name_vi": sector.name_vi, "name_en": sector.name_en}
+    if before != after:
+        audit.record(actor, "sector.update", "sector", sector.id, before, after)
     db.session.commit()
+
+
+def _fields(obj, names) -> dict:
+    return {name: getattr(obj, name) for name in names}

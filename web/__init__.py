@@ -19,6 +19,14 @@ def register_blueprints(app: Flask) -> None:
     from web.auth.routes import bp as auth_bp
     from web.main.routes import bp as main_bp
     from web.submissions.routes import bp as submissions_bp
+    from web.review.routes import bp as review_bp
+    from web.notifications.routes import bp as notifications_bp
+    from web.audit.routes import bp as audit_bp
+    from web.rounds.routes import bp as rounds_bp
+    from web.reports.routes import bp as reports_bp
+    from web.exports.routes import bp as exports_bp
+    from web.tokens.routes import bp as tokens_bp
+    from web import api
     from web.labels import template_labels
     from web.reference import sector_name
 
@@ -26,6 +34,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(submissions_bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(rounds_bp, url_prefix="/rounds")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(exports_bp)
+    app.register_blueprint(tokens_bp, url_prefix="/auth")
+    api.register(app)
     errors.register(app)
 
     login_manager.login_view = "auth.login"

@@ -1,10 +1,17 @@
-"""Which language a page is shown in: the visitor's choice, then their profile, then Vietnamese."""
-from flask import current_app, session
+"""Which language a page is shown in: the visitor's choice, then their profile, then Vietnamese.
+
+The API ignores cookies: its token's user's preferred language, then Accept-Language, then Vietnamese."""
+from flask import current_app, g, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if request and request.path.startswith("/api/"):
+        user = g.get("api_user")
+        if user is not None and user.preferred_language in languages:
+            return user.preferred_language
+        return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -46,6 +46,41 @@ KIND_SINGULAR = {
     "orders": _l("research order"),
 }
 
+PROPOSAL_STATES = {
+    "proposed": _l("Proposed"),
+    "under_review": _l("Under review"),
+    "approved": _l("Approved: introduced"),
+    "rejected": _l("Rejected"),
+    "in_discussion": _l("In discussion"),
+    "agreement_signed": _l("Agreement signed"),
+    "no_agreement": _l("No agreement"),
+    "closed": _l("Closed"),
+}
+# The button that moves a proposal into each state.
+PROPOSAL_ACTIONS = {
+    "under_review": _l("Start the review"),
+    "approved": _l("Approve and introduce"),
+    "rejected": _l("Reject"),
+    "in_discussion": _l("We are in discussion"),
+    "agreement_signed": _l("An agreement was signed"),
+    "no_agreement": _l("No agreement"),
+    "closed": _l("Close"),
+}
+PROPOSAL_SOURCES = {
+    "engine": _l("Matching engine"),
+    "staff": _l("Department staff"),
+    "interest": _l("Expressed interest"),
+    "round": _l("Matching round"),
+}
+REJECT_REASONS = {
+    "off_topic": _l("Off topic"),
+    "not_feasible": _l("Not feasible"),
+    "stage_mismatch": _l("Stage mismatch"),
+    "duplicate": _l("Duplicate"),
+    "conflict_of_interest": _l("Conflict of interest"),
+    "other": _l("Other (explain in the note)"),
+}
+
 
 def choices(mapping: dict) -> list[tuple[str, str]]:
     return list(mapping.items())
@@ -56,4 +91,6 @@ def template_labels() -> dict:
         "IDEA_KINDS": IDEA_KINDS, "STAGES": STAGES, "STATUSES": STATUSES, "ROLES": ROLES,
         "INNOVATOR_TYPES": INNOVATOR_TYPES, "LANGUAGE_NAMES": LANGUAGES, "VISIBILITIES": VISIBILITIES,
         "URGENCIES": URGENCIES, "MATCH_BANDS": MATCH_BANDS, "KIND_TITLES": KIND_TITLES, "KIND_SINGULAR": KIND_SINGULAR,
+        "PROPOSAL_STATES": PROPOSAL_STATES, "PROPOSAL_ACTIONS": PROPOSAL_ACTIONS,
+        "PROPOSAL_SOURCES": PROPOSAL_SOURCES, "REJECT_REASONS": REJECT_REASONS,
     }

@@ -143,7 +143,7 @@ def test_browse_filters(client, make_user, submit, app):
     def titles(query):
         return client.get("/ideas/?" + query).get_data(as_text=True)
 
-    assert "Robot STEM" in titles("kind=stem_project") and "Tour thực tế ảo" not in titles("kind=stem_project")
+    assert "Robot STEM" in titles("type=stem_project") and "Tour thực tế ảo" not in titles("type=stem_project")
     assert "Tour thực tế ảo" in titles("sector=tourism_smart") and "Robot" not in titles("sector=tourism_smart")
     assert "Robot STEM" in titles("district=Bắc Hà") and "Tour thực tế ảo" not in titles("district=Bắc Hà")
     assert "Cinnamon" in titles("language=en") and "Robot" not in titles("language=en")
@@ -165,3 +165,15 @@ def test_unknown_ids_and_huge_pages(client):
     assert client.get("/ideas/999999").status_code == 404
     assert client.get("/needs/?page=99999999").status_code == 200
     assert client.get("/things/").status_code == 404
+
+
+def test_pagination_keeps_the_filters(client, make_user, submit, app):
+    app.config["PAGE_SIZE"] = 2
+    owner, _ = make_user("innovator")
+    for i in range(5):
+        submit("ideas", owner, title=f"Dự án STEM số {i}", kind="stem_project")
+    submit("ideas", owner, title="Ý tưởng khởi nghiệp khác", kind="startup_idea")
+    first = client.get("/ideas/?type=stem_project").get_data(as_text=True)
+    assert "/ideas/?type=stem_project&amp;page=2" in first or "/ideas/?page=2&amp;type=stem_project" in first
+    third = client.get("/ideas/?type=stem_project&page=3").get_data(as_text=True)
+    assert "Dự án STEM số 0" in third and "Ý tưởng khởi nghiệp khác" not in third

@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from extensions import db
 from models import Place, Sector, User
@@ -39,7 +40,7 @@ def user(user_id):
     person = db.get_or_404(User, user_id)
     form = UserRoleForm(obj=person)
     if form.validate_on_submit():
-        accounts.set_access(person, form.role.data, form.active.data)
+        accounts.set_access(person, form.role.data, form.active.data, actor=current_user)
         flash(_("Saved."), "success")
         return redirect(url_for(".users"))
     return render_template("admin/user.html", person=person, form=form)
@@ -55,8 +56,8 @@ def places(place_id=None):
         if reference.code_taken(form.code.data, place.id if place else None):
             form.code.errors.append(_("This code is already used."))
         else:
-            reference.save_place(place, code=form.code.data, name=form.name.data, kind=form.kind.data,
-                                 former_district=form.former_district.data)
+            reference.save_place(place, actor=current_user, code=form.code.data, name=form.name.data,
+                                 kind=form.kind.data, former_district=form.former_district.data)
             flash(_("Saved."), "success")
             return redirect(url_for(".places"))
     return render_template("admin/places.html", form=form, place=place, places=reference.places()), \
@@ -70,7 +71,7 @@ def sectors(sector_id=None):
     sector = db.get_or_404(Sector, sector_id) if sector_id else None
     form = SectorForm(obj=sector)
     if sector and form.validate_on_submit():
-        reference.save_sector(sector, form.name_vi.data, form.name_en.data)
+        reference.save_sector(sector, form.name_vi.data, form.name_en.data, actor=current_user)
         flash(_("Saved."), "success")
         return redirect(url_for(".sectors"))
     return render_template("admin/sectors.html", form=form, sector=sector, sectors=reference.sectors())

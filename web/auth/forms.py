@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from web.forms import BaseForm
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from web.labels import INNOVATOR_TYPES, choices
@@ -35,6 +35,7 @@ class RegisterForm(ProfileFields):
 
 
 class ProfileForm(ProfileFields):
+    email_notifications = BooleanField(_l("E-mail me my notifications"))
     submit = SubmitField(_l("Save"))
 
 

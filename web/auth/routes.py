@@ -68,7 +68,8 @@ def profile():
         accounts.update_profile(current_user, full_name=form.full_name.data, organisation=form.organisation.data,
                                 place_code=form.place.data, phone=form.phone.data,
                                 preferred_language=form.preferred_language.data,
-                                innovator_type=form.innovator_type.data)
+                                innovator_type=form.innovator_type.data,
+                                email_notifications=form.email_notifications.data)
         flash(_("Profile saved."), "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form), 422 if form.errors else 200

@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 
 from extensions import db
 from services import matching, submissions
-from services.submissions import KINDS, BrowseFilters
+from services.submissions import KINDS
+from web.filters import browse_filters, query_args
 from web.labels import IDEA_KINDS
 from web.reference import sector_choices
 from web.submissions.forms import FORMS
@@ -35,13 +36,13 @@ def _load_for_edit(slug: str, item_id: int):
 @bp.route(f"/{KIND_PATTERN}/")
 def browse(kind):
     k = _kind(kind)
-    filters = BrowseFilters(**{f: request.args.get(f, "", type=str)[:200] for f in BrowseFilters.__annotations__})
+    filters = browse_filters(request.args)
     page = db.paginate(submissions.browse_query(k, current_user, filters), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False, max_per_page=100)
     return render_template(
         "submissions/browse.html", kind=kind, page=page, filters=filters, sectors=sector_choices(),
         districts=submissions.districts(), idea_kinds=IDEA_KINDS,
-        query_args={key: value for key, value in request.args.items() if key != "page"},
+        query_args=query_args(request.args),
         can_create=submissions.can_create(current_user, k))
 
 

@@ -1,0 +1,97 @@
+"""Staff decisions on match proposals as a labelled set (shared/eval/SCHEMA.md), to measure the engine.
+
+Grades, from what staff decided and what happened next:
+- 2 (strong fit): approved and introduced, in discussion, or an agreement was signed (also when
+  the proposal was closed after the agreement);
+- 1 (partial fit): introduced but no agreement (also closed that way), or rejected as "not
+  feasible" or "stage mismatch" (on topic, not usable as it stands);
+- 0 (not relevant, listed explicitly): rejected as "off topic";
+- not listed: proposals not decided yet, and rejections for "duplicate", "conflict of interest"
+  or "other", which say nothing about whether the two texts fit. Beware: the schema reads an
+  unlisted pair as not relevant, so such a pair counts as a miss if the engine ranks it high.
+
+The set holds the needs/orders and ideas that appear in at least one listed pair. A confidential
+need's company ("org") is left out, since the file may be shared outside the Department.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import Idea, MatchProposal, ProposalState, RejectReason, TechnologyNeed
+from services.indicators import Period, agreed
+from services.submissions import kind_of
+
+S = ProposalState
+STRONG = (S.APPROVED.value, S.IN_DISCUSSION.value, S.AGREEMENT_SIGNED.value)
+PARTIAL_REASONS = (RejectReason.NOT_FEASIBLE.value, RejectReason.STAGE_MISMATCH.value)
+
+
+def grade(proposal: MatchProposal, signed: bool) -> int | None:
+    """The grade a decided proposal gives its pair (None: not listed). `signed`: an agreement was
+    signed at some point (see indicators.agreed())."""
+    state = proposal.state
+    if state in STRONG or (state == S.CLOSED.value and signed):
+        return 2
+    if state == S.NO_AGREEMENT.value or (state == S.CLOSED.value and proposal.introduced_at is not None):
+        return 1
+    if state == S.REJECTED.value:
+        if proposal.reject_reason in PARTIAL_REASONS:
+            return 1
+        if proposal.reject_reason == RejectReason.OFF_TOPIC.value:
+            return 0
+    return None
+
+
+def _text(item) -> str:
+    return "\n".join(getattr(item, f) or "" for f in kind_of(item).text_fields if f != "title" and getattr(item, f))
+
+
+def _common(item) -> dict[str, Any]:
+    record = {"lang": item.language, "title": item.title, "description": _text(item)}
+    if item.sectors:
+        record["sector"] = item.sectors[0].code
+    if item.place:
+        record["district"] = item.place.former_district
+    return record
+
+
+def _need_record(target) -> dict[str, Any]:
+    if isinstance(target, TechnologyNeed):
+        record = {"id": f"N{target.id}", "kind": "business_need", **_common(target)}
+        org = None if target.confidential else (target.organisation or target.owner.organisation)
+    else:
+        record = {"id": f"O{target.id}", "kind": "research_order", **_common(target)}
+        org = target.ordering_body
+    if org:
+        record["org"] = org
+    return record
+
+
+def _idea_record(idea: Idea) -> dict[str, Any]:
+    return {"id": f"I{idea.id}", "kind": idea.kind, "stage": idea.stage, **_common(idea)}
+
+
+def eval_set(period: Period | None = None) -> dict[str, Any]:
+    """The decisions (decided within `period`, or all of them) as a SCHEMA.md object."""
+    stmt = sa.select(MatchProposal).where(MatchProposal.decided_at.is_not(None)).order_by(MatchProposal.id)
+    if period is not None:
+        stmt = stmt.where(period.contains(MatchProposal.decided_at))
+    signed = set(db.session.scalars(sa.select(MatchProposal.id).where(agreed())))
+    needs: dict[str, dict] = {}
+    ideas: dict[str, dict] = {}
+    qrels = []
+    for proposal in db.session.scalars(stmt):
+        g = grade(proposal, proposal.id in signed)
+        if g is None:
+            continue
+        need, idea = _need_record(proposal.target), _idea_record(proposal.idea)
+        needs.setdefault(need["id"], need)
+        ideas.setdefault(idea["id"], idea)
+        qrels.append({"idea": idea["id"], "need": need["id"], "grade": g})
+    span = f"{period.start.isoformat()} – {period.end.isoformat()}" if period else "toàn bộ"
+    return {"description": f"Quyết định của cán bộ Sở KH&CN Lào Cai về các đề xuất kết nối ({span}); "
+                           "thang điểm: xem services/decisions.py.",
+            "needs": list(needs.values()), "ideas": list(ideas.values()), "qrels": qrels}

@@ -1,0 +1,185 @@
+"""The lists as tables (ideas, needs, orders, proposals, the audit log), with Vietnamese headers.
+
+Column headers and the names of stored codes are data here, not interface strings: exports are
+documents of the Department and are always in Vietnamese, whatever language the reader uses.
+Each list keeps the visibility rules of its page: a list export is the page's query without
+paging, and a confidential need's company and details are blanked for anyone but staff and its
+author.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import Idea, ResearchOrder, TechnologyNeed, User
+from services import submissions
+from services.submissions import KINDS, BrowseFilters
+
+# Vietnamese names of the codes stored in the database (also read back by the importer).
+VI_LABELS: dict[str, dict[str, str]] = {
+    "kind": {"startup_idea": "Ý tưởng khởi nghiệp", "stem_project": "Dự án STEM",
+             "hackathon_project": "Dự án hackathon", "research_proposal": "Đề xuất nghiên cứu"},
+    "stage": {"idea": "Ý tưởng", "prototype": "Mẫu thử", "pilot": "Thử nghiệm", "market": "Đã ra thị trường"},
+    "status": {"draft": "Bản nháp", "published": "Đã đăng", "withdrawn": "Đã rút", "closed": "Đã đóng"},
+    "language": {"vi": "Tiếng Việt", "en": "Tiếng Anh", "zh": "Tiếng Trung"},
+    "visibility": {"public": "Mọi người", "members": "Chỉ thành viên đã đăng nhập"},
+    "urgency": {"normal": "Bình thường", "high": "Cao", "urgent": "Khẩn cấp"},
+    "state": {"proposed": "Đề xuất", "under_review": "Đang xem xét", "approved": "Đã duyệt (đã giới thiệu)",
+              "rejected": "Từ chối", "in_discussion": "Đang trao đổi", "agreement_signed": "Đã ký thỏa thuận",
+              "no_agreement": "Không đạt thỏa thuận", "closed": "Đã đóng"},
+    "reject_reason": {"off_topic": "Không đúng chủ đề", "not_feasible": "Không khả thi",
+                      "stage_mismatch": "Giai đoạn không phù hợp", "duplicate": "Trùng lặp",
+                      "conflict_of_interest": "Xung đột lợi ích", "other": "Lý do khác"},
+    "source": {"engine": "Hệ thống gợi ý", "staff": "Cán bộ Sở", "interest": "Bày tỏ quan tâm",
+               "round": "Đợt kết nối"},
+}
+
+IDEA_COLUMNS = {
+    "id": "Mã số", "title": "Tiêu đề", "kind": "Loại", "summary": "Tóm tắt", "description": "Mô tả",
+    "keywords": "Từ khóa", "stage": "Giai đoạn", "trl": "TRL", "sectors": "Lĩnh vực", "place": "Xã/phường",
+    "former_district": "Huyện cũ", "language": "Ngôn ngữ", "team": "Nhóm", "organisation": "Trường hoặc tổ chức",
+    "event": "Cuộc thi/hackathon", "author": "Tác giả", "published_at": "Ngày đăng",
+}
+IDEA_STAFF_COLUMNS = {"author_email": "E-mail tác giả", "status": "Trạng thái"}
+NEED_COLUMNS = {
+    "id": "Mã số", "title": "Tiêu đề", "organisation": "Doanh nghiệp/HTX", "problem": "Vấn đề",
+    "desired_outcome": "Kết quả mong muốn", "budget_min": "Ngân sách từ (VNĐ)", "budget_max": "Ngân sách đến (VNĐ)",
+    "deadline": "Hạn chót", "required_stage": "Giai đoạn giải pháp chấp nhận", "confidential": "Bảo mật",
+    "sectors": "Lĩnh vực", "place": "Xã/phường", "former_district": "Huyện cũ", "language": "Ngôn ngữ",
+    "published_at": "Ngày đăng",
+}
+ORDER_COLUMNS = {
+    "id": "Mã số", "title": "Tiêu đề", "ordering_body": "Đơn vị đặt hàng", "urgency": "Mức độ cấp thiết",
+    "objectives": "Mục tiêu", "main_content": "Nội dung chính", "expected_products": "Sản phẩm dự kiến",
+    "application_place": "Địa chỉ ứng dụng", "duration_months": "Thời gian thực hiện (tháng)",
+    "budget_state": "Ngân sách nhà nước (VNĐ)", "budget_other": "Nguồn khác (VNĐ)",
+    "proposal_deadline": "Hạn nhận đề xuất", "sectors": "Lĩnh vực", "place": "Xã/phường",
+    "former_district": "Huyện cũ", "language": "Ngôn ngữ", "published_at": "Ngày đăng",
+}
+PROPOSAL_COLUMNS = {
+    "id": "Mã số", "state": "Trạng thái", "source": "Nguồn", "idea_id": "Mã ý tưởng", "idea": "Ý tưởng",
+    "idea_author": "Tác giả ý tưởng", "target_type": "Loại yêu cầu", "target_id": "Mã nhu cầu/đặt hàng",
+    "target": "Nhu cầu/đặt hàng", "band": "Mức phù hợp (hệ thống)", "reviewer": "Cán bộ xem xét",
+    "reject_reason": "Lý do từ chối", "note": "Ghi chú", "created_at": "Ngày tạo", "decided_at": "Ngày quyết định",
+    "introduced_at": "Ngày giới thiệu", "closed_at": "Ngày đóng",
+}
+AUDIT_COLUMNS = {
+    "id": "Mã số", "created_at": "Thời điểm (UTC)", "actor": "Người thực hiện", "action": "Hành động",
+    "entity_type": "Đối tượng", "entity_id": "Mã đối tượng", "before": "Trước", "after": "Sau",
+}
+TARGET_TYPE_VI = {"need": "Nhu cầu công nghệ", "order": "Đặt hàng nghiên cứu"}
+
+Table = tuple[list[str], list[list[Any]]]
+
+
+def label(group: str, code: str | None) -> str:
+    """The Vietnamese name of a stored code ("" for none, the code itself if unknown)."""
+    return VI_LABELS[group].get(code, code) if code else ""
+
+
+def _is_staff(user: User | None) -> bool:
+    return bool(user and user.is_authenticated and user.is_staff)
+
+
+def _place(item) -> tuple[str, str]:
+    return (item.place.name, item.place.former_district) if item.place else ("", "")
+
+
+def _sectors(item) -> str:
+    return "; ".join(s.name_vi for s in item.sectors)
+
+
+def _table(columns: dict[str, str], records: Iterable[dict[str, Any]]) -> Table:
+    return list(columns.values()), [[rec.get(key) for key in columns] for rec in records]
+
+
+# --- the three kinds of submission ---------------------------------------------------
+
+def submissions_table(slug: str, user: User | None, filters: BrowseFilters) -> Table:
+    """The list page of `slug` ("ideas", "needs", "orders") as a table, for this viewer."""
+    items = db.session.scalars(submissions.browse_query(KINDS[slug], user, filters)).unique()
+    return {"ideas": _ideas, "needs": _needs, "orders": _orders}[slug](list(items), user)
+
+
+def _ideas(items: list[Idea], user: User | None) -> Table:
+    staff = _is_staff(user)
+    columns = {**IDEA_COLUMNS, **(IDEA_STAFF_COLUMNS if staff else {})}
+    records = []
+    for idea in items:
+        place, district = _place(idea)
+        records.append({
+            "id": idea.id, "title": idea.title, "kind": label("kind", idea.kind), "summary": idea.summary,
+            "description": idea.description, "keywords": idea.keywords, "stage": label("stage", idea.stage),
+            "trl": idea.trl, "sectors": _sectors(idea), "place": place, "former_district": district,
+            "language": label("language", idea.language), "team": idea.team, "organisation": idea.organisation,
+            "event": idea.event, "author": idea.owner.full_name, "published_at": idea.published_at,
+            "author_email": idea.owner.email, "status": label("status", idea.status),
+        })
+    return _table(columns, records)
+
+
+def _needs(items: list[TechnologyNeed], user: User | None) -> Table:
+    records = []
+    for need in items:
+        place, district = _place(need)
+        details = submissions.can_see_details(user, need)
+        records.append({
+            "id": need.id, "title": need.title,
+            # The page's rule: a confidential need's company and details only for staff and the author.
+            "organisation": (need.organisation or need.owner.organisation) if details else "",
+            "problem": need.problem if details else "", "desired_outcome": need.desired_outcome if details else "",
+            "budget_min": need.budget_min, "budget_max": need.budget_max, "deadline": need.deadline,
+            "required_stage": label("stage", need.required_stage), "confidential": "Có" if need.confidential else "Không",
+            "sectors": _sectors(need), "place": place, "former_district": district,
+            "language": label("language", need.language), "published_at": need.published_at,
+        })
+    return _table(NEED_COLUMNS, records)
+
+
+def _orders(items: list[ResearchOrder], user: User | None) -> Table:
+    records = []
+    for order in items:
+        place, district = _place(order)
+        records.append({
+            "id": order.id, "title": order.title, "ordering_body": order.ordering_body,
+            "urgency": label("urgency", order.urgency), "objectives": order.objectives,
+            "main_content": order.main_content, "expected_products": order.expected_products,
+            "application_place": order.application_place, "duration_months": order.duration_months,
+            "budget_state": order.budget_state, "budget_other": order.budget_other,
+            "proposal_deadline": order.proposal_deadline, "sectors": _sectors(order), "place": place,
+            "former_district": district, "language": label("language", order.language),
+            "published_at": order.published_at,
+        })
+    return _table(ORDER_COLUMNS, records)
+
+
+# --- staff lists -----------------------------------------------------------------
+
+def proposals_table(stmt: sa.Select) -> Table:
+    """Proposals selected by `stmt` (e.g. services.proposals.queue()); for staff only: every name is
+    shown, confidential needs included."""
+    records = []
+    for p in db.session.scalars(stmt):
+        target = p.target
+        records.append({
+            "id": p.id, "state": label("state", p.state), "source": label("source", p.source),
+            "idea_id": p.idea_id, "idea": p.idea.title, "idea_author": p.idea.owner.full_name,
+            "target_type": TARGET_TYPE_VI["need" if p.need_id else "order"], "target_id": target.id,
+            "target": target.title, "band": p.band, "reviewer": p.reviewer.full_name if p.reviewer else "",
+            "reject_reason": label("reject_reason", p.reject_reason), "note": p.note, "created_at": p.created_at,
+            "decided_at": p.decided_at, "introduced_at": p.introduced_at, "closed_at": p.closed_at,
+        })
+    return _table(PROPOSAL_COLUMNS, records)
+
+
+def audit_table(stmt: sa.Select) -> Table:
+    """Audit entries selected by `stmt` (services.audit.entries()); before/after as recorded (JSON)."""
+    records = [{
+        "id": e.id, "created_at": e.created_at, "actor": e.actor.email if e.actor else "hệ thống",
+        "action": e.action, "entity_type": e.entity_type, "entity_id": e.entity_id,
+        "before": e.before, "after": e.after,
+    } for e in db.session.scalars(stmt)]
+    return _table(AUDIT_COLUMNS, records)
+

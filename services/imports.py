@@ -1,0 +1,343 @@
+"""Bulk import of ideas (e.g. a hackathon's entries) from .xlsx or .csv, for staff.
+
+1. `preview()` reads the file, checks the columns, validates every row with the idea form's rules
+   (given by the caller as `validate`), finds duplicates in the file and against existing ideas,
+   and stores the result in an ImportJob with status "preview". No idea is written.
+2. `confirm()` queues a preview that has no errors; `start()` runs `apply_import()` in a thread
+   of the app process (a job queue may call `apply_import(job_id)` instead).
+3. `apply_import()` writes every row in ONE transaction, committed once at the end together with
+   the job's "done" status and the audit entry: on any error nothing is written and the job is
+   "failed" with the reason. Progress (done_rows) is written on its own connection while the rows
+   are prepared, before the transaction writes anything, so SQLite's single writer is never held.
+   The new ideas are embedded for matching after the commit; if that fails, the import stands.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_babel import gettext as _
+
+from extensions import db
+from models import Idea, ImportJob, Place, Role, Sector, User
+from models.people import utcnow
+from services import audit, submissions, tables
+from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS, VI_LABELS
+
+log = logging.getLogger(__name__)
+
+# field -> (Vietnamese header, English header); the form's field names, plus the owner's e-mail.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "title": (IDEA_COLUMNS["title"], "Title"),
+    "kind": (IDEA_COLUMNS["kind"], "Kind"),
+    "summary": (IDEA_COLUMNS["summary"], "Summary"),
+    "description": (IDEA_COLUMNS["description"], "Description"),
+    "sectors": (IDEA_COLUMNS["sectors"], "Sectors"),
+    "owner_email": (IDEA_STAFF_COLUMNS["author_email"], "Author e-mail"),
+    "keywords": (IDEA_COLUMNS["keywords"], "Keywords"),
+    "stage": (IDEA_COLUMNS["stage"], "Stage"),
+    "trl": (IDEA_COLUMNS["trl"], "TRL"),
+    "place": (IDEA_COLUMNS["place"], "Commune or ward"),
+    "language": (IDEA_COLUMNS["language"], "Language"),
+    "team": (IDEA_COLUMNS["team"], "Team"),
+    "organisation": (IDEA_COLUMNS["organisation"], "Organisation"),
+    "event": (IDEA_COLUMNS["event"], "Event"),
+    "visibility": ("Ai được xem", "Visibility"),
+}
+REQUIRED = ("title", "kind", "summary", "description", "sectors")
+MAX_ROWS = 10_000
+PROGRESS_EVERY = 100
+LANGUAGE_ALIASES = {"tiếng việt": "vi", "vietnamese": "vi", "english": "en", "tiếng anh": "en", "中文": "zh",
+                    "chinese": "zh", "tiếng trung": "zh", "tự động": "auto", "detect automatically": "auto"}
+
+# validate(values) -> (the form's data if valid, {field: [messages]})
+Validator = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, dict[str, list[str]]]]
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported. `code`: a tables.TableError code, "columns" (with
+    `missing` and `unknown` headers), "too_many_rows", "no_rows" or "default_owner"."""
+
+    def __init__(self, code: str, missing: list[str] | None = None, unknown: list[str] | None = None):
+        super().__init__(code)
+        self.code = code
+        self.missing = missing or []
+        self.unknown = unknown or []
+
+
+class ImportStateError(ValueError):
+    """A refused confirmation: "has_errors", "not_preview" or "not_yours"."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+def _key(text: str) -> str:
+    """Names compared as people mean them: NFC, case and spacing ignored, a trailing '*' dropped."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().rstrip("*").split())
+
+
+HEADER_FIELDS = {_key(name): field for field, names in COLUMNS.items() for name in (*names, field)}
+
+
+def template_headers(locale: str = "vi") -> list[str]:
+    """The headers of the template file, in Vietnamese or English; both are accepted."""
+    return [names[1 if locale == "en" else 0] for names in COLUMNS.values()]
+
+
+def template_table(locale: str = "vi") -> tuple[list[str], list[list[str]]]:
+    """The template: headers and no rows (an example row would be imported by mistake)."""
+    return template_headers(locale), []
+
+
+# --- reading and checking ----------------------------------------------------------------
+
+def read(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The file's headers and rows as {field: text}, each with its spreadsheet row number.
+    Raises ImportFileError for a file that cannot be read or has missing or unknown columns."""
+    try:
+        headers, body = tables.read_table(filename, content)
+    except tables.TableError as error:
+        raise ImportFileError(error.code) from error
+    fields = [HEADER_FIELDS.get(_key(h)) for h in headers]
+    unknown = [h or f"#{i + 1}" for i, (h, f) in enumerate(zip(headers, fields)) if f is None]
+    missing = [COLUMNS[f][0] for f in REQUIRED if f not in fields]
+    if unknown or missing:
+        raise ImportFileError("columns", missing=missing, unknown=unknown)
+    if len(body) > MAX_ROWS:
+        raise ImportFileError("too_many_rows")
+    if not body:
+        raise ImportFileError("no_rows")
+    rows = []
+    for number, cells in body:
+        values = {f: (cells[i] if i < len(cells) else "") for i, f in enumerate(fields)}
+        rows.append((number, values))
+    return headers, rows
+
+
+class _Lookups:
+    """Codes for the names people type: kinds, stages, sectors, places (loaded once per file)."""
+
+    def __init__(self):
+        self.codes = {group: {_key(label): code for code, label in VI_LABELS[group].items()}
+                      for group in ("kind", "stage", "visibility")}
+        self.sectors: dict[str, str] = {}
+        for s in db.session.scalars(sa.select(Sector)):
+            self.sectors.update({_key(s.code): s.code, _key(s.name_vi): s.code, _key(s.name_en): s.code})
+        self.places: dict[str, str | None] = {}
+        for p in db.session.scalars(sa.select(Place)):
+            name = _key(p.name)
+            # A name shared by two places is ambiguous: only its code or "name (former district)" will do.
+            self.places[name] = None if name in self.places and self.places[name] != p.code else p.code
+            self.places.update({_key(p.code): p.code, _key(p.label): p.code})
+
+    def code(self, group: str, text: str) -> str:
+        return self.codes[group].get(_key(text), text)
+
+    def sector_codes(self, text: str) -> list[str]:
+        parts = text.split(";") if ";" in text else text.replace("\n", ",").split(",")
+        return [self.sectors.get(_key(p), p.strip()) for p in parts if p.strip()]
+
+    def place_code(self, text: str) -> str:
+        return self.places.get(_key(text)) or text
+
+
+def _form_values(values: dict[str, str], lookups: _Lookups) -> dict[str, Any]:
+    """The row as the idea form would receive it: names turned into codes, blanks left out."""
+    out: dict[str, Any] = {f: v for f, v in values.items() if v and f != "owner_email"}
+    for group in ("kind", "stage", "visibility"):
+        if group in out:
+            out[group] = lookups.code(group, out[group])
+    if "language" in out:
+        out["language"] = LANGUAGE_ALIASES.get(_key(out["language"]), out["language"].lower())
+    if "sectors" in out:
+        out["sectors"] = lookups.sector_codes(out["sectors"])
+    if "place" in out:
+        out["place"] = lookups.place_code(out["place"])
+    return out
+
+
+def title_key(title: str) -> str:
+    return _key(title or "")
+
+
+def _innovators(emails: set[str]) -> dict[str, User]:
+    if not emails:
+        return {}
+    return {u.email: u for u in db.session.scalars(sa.select(User).where(User.email.in_(emails)))}
+
+
+def check_rows(rows: list[tuple[int, dict[str, str]]], headers: dict[str, str], default_owner: User | None,
+               validate: Validator) -> tuple[list[dict], list[RowError]]:
+    """Validate every row: the form's rules, the owner, duplicates in the file and in the database.
+    Returns the rows ready to apply ({row, owner_id, data}) and every error found."""
+    lookups = _Lookups()
+    users = _innovators({v.get("owner_email", "").strip().lower() for _, v in rows} - {""})
+    ready, errors = [], []
+    seen: dict[tuple[str, int], int] = {}
+    for number, values in rows:
+        data, field_errors = validate(_form_values(values, lookups))
+        row_errors = [RowError(number, headers.get(f, f), m) for f, messages in field_errors.items() for m in messages]
+        email = values.get("owner_email", "").strip().lower()
+        owner = users.get(email) if email else default_owner
+        owner_column = headers.get("owner_email", COLUMNS["owner_email"][0])
+        if email and owner is None:
+            row_errors.append(RowError(number, owner_column, _("No account has this e-mail address.")))
+        elif owner is not None and owner.role != Role.INNOVATOR.value:
+            row_errors.append(RowError(number, owner_column, _("This account is not an innovator account.")))
+        elif owner is None:
+            row_errors.append(RowError(number, owner_column,
+                                       _("Give the author's e-mail, or choose a default author for the file.")))
+        if owner is not None and not row_errors:
+            key = (title_key(values.get("title", "")), owner.id)
+            if key in seen:
+                row_errors.append(RowError(number, headers["title"],
+                                           _("Same title and author as row %(row)s.", row=seen[key])))
+            else:
+                seen[key] = number
+        errors.extend(row_errors)
+        if not row_errors:
+            ready.append({"row": number, "owner_id": owner.id, "data": data})
+    existing = existing_duplicates({(r["owner_id"], title_key(r["data"]["title"])) for r in ready})
+    for r in ready:
+        if (r["owner_id"], title_key(r["data"]["title"])) in existing:
+            errors.append(RowError(r["row"], headers["title"],
+                                   _("This author already has an idea with this title.")))
+    errors.sort(key=lambda e: e.row)
+    return ready, errors
+
+
+def existing_duplicates(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """The (owner_id, title key) pairs that already exist as ideas."""
+    owners = {owner for owner, _title in keys}
+    if not owners:
+        return set()
+    found = db.session.execute(sa.select(Idea.owner_id, Idea.title).where(Idea.owner_id.in_(owners))).all()
+    return {(owner, title_key(title)) for owner, title in found} & keys
+
+
+def preview(actor: User, filename: str, content: bytes, default_owner_email: str | None,
+            validate: Validator) -> ImportJob:
+    """Check the whole file and keep the result as a job in "preview": no idea is written.
+    Raises ImportFileError when the file itself is unusable (then no job is kept either)."""
+    default_owner = None
+    if default_owner_email:
+        default_owner = _innovators({default_owner_email.strip().lower()}).get(default_owner_email.strip().lower())
+        if default_owner is None or default_owner.role != Role.INNOVATOR.value:
+            raise ImportFileError("default_owner")
+    headers, rows = read(filename, content)
+    header_of = {HEADER_FIELDS[_key(h)]: h for h in headers}
+    ready, errors = check_rows(rows, header_of, default_owner, validate)
+    job = ImportJob(created_by=actor, kind="ideas", filename=filename[:255], status="preview",
+                    total_rows=len(rows), done_rows=0, error_count=len(errors),
+                    rows_json=json.dumps(ready, ensure_ascii=False),
+                    errors_json=json.dumps([e.__dict__ for e in errors], ensure_ascii=False))
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def get(job_id: int) -> ImportJob | None:
+    return db.session.get(ImportJob, job_id)
+
+
+def errors_of(job: ImportJob) -> list[RowError]:
+    return [RowError(**e) for e in json.loads(job.errors_json or "[]")]
+
+
+def confirm(job: ImportJob, actor: User) -> None:
+    """Queue a preview for applying. Only its uploader confirms (the audit names them), and never
+    while errors remain; a second confirmation of the same job is refused."""
+    if job.created_by_id != actor.id:
+        raise ImportStateError("not_yours")
+    if job.error_count:
+        raise ImportStateError("has_errors")
+    queued = db.session.execute(
+        sa.update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == "preview", ImportJob.error_count == 0)
+        .values(status="queued"))
+    db.session.commit()
+    if queued.rowcount != 1:
+        raise ImportStateError("not_preview")
+
+
+def start(app: Flask, job_id: int) -> threading.Thread:
+    """Apply a queued job in a background thread of this process."""
+    def work():
+        with app.app_context():
+            try:
+                apply_import(job_id)
+            finally:
+                db.session.remove()
+    thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+# --- applying ----------------------------------------------------------------------------
+
+def _progress(job_id: int, done: int) -> None:
+    """On its own short transaction, so the job page sees it while the import is being prepared."""
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(ImportJob).where(ImportJob.id == job_id).values(done_rows=done))
+
+
+def apply_import(job_id: int) -> ImportJob:
+    """Write a queued job's rows, all or nothing (callable synchronously, e.g. by a job queue)."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status != "queued":
+        return job
+    job.status, job.done_rows, job.message = "running", 0, None
+    db.session.commit()
+    rows = json.loads(job.rows_json)
+    ideas: list[Idea] = []
+    try:
+        owners = {u.id: u for u in db.session.scalars(
+            sa.select(User).where(User.id.in_({r["owner_id"] for r in rows}), User.role == Role.INNOVATOR.value))}
+        if len(owners) != len({r["owner_id"] for r in rows}):
+            raise ValueError("an author's account is no longer an innovator account")
+        if existing_duplicates({(r["owner_id"], title_key(r["data"]["title"])) for r in rows}):
+            raise ValueError("some ideas were created with the same titles since the preview")
+        kind = submissions.KINDS["ideas"]
+        with db.session.no_autoflush:  # nothing reaches the database before the single flush below
+            for done, row in enumerate(rows, start=1):
+                ideas.append(submissions.build(kind, owners[row["owner_id"]], row["data"], publish=True))
+                if done % PROGRESS_EVERY == 0:
+                    _progress(job.id, done)
+        db.session.flush()
+        audit.record(job.created_by, "import.apply", "import", job.id, None, {"rows": len(ideas)})
+        job.status, job.done_rows, job.finished_at = "done", len(ideas), utcnow()
+        db.session.commit()
+    except Exception as exc:  # all or nothing: whatever went wrong, nothing stays written
+        db.session.rollback()
+        log.exception("Import %s failed", job_id)
+        job = db.session.get(ImportJob, job_id)
+        job.status, job.finished_at, job.message = "failed", utcnow(), str(exc)[:2000]
+        db.session.commit()
+        return job
+    _embed(job, ideas)
+    return job
+
+
+def _embed(job: ImportJob, ideas: list[Idea]) -> None:
+    from services import matching
+    try:
+        matching.embed_submissions(ideas)
+    except Exception:  # the ideas are saved; `flask --app app reindex --missing` embeds them later
+        db.session.rollback()
+        log.exception("Import %s: embedding failed", job.id)
+        job.message = "embedding_failed"
+        db.session.commit()

@@ -1,0 +1,123 @@
+"""In-app notifications, with an e-mail copy for those who want one.
+
+A notification stores a `kind` and its `params`; the words are chosen when it is read, in the reader's
+language (`text`), and for the e-mail in the recipient's preferred language. E-mails are queued on
+the database session and sent only once the change that caused them is committed: a rolled-back
+change sends nothing.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from extensions import db
+from models import Notification, Role, User
+from models.people import utcnow
+
+# kind -> the message, filled with the notification's params.
+MESSAGES = {
+    "proposal_new": _l("New match proposal to review: “%(idea)s” and “%(target)s”."),
+    "proposals_new_batch": _l("The matching engine proposed %(count)s new matches for review."),
+    "interest_new": _l("%(name)s expressed interest: “%(idea)s” and “%(target)s”."),
+    "proposal_assigned": _l("A proposal was passed to you for review (conflict of interest of a colleague): "
+                            "“%(idea)s” and “%(target)s”."),
+    "introduction": _l("You are introduced: “%(idea)s” and “%(target)s”. The contacts are in My matches."),
+    "proposal_approved": _l("Your proposal was approved: “%(idea)s” and “%(target)s”."),
+    "proposal_rejected": _l("Your proposal was not approved: “%(idea)s” and “%(target)s”."),
+}
+QUEUE_KEY = "notification_mails"
+
+
+def text(kind: str, params: dict | str) -> str:
+    """The message of a notification in the current language."""
+    if isinstance(params, str):
+        params = json.loads(params or "{}")
+    template = MESSAGES.get(kind)
+    if template is None:
+        return kind
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def notify(user: User, kind: str, params: dict, link: str | None = None) -> Notification:
+    """Add a notification for `user` (committed with the caller's change) and, if they want e-mail,
+    queue an e-mail in their preferred language that is sent after the commit."""
+    if kind not in MESSAGES:
+        raise ValueError(f"Unknown notification kind: {kind}")
+    note = Notification(user_id=user.id, kind=kind, params=json.dumps(params, ensure_ascii=False), link=link)
+    db.session.add(note)
+    if user.email_notifications and user.active:
+        with force_locale(user.preferred_language or "vi"):
+            message = text(kind, params)
+            subject = _("Lào Cai Innovation Match") + ": " + _shorten(message, 120)
+            lines = [message]
+            if link:
+                lines += ["", _("Open: %(url)s", url=_absolute(link))]
+            lines += ["", "—", _("You receive this e-mail because e-mail notifications are on in your profile. "
+                                 "You can switch them off there.")]
+        db.session.info.setdefault(QUEUE_KEY, []).append((user.email, subject, "\n".join(lines)))
+    return note
+
+
+def notify_staff(kind: str, params: dict, link: str | None = None, except_user: User | None = None) -> int:
+    """Notify every active staff member and administrator (except one, e.g. the one who acted)."""
+    count = 0
+    for person in staff_members():
+        if except_user is None or person.id != except_user.id:
+            notify(person, kind, params, link)
+            count += 1
+    return count
+
+
+def staff_members() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(
+        User.role.in_((Role.STAFF.value, Role.ADMIN.value)), User.active.is_(True)).order_by(User.id)))
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def list_for(user: User, limit: int = 100) -> list[Notification]:
+    """The user's newest notifications, unread ones included."""
+    return list(db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def mark_read(user: User, ids: Iterable[int] | str = "all") -> int:
+    """Mark the user's notifications read: the given ids (others' ids are ignored) or "all"."""
+    stmt = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if ids != "all":
+        stmt = stmt.where(Notification.id.in_(list(ids)))
+    result = db.session.execute(stmt.values(read_at=utcnow()))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def _shorten(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[:limit - 1].rstrip() + "…"
+
+
+def _absolute(link: str) -> str:
+    return request.url_root.rstrip("/") + link if has_request_context() and link.startswith("/") else link
+
+
+@event.listens_for(Session, "after_commit")
+def _send_queued(session: Session) -> None:
+    from services import mail
+    for to, subject, body in session.info.pop(QUEUE_KEY, []):
+        mail.send(to, subject, body)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_queued(session: Session, previous_transaction) -> None:
+    session.info.pop(QUEUE_KEY, None)

@@ -1,0 +1,436 @@
+"""The life of a match proposal: who may propose it, move it, see it and the contacts behind it.
+
+    proposed -> under_review -> approved (introduction) -> in_discussion -> agreement_signed | no_agreement -> closed
+    proposed | under_review -> rejected (with a reason)
+
+Every change is recorded in the audit log in the same transaction, and the people concerned are notified.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from extensions import db
+from models import (
+    AuditEntry, Idea, MatchingRound, MatchProposal, ProposalSource, ProposalState, RejectReason, ResearchOrder, Role,
+    Status, TechnologyNeed, User,
+)
+from models.people import utcnow
+from services import audit, notifications
+
+S = ProposalState
+STAFF, PARTY = "staff", "party"
+
+# (from, to) -> who may make the move. Nothing else is possible.
+TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    (S.PROPOSED.value, S.UNDER_REVIEW.value): (STAFF,),
+    (S.PROPOSED.value, S.REJECTED.value): (STAFF,),
+    (S.UNDER_REVIEW.value, S.APPROVED.value): (STAFF,),
+    (S.UNDER_REVIEW.value, S.REJECTED.value): (STAFF,),
+    (S.APPROVED.value, S.IN_DISCUSSION.value): (STAFF, PARTY),
+    (S.IN_DISCUSSION.value, S.AGREEMENT_SIGNED.value): (STAFF, PARTY),
+    (S.IN_DISCUSSION.value, S.NO_AGREEMENT.value): (STAFF, PARTY),
+    (S.AGREEMENT_SIGNED.value, S.CLOSED.value): (STAFF,),
+    (S.NO_AGREEMENT.value, S.CLOSED.value): (STAFF,),
+}
+DECISIONS = (S.APPROVED.value, S.REJECTED.value)
+# From approval on, the two sides see each other's contacts.
+INTRODUCED = (S.APPROVED.value, S.IN_DISCUSSION.value, S.AGREEMENT_SIGNED.value, S.NO_AGREEMENT.value,
+              S.CLOSED.value)
+OPEN = (S.PROPOSED.value, S.UNDER_REVIEW.value)
+REJECT_REASONS = tuple(r.value for r in RejectReason)
+
+Target = TechnologyNeed | ResearchOrder
+
+
+class ProposalError(ValueError):
+    """A refused proposal action; `code` selects the translated message."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+# --- who is who --------------------------------------------------------------------
+
+def _normalise(value: str | None) -> str:
+    return " ".join((value or "").split()).casefold()
+
+
+def organisations(proposal: MatchProposal) -> set[str]:
+    """The organisations a proposal involves, normalised (casefold, spaces collapsed)."""
+    idea, target = proposal.idea, proposal.target
+    names = [idea.organisation, idea.owner.organisation]
+    if isinstance(target, TechnologyNeed):
+        names += [target.organisation, target.owner.organisation]
+    else:
+        names.append(target.ordering_body)
+    return {n for n in map(_normalise, names) if n}
+
+
+def has_conflict(proposal: MatchProposal, user: User) -> bool:
+    """A staff member may not decide on a proposal that involves their own organisation."""
+    own = _normalise(user.organisation)
+    return bool(own) and own in organisations(proposal)
+
+
+def parties(proposal: MatchProposal) -> list[User]:
+    """The idea's author and the need's or order's author (once each)."""
+    people = [proposal.idea.owner, proposal.target.owner]
+    return [p for i, p in enumerate(people) if p.id not in {q.id for q in people[:i]}]
+
+
+def is_party(proposal: MatchProposal, user: User | None) -> bool:
+    return bool(user and user.is_authenticated and any(p.id == user.id for p in parties(proposal)))
+
+
+def _is_staff(user: User | None) -> bool:
+    return bool(user and user.is_authenticated and user.is_staff)
+
+
+def can_view(proposal: MatchProposal, user: User | None) -> bool:
+    if _is_staff(user):
+        return True
+    return is_party(proposal, user) and (proposal.state in INTRODUCED or proposal.created_by_id == user.id)
+
+
+def visible_proposals(user: User) -> sa.Select:
+    """Proposals the user may see, newest change first: staff see all; an innovator or a business
+    sees those on their own submissions from approval on, and the ones their own interest created."""
+    stmt = sa.select(MatchProposal).order_by(MatchProposal.updated_at.desc(), MatchProposal.id.desc())
+    if _is_staff(user):
+        return stmt
+    if not (user and user.is_authenticated):
+        return stmt.where(sa.false())
+    idea, need, order = aliased(Idea), aliased(TechnologyNeed), aliased(ResearchOrder)
+    mine = sa.or_(
+        MatchProposal.idea_id.in_(sa.select(idea.id).where(idea.owner_id == user.id)),
+        MatchProposal.need_id.in_(sa.select(need.id).where(need.owner_id == user.id)),
+        MatchProposal.order_id.in_(sa.select(order.id).where(order.owner_id == user.id)),
+    )
+    return stmt.where(mine, sa.or_(MatchProposal.state.in_(INTRODUCED), MatchProposal.created_by_id == user.id))
+
+
+def get(proposal_id: int) -> MatchProposal | None:
+    return db.session.get(MatchProposal, proposal_id)
+
+
+# --- privacy -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+    phone: str | None
+    organisation: str | None
+
+
+def contacts_visible(proposal: MatchProposal, user: User | None) -> bool:
+    """Staff always; the two sides only once staff approved the introduction."""
+    return _is_staff(user) or (proposal.state in INTRODUCED and is_party(proposal, user))
+
+
+def contact(proposal: MatchProposal, side: str) -> Contact:
+    """The contact of one side ("idea" or "target"). Check contacts_visible() before showing it."""
+    if side == "idea":
+        person, organisation = proposal.idea.owner, proposal.idea.organisation
+    else:
+        target = proposal.target
+        person = target.owner
+        organisation = target.organisation if isinstance(target, TechnologyNeed) else target.ordering_body
+    return Contact(person.full_name, person.email, person.phone, organisation or person.organisation)
+
+
+def target_named(proposal: MatchProposal, user: User | None) -> bool:
+    """May this user see who is behind the need or order? A confidential need stays anonymous to
+    everyone but staff and its author until the introduction."""
+    target = proposal.target
+    if not (isinstance(target, TechnologyNeed) and target.confidential):
+        return True
+    return _is_staff(user) or (user is not None and user.is_authenticated and target.owner_id == user.id) \
+        or contacts_visible(proposal, user)
+
+
+# --- creating ----------------------------------------------------------------------
+
+def _target_column(target: Target):
+    return (MatchProposal.need_id if isinstance(target, TechnologyNeed) else MatchProposal.order_id), target.id
+
+
+def existing(idea: Idea, target: Target) -> MatchProposal | None:
+    column, target_id = _target_column(target)
+    return db.session.scalar(sa.select(MatchProposal).where(MatchProposal.idea_id == idea.id, column == target_id))
+
+
+def _params(proposal: MatchProposal) -> dict:
+    return {"idea": proposal.idea.title, "target": proposal.target.title, "proposal": proposal.id}
+
+
+def _snapshot(proposal: MatchProposal) -> dict:
+    return {"state": proposal.state, "reviewer_id": proposal.reviewer_id, "reject_reason": proposal.reject_reason,
+            "note": proposal.note}
+
+
+def review_link(proposal: MatchProposal) -> str:
+    return f"/review/{proposal.id}"
+
+
+def propose(idea: Idea, target: Target, source: str, actor: User | None = None, band: str | None = None,
+            score: float | None = None, note: str | None = None, round: MatchingRound | None = None, *,
+            notify_staff: bool = True, commit: bool = True) -> MatchProposal | None:
+    """A new proposal for the pair, or None if the pair was ever proposed (in any state): a rejected
+    pair is never proposed again. Staff are notified (unless notify_staff=False, e.g. for a batch
+    that sends one summary). commit=False leaves the commit to the caller (e.g. a whole round)."""
+    if source not in {s.value for s in ProposalSource}:
+        raise ValueError(f"Unknown proposal source: {source}")
+    if not isinstance(idea, Idea) or not isinstance(target, (TechnologyNeed, ResearchOrder)):
+        raise ValueError("A proposal pairs an idea with a technology need or a research order.")
+    if existing(idea, target) is not None:
+        return None
+    proposal = MatchProposal(idea=idea, source=source, band=band, score=score, note=note or None,
+                             created_by_id=actor.id if actor is not None else None, round=round,
+                             state=S.PROPOSED.value)
+    if isinstance(target, TechnologyNeed):
+        proposal.need = target
+    else:
+        proposal.order = target
+    db.session.add(proposal)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent twin won the unique constraint: no second proposal
+        db.session.rollback()
+        return None
+    audit.record(actor, "proposal.create", "proposal", proposal.id, None,
+                 {"state": proposal.state, "source": source, "idea_id": idea.id, "need_id": proposal.need_id,
+                  "order_id": proposal.order_id, "band": band, "note": proposal.note})
+    if notify_staff:
+        if source == ProposalSource.INTEREST.value:
+            notifications.notify_staff("interest_new", {**_params(proposal), "name": actor.full_name},
+                                       review_link(proposal))
+        else:
+            notifications.notify_staff("proposal_new", _params(proposal), review_link(proposal), except_user=actor)
+    if commit:
+        db.session.commit()
+    return proposal
+
+
+def _open_targets(today: date) -> list[Target]:
+    published = Status.PUBLISHED.value
+    needs = db.session.scalars(sa.select(TechnologyNeed).where(
+        TechnologyNeed.status == published,
+        sa.or_(TechnologyNeed.deadline.is_(None), TechnologyNeed.deadline >= today)).order_by(TechnologyNeed.id))
+    orders = db.session.scalars(sa.select(ResearchOrder).where(
+        ResearchOrder.status == published,
+        sa.or_(ResearchOrder.proposal_deadline.is_(None), ResearchOrder.proposal_deadline >= today))
+        .order_by(ResearchOrder.id))
+    return [*needs, *orders]
+
+
+def _is_open(target: Target, today: date) -> bool:
+    deadline = target.deadline if isinstance(target, TechnologyNeed) else target.proposal_deadline
+    return target.status == Status.PUBLISHED.value and (deadline is None or deadline >= today)
+
+
+def propose_from_engine(top_k: int = 3) -> int:
+    """Turn the engine's best matches ("good" or better) of every open need and order and of every
+    published idea into proposals; pairs proposed before (even rejected ones) are skipped.
+    Staff get one summary notification. Returns how many proposals were created."""
+    from services import matching
+    today = date.today()
+    ideas = list(db.session.scalars(sa.select(Idea).where(Idea.status == Status.PUBLISHED.value).order_by(Idea.id)))
+    created = 0
+    for item in [*_open_targets(today), *ideas]:
+        for other, band, score in matching.ranked_pairs(item, top_k=top_k, min_band="good"):
+            idea, target = (item, other) if isinstance(item, Idea) else (other, item)
+            if not isinstance(idea, Idea) or not _is_open(target, today):
+                continue
+            if propose(idea, target, ProposalSource.ENGINE.value, band=band, score=score,
+                       notify_staff=False, commit=False):
+                created += 1
+    if created:
+        notifications.notify_staff("proposals_new_batch", {"count": created}, "/review/")
+    db.session.commit()
+    return created
+
+
+def _own_model(user: User | None, item) -> type | None:
+    """What the user pairs with `item` when interested in it: a business its needs with an idea,
+    an innovator their ideas with a need or an order; nobody else expresses interest."""
+    if not (user and user.is_authenticated):
+        return None
+    if isinstance(item, Idea) and user.role == Role.BUSINESS.value:
+        return TechnologyNeed
+    if isinstance(item, (TechnologyNeed, ResearchOrder)) and user.role == Role.INNOVATOR.value:
+        return Idea
+    return None
+
+
+def own_items_for_interest(user: User | None, item) -> list:
+    """The user's own published submissions that could be paired with `item` (the other side)."""
+    model = _own_model(user, item)
+    if model is None:
+        return []
+    return list(db.session.scalars(sa.select(model).where(model.owner_id == user.id,
+                                                          model.status == Status.PUBLISHED.value)
+                                   .order_by(model.title)))
+
+
+def can_express_interest(user: User | None, item) -> bool:
+    from services.submissions import can_view as can_view_item
+    return _own_model(user, item) is not None and item.status == Status.PUBLISHED.value \
+        and can_view_item(user, item)
+
+
+def express_interest(user: User, item, note: str | None = None, own=None) -> MatchProposal:
+    """A business is interested in an idea (`own` = one of its published needs), or an innovator in a
+    need or order (`own` = one of their published ideas; may be left out when they have only one).
+    Staff are notified; the proposal then goes through review like any other. Raises ProposalError:
+    "not_allowed" (wrong role, or the item is not published), "own_item_invalid" (not theirs, not
+    published, or not chosen), "exists" (the pair was proposed before)."""
+    if not can_express_interest(user, item):
+        raise ProposalError("not_allowed")
+    mine = own_items_for_interest(user, item)
+    if own is None and len(mine) == 1:
+        own = mine[0]
+    if own is None or not any(type(m) is type(own) and m.id == own.id for m in mine):
+        raise ProposalError("own_item_invalid")
+    idea, target = (item, own) if isinstance(item, Idea) else (own, item)
+    proposal = propose(idea, target, ProposalSource.INTEREST.value, actor=user, note=(note or "").strip() or None)
+    if proposal is None:
+        raise ProposalError("exists")
+    return proposal
+
+
+# --- moving ------------------------------------------------------------------------
+
+def _roles_of(proposal: MatchProposal, user: User | None) -> set[str]:
+    roles = set()
+    if _is_staff(user):
+        roles.add(STAFF)
+    if is_party(proposal, user):
+        roles.add(PARTY)
+    return roles
+
+
+def allowed_transitions(proposal: MatchProposal, user: User | None) -> list[str]:
+    """The states this user may move the proposal to now (decisions excluded when they have a conflict)."""
+    return [to for source, to in TRANSITIONS if source == proposal.state and refusal(proposal, to, user) is None]
+
+
+def _least_loaded_reviewer(proposal: MatchProposal, exclude: User) -> User | None:
+    load = sa.select(sa.func.count(MatchProposal.id)).where(
+        MatchProposal.reviewer_id == User.id, MatchProposal.state == S.UNDER_REVIEW.value).scalar_subquery()
+    candidates = db.session.execute(sa.select(User, load).where(
+        User.role.in_((Role.STAFF.value, Role.ADMIN.value)), User.active.is_(True), User.id != exclude.id)
+        .order_by(load, User.id)).all()
+    return next((person for person, _ in candidates if not has_conflict(proposal, person)), None)
+
+
+def refusal(proposal: MatchProposal, to_state: str, user: User | None) -> str | None:
+    """Why this user may not make this move now ("not_allowed", "conflict_of_interest"), or None."""
+    who = TRANSITIONS.get((proposal.state, to_state))
+    if who is None or not _roles_of(proposal, user) & set(who):
+        return "not_allowed"
+    if to_state in DECISIONS and has_conflict(proposal, user):
+        return "conflict_of_interest"
+    return None
+
+
+def transition(proposal: MatchProposal, to_state: str, actor: User, reason: str | None = None,
+               note: str | None = None) -> MatchProposal:
+    """Move the proposal, or raise ProposalError: "not_allowed" (no such move for this user),
+    "conflict_of_interest" (a staff member deciding on their own organisation's proposal),
+    "reason_required" (a rejection needs a reason code; "other" also needs a note)."""
+    refused = refusal(proposal, to_state, actor)
+    if refused:
+        raise ProposalError(refused)
+    note = (note or "").strip() or None
+    if to_state == S.REJECTED.value and (reason not in REJECT_REASONS
+                                         or (reason == RejectReason.OTHER.value and not note)):
+        raise ProposalError("reason_required")
+
+    before = _snapshot(proposal)
+    now = utcnow()
+    proposal.state = to_state
+    assigned = None
+    if to_state == S.UNDER_REVIEW.value:
+        if has_conflict(proposal, actor):
+            assigned = _least_loaded_reviewer(proposal, exclude=actor)
+            proposal.reviewer_id = assigned.id if assigned else None
+        else:
+            proposal.reviewer_id = actor.id
+    if to_state in DECISIONS:
+        proposal.decided_at = now
+        proposal.reviewer_id = actor.id
+        if to_state == S.REJECTED.value:
+            proposal.reject_reason = reason
+        if note:
+            proposal.note = note
+    if to_state == S.APPROVED.value:
+        proposal.introduced_at = now
+    if to_state == S.CLOSED.value:
+        proposal.closed_at = now
+    proposal.updated_at = now
+    audit.record(actor, f"proposal.{to_state}", "proposal", proposal.id, before, _snapshot(proposal))
+    _notify_transition(proposal, to_state, actor, assigned)
+    db.session.commit()
+    return proposal
+
+
+def _notify_transition(proposal: MatchProposal, to_state: str, actor: User, assigned: User | None) -> None:
+    params = _params(proposal)
+    if assigned is not None:
+        notifications.notify(assigned, "proposal_assigned", params, review_link(proposal))
+    told: set[int] = set()
+    if to_state == S.APPROVED.value:
+        for person in parties(proposal):
+            notifications.notify(person, "introduction", params, "/matches")
+            told.add(person.id)
+    if to_state in DECISIONS and proposal.created_by is not None:
+        author = proposal.created_by
+        if author.id != actor.id and author.id not in told:
+            kind = "proposal_approved" if to_state == S.APPROVED.value else "proposal_rejected"
+            notifications.notify(author, kind, params, "/matches" if not author.is_staff else review_link(proposal))
+
+
+def history(proposal: MatchProposal) -> list[tuple]:
+    """The proposal's audit entries, oldest first, as (entry, before, after)."""
+    found = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.entity_type == "proposal", AuditEntry.entity_id == proposal.id)
+        .order_by(AuditEntry.created_at, AuditEntry.id))
+    return [(entry, *audit.values(entry)) for entry in found]
+
+
+# --- the review queue --------------------------------------------------------------
+
+def queue(states: tuple[str, ...] | None = OPEN, reviewer: User | None = None) -> sa.Select:
+    """Proposals for staff, best engine score first within the newest: filtered by state and reviewer."""
+    stmt = sa.select(MatchProposal)
+    if states:
+        stmt = stmt.where(MatchProposal.state.in_(states))
+    if reviewer is not None:
+        stmt = stmt.where(MatchProposal.reviewer_id == reviewer.id)
+    return stmt.order_by(MatchProposal.created_at.desc(), MatchProposal.id.desc())
+
+
+def publishable_pairs() -> tuple[list[Idea], list[Target]]:
+    """What staff may pair by hand: published ideas and open needs and orders."""
+    ideas = list(db.session.scalars(sa.select(Idea).where(Idea.status == Status.PUBLISHED.value)
+                                    .order_by(Idea.id.desc())))
+    return ideas, _open_targets(date.today())
+
+
+def propose_by_hand(actor: User, idea: Idea, target: Target, note: str | None = None) -> MatchProposal:
+    """Staff pair an idea with a need or order themselves. Raises ProposalError "not_allowed" or "exists"."""
+    if not _is_staff(actor):
+        raise ProposalError("not_allowed")
+    if idea.status != Status.PUBLISHED.value or target.status != Status.PUBLISHED.value:
+        raise ProposalError("not_allowed")
+    proposal = propose(idea, target, ProposalSource.STAFF.value, actor=actor, note=note)
+    if proposal is None:
+        raise ProposalError("exists")
+    return proposal

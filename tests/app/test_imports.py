@@ -1,0 +1,291 @@
+"""Bulk import of ideas: columns, every row checked, duplicates, encodings, preview first, all or nothing."""
+import io
+import json
+import time
+import unicodedata
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook, load_workbook
+
+HEADERS = ["Tiêu đề", "Loại", "Tóm tắt", "Mô tả", "Lĩnh vực", "E-mail tác giả", "TRL", "Xã/phường"]
+
+
+def _row(n, email, **over):
+    row = {"Tiêu đề": f"Ý tưởng số {n} về sấy quế", "Loại": "startup_idea", "Tóm tắt": "Tóm tắt ngắn gọn.",
+           "Mô tả": "Mô tả chi tiết giải pháp sấy quế.", "Lĩnh vực": "agriculture_highland", "E-mail tác giả": email,
+           "TRL": "3", "Xã/phường": "xa-bac-ha"}
+    row.update(over)
+    return row
+
+
+def _csv(rows, headers=HEADERS, encoding="utf-8-sig"):
+    lines = [",".join(headers)] + [",".join(f'"{r.get(h, "")}"' for h in headers) for r in rows]
+    text = "\r\n".join(lines) + "\r\n"
+    if encoding == "cp1258":
+        return b"".join(map(_cp1258, text))
+    return text.encode(encoding)
+
+
+def _cp1258(char):
+    """Windows' Vietnamese code page: a letter with its vowel mark, then the tone as a combining mark."""
+    try:
+        return char.encode("cp1258")
+    except UnicodeEncodeError:
+        parts = unicodedata.normalize("NFD", char)
+        return unicodedata.normalize("NFC", parts[:-1]).encode("cp1258") + parts[-1].encode("cp1258")
+
+
+def _xlsx(rows, headers=HEADERS):
+    book = Workbook()
+    book.active.append(headers)
+    for r in rows:
+        book.active.append([r.get(h, "") for h in headers])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _upload(client, content, name="ideas.csv", default_owner=""):
+    return client.post("/reports/import", data={"file": (io.BytesIO(content), name), "default_owner": default_owner},
+                       content_type="multipart/form-data")
+
+
+def _count_ideas(app):
+    from extensions import db
+    from models import Idea
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count(Idea.id)))
+
+
+def _job(app, job_id):
+    from extensions import db
+    from models import ImportJob
+    with app.app_context():
+        job = db.session.get(ImportJob, job_id)
+        return {"status": job.status, "done": job.done_rows, "errors": json.loads(job.errors_json),
+                "message": job.message}
+
+
+def _wait(app, job_id, seconds=120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = _job(app, job_id)
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError("the import did not finish")
+
+
+def _job_id(response):
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return int(response.headers["Location"].rstrip("/").split("/")[-1])
+
+
+@pytest.fixture(autouse=True)
+def import_threads(monkeypatch):
+    """Every background import is waited for before the next test wipes the database."""
+    from services import imports
+    threads, real_start = [], imports.start
+    monkeypatch.setattr(imports, "start", lambda app, job_id: threads.append(real_start(app, job_id)))
+    yield threads
+    for thread in threads:
+        thread.join(120)
+
+
+@pytest.fixture
+def staff(login_as):
+    return login_as("staff")
+
+
+@pytest.fixture
+def author(make_user):
+    return make_user("innovator")[1]
+
+
+def test_the_preview_creates_nothing_and_confirming_imports_every_row(app, client, staff, author):
+    job_id = _job_id(_upload(client, _csv([_row(1, author), _row(2, author), _row(3, author)])))
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert _count_ideas(app) == 0 and _job(app, job_id)["status"] == "preview"
+    assert f"/reports/import/{job_id}/confirm" in page
+    response = client.post(f"/reports/import/{job_id}/confirm")
+    assert response.status_code == 302
+    assert _wait(app, job_id)["status"] == "done"
+    assert _count_ideas(app) == 3
+    from extensions import db
+    from models import AuditEntry, Idea
+    with app.app_context():
+        idea = db.session.scalar(sa.select(Idea).order_by(Idea.id))
+        assert idea.status == "published" and idea.trl == 3 and idea.place.code == "xa-bac-ha"
+        assert idea.owner.email == author and [s.code for s in idea.sectors] == ["agriculture_highland"]
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "import.apply"))
+        assert entry.entity_id == job_id and json.loads(entry.after) == {"rows": 3}
+    assert client.post(f"/reports/import/{job_id}/confirm").status_code == 409  # never twice
+    assert _count_ideas(app) == 3
+
+
+def test_an_xlsx_file_with_vietnamese_names_and_english_headers(app, client, staff, author):
+    headers = ["Title", "Kind", "Summary", "Description", "Sectors", "Commune or ward", "Stage", "Language"]
+    row = {"Title": "Dự án STEM đo mưa", "Kind": "Dự án STEM", "Summary": "Trạm đo mưa tự làm.",
+           "Description": "Học sinh lắp trạm đo mưa.", "Sectors": "Năng lượng; Giáo dục và STEM",
+           "Commune or ward": "Xã Bắc Hà", "Stage": "Mẫu thử", "Language": "Tiếng Việt"}
+    job_id = _job_id(_upload(client, _xlsx([row], headers), "hackathon.xlsx", default_owner=author))
+    assert _job(app, job_id)["errors"] == []
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    from extensions import db
+    from models import Idea
+    with app.app_context():
+        idea = db.session.scalar(sa.select(Idea))
+        assert (idea.kind, idea.stage, idea.language, idea.place.code) == ("stem_project", "prototype", "vi",
+                                                                            "xa-bac-ha")
+        assert sorted(s.code for s in idea.sectors) == ["education_stem", "energy"]
+
+
+def test_missing_and_unknown_columns_are_named(app, client, staff):
+    headers = ["Tiêu đề", "Loại", "Mô tả", "Lĩnh vực", "Điểm thưởng"]
+    response = _upload(client, _csv([], headers))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Tóm tắt" in page and "Điểm thưởng" in page
+    assert _count_ideas(app) == 0
+
+
+def test_every_bad_row_is_listed_and_confirm_is_refused(app, client, staff, author, make_user):
+    _, business = make_user("business")
+    rows = [
+        _row(1, author),
+        _row(2, author, **{"Loại": "poem"}),
+        _row(3, author, **{"TRL": "12"}),
+        _row(4, author, **{"Tiêu đề": "Abc"}),
+        _row(5, author, **{"Lĩnh vực": "astrology"}),
+        _row(6, "nobody@example.vn"),
+        _row(7, business),
+        _row(8, author, **{"Tóm tắt": ""}),
+        _row(9, author, **{"Xã/phường": "Huyện Bắc Hà"}),
+    ]
+    job_id = _job_id(_upload(client, _csv(rows)))
+    errors = {(e["row"], e["column"]) for e in _job(app, job_id)["errors"]}
+    assert errors == {(3, "Loại"), (4, "TRL"), (5, "Tiêu đề"), (6, "Lĩnh vực"), (7, "E-mail tác giả"),
+                      (8, "E-mail tác giả"), (9, "Tóm tắt"), (10, "Xã/phường")}
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert page.count('class="import-error"') == 8 and "/confirm" not in page
+    assert client.post(f"/reports/import/{job_id}/confirm").status_code == 422
+    assert _count_ideas(app) == 0 and _job(app, job_id)["status"] == "preview"
+
+
+def test_duplicates_in_the_file_and_in_the_database(app, client, staff, author, submit):
+    from extensions import db
+    from models import User
+    with app.app_context():
+        owner = db.session.scalar(sa.select(User).where(User.email == author)).id
+    submit("ideas", owner, title="Ý tưởng đã có sẵn")
+    rows = [_row(1, author), _row(2, author, **{"Tiêu đề": "Ý TƯỞNG SỐ 1  về sấy quế"}),
+            _row(3, author, **{"Tiêu đề": "Ý tưởng đã có sẵn"})]
+    job_id = _job_id(_upload(client, _csv(rows)))
+    errors = _job(app, job_id)["errors"]
+    assert [(e["row"], e["column"]) for e in errors] == [(3, "Tiêu đề"), (4, "Tiêu đề")]
+    assert "2" in errors[0]["message"]
+    assert _count_ideas(app) == 1
+
+
+def test_a_file_not_in_utf8_is_refused_with_the_expected_encoding(app, client, staff, author):
+    response = _upload(client, _csv([_row(1, author)], encoding="cp1258"))
+    assert response.status_code == 422
+    assert "UTF-8" in response.get_data(as_text=True)
+    assert _count_ideas(app) == 0
+
+
+def test_other_file_types_are_refused(client, staff):
+    assert _upload(client, b"%PDF-1.4", "ideas.pdf").status_code == 422
+    assert _upload(client, b"not a zip", "ideas.xlsx").status_code == 422
+
+
+def test_the_default_author_must_be_an_innovator(client, staff, make_user, author):
+    _, business = make_user("business")
+    rows = [_row(1, "")]
+    assert _upload(client, _csv(rows), default_owner=business).status_code == 422
+    assert _upload(client, _csv(rows), default_owner=author).status_code == 302
+
+
+def test_only_the_uploader_confirms(app, client, staff, author, auth, login_as):
+    job_id = _job_id(_upload(client, _csv([_row(1, author)])))
+    auth.logout()
+    login_as("staff")
+    assert client.post(f"/reports/import/{job_id}/confirm").status_code == 403
+    assert _count_ideas(app) == 0
+
+
+def test_a_failing_row_during_apply_rolls_everything_back(app, client, staff, author, monkeypatch):
+    from services import imports, submissions
+    job_id = _job_id(_upload(client, _csv([_row(n, author) for n in range(1, 8)])))
+    real_build, calls = submissions.build, []
+
+    def build(kind, owner, data, publish):
+        calls.append(1)
+        item = real_build(kind, owner, data, publish)
+        if len(calls) == 5:
+            item.title = None  # the database refuses row 5 when the whole batch is written
+        return item
+    monkeypatch.setattr(submissions, "build", build)
+    from extensions import db
+    from models import AuditEntry, User
+    with app.app_context():
+        imports.confirm(imports.get(job_id), db.session.scalar(sa.select(User).where(User.role == "staff")))
+        job = imports.apply_import(job_id)  # synchronously, as a job queue would
+        assert job.status == "failed" and job.message
+        assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "import.apply")) == 0
+    assert _count_ideas(app) == 0
+    client.get("/lang/en")
+    assert "nothing was imported" in client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+
+
+def test_the_job_page_refreshes_while_running(app, client, staff, author):
+    from extensions import db
+    from models import ImportJob
+    job_id = _job_id(_upload(client, _csv([_row(1, author)])))
+    with app.app_context():
+        db.session.get(ImportJob, job_id).status = "running"
+        db.session.commit()
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="2">' in page and "<progress" in page
+
+
+def test_three_thousand_rows_import_completely(app, client, staff, author, monkeypatch):
+    from services import matching
+    embedded = []
+    monkeypatch.setattr(matching, "embed_submissions", lambda ideas: embedded.append(len(ideas)))
+    rows = [_row(n, author) for n in range(1, 3001)]
+    job_id = _job_id(_upload(client, _csv(rows)))
+    assert _job(app, job_id)["errors"] == []
+    client.post(f"/reports/import/{job_id}/confirm")
+    job = _wait(app, job_id)
+    assert job["status"] == "done" and job["done"] == 3000
+    assert _count_ideas(app) == 3000
+    deadline = time.monotonic() + 10
+    while not embedded and time.monotonic() < deadline:  # embedding follows the commit
+        time.sleep(0.05)
+    assert embedded == [3000]
+
+
+def test_the_template_has_the_expected_headers(client, staff):
+    book = load_workbook(io.BytesIO(client.get("/reports/import/template.xlsx").data))
+    headers = next(book.active.iter_rows(values_only=True))
+    assert headers[:5] == ("Tiêu đề", "Loại", "Tóm tắt", "Mô tả", "Lĩnh vực")
+    client.get("/lang/en")
+    english = client.get("/reports/import/template.csv").data.decode("utf-8-sig").splitlines()[0]
+    assert english.startswith("Title,Kind,Summary,Description,Sectors")
+
+
+def test_the_import_stands_when_embedding_fails(app, client, staff, author, monkeypatch, import_threads):
+    from services import matching
+
+    def broken(ideas):
+        raise RuntimeError("model unavailable")
+    monkeypatch.setattr(matching, "embed_submissions", broken)
+    job_id = _job_id(_upload(client, _csv([_row(1, author), _row(2, author)])))
+    client.post(f"/reports/import/{job_id}/confirm")
+    import_threads[0].join(60)
+    job = _job(app, job_id)
+    assert job["status"] == "done" and job["message"] == "embedding_failed"
+    assert _count_ideas(app) == 2

@@ -1,0 +1,76 @@
+"""The caller, and the province's indicators (staff only, as on the reports page)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from services import indicators
+from web.api import API_PREFIX
+from web.api.auth import require_user
+from web.api.problems import api_abort, problems
+from web.api.schemas import IndicatorsSchema, MeSchema, PeriodArgs
+from web.reports.charts import SERIES, TITLES, row_label
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # a period outside these years is a typing mistake
+ME_FIELDS = ("id", "email", "full_name", "role", "preferred_language")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _period(start: str | None, end: str | None) -> indicators.Period:
+    try:
+        period = indicators.parse_period(start, end)
+    except indicators.PeriodError as error:
+        if error.code == "reversed":
+            api_abort(422, errors={"to": [_("The end of the period is before its start.")]}, problem="validation")
+        bad = "from" if start and not _is_date(start) else "to"
+        api_abort(422, errors={bad: [_("Dates must look like 2025-01-31.")]}, problem="validation")
+    for name, day in (("from", period.start), ("to", period.end)):
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            api_abort(422, errors={name: [_l("Choose dates between the years 2000 and 2100.")]}, problem="validation")
+    return period
+
+
+def _figure(f: indicators.Figure) -> dict:
+    return {"key": f.key, "title": str(TITLES.get(f.key, f.key)), "group": f.group, "unit": f.unit,
+            "series": list(f.series), "series_labels": [str(SERIES.get(s, s)) for s in f.series],
+            "rows": [{"code": r.code, "label": row_label(f, r.code), "values": list(r.values)} for r in f.rows],
+            "summary": f.summary}
+
+
+def blueprint() -> Blueprint:
+    """A new blueprint for each app."""
+    blp = Blueprint("api_system", __name__, url_prefix=API_PREFIX, description="The caller and the indicators.")
+
+    @blp.route("/me", methods=["GET"])
+    @blp.response(200, MeSchema)
+    @problems(blp)
+    def me():
+        """Who the token belongs to (all null without a token)."""
+        if not current_user.is_authenticated:
+            return dict.fromkeys(ME_FIELDS)
+        return {name: getattr(current_user, name) for name in ME_FIELDS}
+
+    @blp.route("/indicators", methods=["GET"])
+    @blp.arguments(PeriodArgs, location="query", as_kwargs=True)
+    @blp.response(200, IndicatorsSchema)
+    @problems(blp, 403, 422)
+    def indicators_view(start, end):
+        """The indicators of the reports page over a period (both days included; default: this year)."""
+        user = require_user()
+        if not user.is_staff:
+            api_abort(403, _l("Only department staff see the indicators."))
+        period = _period(start, end)
+        return {"start": period.start, "end": period.end, "total_ideas": indicators.total_ideas(period),
+                "figures": [_figure(f) for f in indicators.dashboard(period)]}
+
+    return blp

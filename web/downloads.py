@@ -1,0 +1,16 @@
+"""Tables as file downloads: every export and every report table goes out through here."""
+from __future__ import annotations
+
+import io
+from typing import Any, Sequence
+
+from flask import Response, send_file
+
+from services import tables
+
+
+def table_response(fmt: str, name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Response:
+    """`name` is an ASCII file name without extension; `fmt` is "xlsx" or "csv"."""
+    content = tables.write(fmt, headers, rows)
+    return send_file(io.BytesIO(content), mimetype=tables.MIMETYPES[fmt], as_attachment=True,
+                     download_name=f"{name}.{fmt}", max_age=0)

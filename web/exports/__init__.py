@@ -1,0 +1,1 @@
+"""Downloads of the lists (ideas, needs, orders) as .xlsx and .csv."""

@@ -1,0 +1,20 @@
+"""Every list as a spreadsheet: the same filters and the same visibility rules as its page."""
+from datetime import date
+
+from flask import Blueprint, request
+from flask_login import current_user
+
+from services import exports
+from web.filters import browse_filters
+from web.downloads import table_response
+
+bp = Blueprint("exports", __name__)
+FORMAT = "<any(xlsx, csv):fmt>"
+
+
+# `slug`, not `kind`: "kind" is one of the ideas page's filters, passed on in the query string.
+@bp.route(f"/<any(ideas, needs, orders):slug>/export.{FORMAT}")
+def submissions(slug, fmt):
+    filters = browse_filters(request.args)
+    headers, rows = exports.submissions_table(slug, current_user, filters)
+    return table_response(fmt, f"{slug}-{date.today().isoformat()}", headers, rows)

@@ -1,0 +1,1 @@
+"""The notification bell and list."""

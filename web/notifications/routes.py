@@ -1,0 +1,32 @@
+"""The notification bell (unread count in every page) and the list."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from services import notifications
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.app_context_processor
+def bell():
+    def unread_notifications() -> int:
+        return notifications.unread_count(current_user) if current_user.is_authenticated else 0
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.route("/notifications")
+@login_required
+def index():
+    items = notifications.list_for(current_user)
+    return render_template("notifications/list.html", items=items, text=notifications.text)
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_read():
+    """One notification (field "id"), or all of them; CSRF is checked for every POST by CSRFProtect."""
+    ids = request.form.getlist("id", type=int)
+    notifications.mark_read(current_user, ids if ids else "all")
+    flash(_("Marked as read."), "info")
+    return redirect(url_for(".index"))

@@ -1,0 +1,170 @@
+"""Staff only: the indicators, their tables, staff list downloads, decisions as a labelled set, imports."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user, login_required
+
+from services import audit, decisions, exports, imports, indicators, proposals
+from services.exports import VI_LABELS
+from web.downloads import table_response
+from web.reports.charts import chart
+from web.reports.forms import ConfirmForm, ImportForm, idea_row_validator
+
+bp = Blueprint("reports", __name__)
+FORMAT = "<any(xlsx, csv):fmt>"
+FIGURE = f"<any({', '.join(indicators.FIGURES)}):figure>"
+
+
+@bp.before_request
+@login_required
+def staff_only():
+    if not current_user.is_staff:
+        abort(403)
+
+
+def _period() -> tuple[indicators.Period, str | None]:
+    """The period asked for, or the current year with a message saying why."""
+    try:
+        return indicators.parse_period(request.args.get("from"), request.args.get("to")), None
+    except indicators.PeriodError as error:
+        message = (_("The end of the period is before its start.") if error.code == "reversed"
+                   else _("Dates must look like 2025-01-31."))
+        return indicators.current_year(), message
+
+
+@bp.route("/")
+def index():
+    period, error = _period()
+    charts = [chart(f) for f in indicators.dashboard(period)]
+    return render_template("reports/index.html", period=period, charts=charts, error=error,
+                           total=indicators.total_ideas(period)), 422 if error else 200
+
+
+@bp.route(f"/{FIGURE}.{FORMAT}")
+def figure_table(figure, fmt):
+    period, error = _period()
+    if error:
+        abort(422)
+    headers, rows = indicators.figure(figure, period).table()
+    return table_response(fmt, f"{figure}-{period.start}-{period.end}", headers, rows)
+
+
+@bp.route("/decisions.json")
+def decisions_json():
+    """The staff's decisions in the labelled-set schema; all of them unless from/to narrow them."""
+    period = None
+    if request.args.get("from") or request.args.get("to"):
+        period, error = _period()
+        if error:
+            abort(422)
+    body = json.dumps(decisions.eval_set(period), ensure_ascii=False, indent=1)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": "attachment; filename=decisions.json"})
+
+
+@bp.route(f"/proposals.{FORMAT}")
+def proposals_table(fmt):
+    state = request.args.get("state", "")
+    stmt = proposals.queue(states=(state,) if state in VI_LABELS["state"] else None)
+    headers, rows = exports.proposals_table(stmt)
+    return table_response(fmt, f"proposals-{date.today()}", headers, rows)
+
+
+def _day(name: str, shift: int = 0) -> datetime | None:
+    try:
+        return datetime.combine(date.fromisoformat(request.args.get(name, "")), time()) + timedelta(days=shift)
+    except ValueError:
+        return None
+
+
+@bp.route(f"/audit.{FORMAT}")
+def audit_table(fmt):
+    """The audit log with the log page's filters (entity type, action, actor's e-mail, from/to in UTC)."""
+    stmt = audit.entries(entity_type=request.args.get("entity_type", ""), action=request.args.get("action", ""),
+                         actor_email=request.args.get("actor", ""), since=_day("from"), until=_day("to", 1))
+    headers, rows = exports.audit_table(stmt)
+    return table_response(fmt, f"audit-{date.today()}", headers, rows)
+
+
+# --- bulk import of ideas -------------------------------------------------------------
+
+def _file_error_message(error: imports.ImportFileError) -> str:
+    if error.code == "encoding":
+        return _("The file is not in UTF-8. In Excel choose “Save as” > “CSV UTF-8 (Comma delimited)”, "
+                 "or upload the .xlsx file itself.")
+    if error.code == "columns":
+        parts = []
+        if error.missing:
+            parts.append(_("Missing columns: %(names)s.", names=", ".join(error.missing)))
+        if error.unknown:
+            parts.append(_("Unknown columns: %(names)s.", names=", ".join(error.unknown)))
+        return " ".join(parts) + " " + _("Use the headers of the template file.")
+    if error.code == "format":
+        return _("Upload an .xlsx or .csv file.")
+    if error.code == "too_many_rows":
+        return _("The file has more than %(n)s rows. Split it into smaller files.", n=imports.MAX_ROWS)
+    if error.code == "default_owner":
+        return _("The default author must be the e-mail of an existing innovator account.")
+    if error.code in ("empty", "no_rows"):
+        return _("The file has no rows to import.")
+    return _("The file cannot be read. Check that it is a valid .xlsx or .csv file.")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_upload():
+    form = ImportForm()
+    error = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            job = imports.preview(current_user, upload.filename or "", upload.read(), form.default_owner.data,
+                                  idea_row_validator())
+        except imports.ImportFileError as problem:
+            error = _file_error_message(problem)
+        else:
+            return redirect(url_for(".import_job", job_id=job.id))
+    status = 422 if (error or form.errors) else 200
+    return render_template("reports/import.html", form=form, error=error, columns=imports.COLUMNS,
+                           required=imports.REQUIRED, locale=str(get_locale())), status
+
+
+@bp.route(f"/import/template.{FORMAT}")
+def import_template(fmt):
+    headers, rows = imports.template_table(str(get_locale()))
+    return table_response(fmt, "ideas-import-template", headers, rows)
+
+
+def _job(job_id: int):
+    job = imports.get(job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.route("/import/<int:job_id>")
+def import_job(job_id):
+    job = _job(job_id)
+    return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=ConfirmForm())
+
+
+@bp.route("/import/<int:job_id>/confirm", methods=["POST"])
+def import_confirm(job_id):
+    job = _job(job_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        imports.confirm(job, current_user)
+    except imports.ImportStateError as refused:
+        message = {"has_errors": _("Correct every error in the file and upload it again: nothing was imported."),
+                   "not_yours": _("Only the person who uploaded the file can confirm it."),
+                   }.get(refused.code, _("This import was already confirmed."))
+        flash(message, "error")
+        return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=form), \
+            403 if refused.code == "not_yours" else 422 if refused.code == "has_errors" else 409
+    imports.start(current_app._get_current_object(), job.id)
+    return redirect(url_for(".import_job", job_id=job.id))

@@ -1,0 +1,1 @@
+"""Match proposals: the staff review queue, a proposal, proposing by hand, expressing interest, my matches."""

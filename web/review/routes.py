@@ -1,0 +1,165 @@
+"""Match proposals: the staff queue, one proposal, proposing by hand, expressing interest, my matches."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from extensions import db
+from models import ProposalState
+from services import matching, proposals, submissions
+from services.proposals import ProposalError
+from services.submissions import KINDS
+from web.access import staff_required
+from web.labels import KIND_SINGULAR, PROPOSAL_STATES
+from web.review.forms import InterestForm, ProposeForm, TransitionForm
+
+bp = Blueprint("review", __name__)
+
+REFUSALS = {
+    "not_allowed": _l("This step is not possible for this proposal, or not for your role."),
+    "conflict_of_interest": _l("This proposal involves your own organisation, so you may not decide on it. "
+                               "It goes to another reviewer."),
+    "exists": _l("This pair has already been proposed; it is not proposed twice."),
+    "own_item_invalid": _l("Choose one of your own published submissions."),
+}
+TABS = ("open", *[s.value for s in ProposalState], "all")
+
+
+def _refuse(code: str, status: int = 403):
+    return render_template("errors/error.html", code=status, message=str(REFUSALS[code])), status
+
+
+def _load(proposal_id: int):
+    proposal = proposals.get(proposal_id)
+    if proposal is None or not proposals.can_view(proposal, current_user):
+        abort(404)
+    return proposal
+
+
+@bp.app_context_processor
+def interest_helpers():
+    """Lets the submission pages offer "express interest" without knowing about proposals."""
+    def interest_options(item):
+        return proposals.own_items_for_interest(current_user, item) \
+            if proposals.can_express_interest(current_user, item) else []
+    return {"interest_options": interest_options, "interest_form": InterestForm}
+
+
+@bp.route("/review/")
+@staff_required
+def queue():
+    tab = request.args.get("state", "open")
+    tab = tab if tab in TABS else "open"
+    states = proposals.OPEN if tab == "open" else None if tab == "all" else (tab,)
+    mine = request.args.get("mine") == "1"
+    page = db.paginate(proposals.queue(states, reviewer=current_user if mine else None),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("review/queue.html", page=page, tab=tab, tabs=TABS, mine=mine,
+                           has_conflict=lambda p: proposals.has_conflict(p, current_user))
+
+
+@bp.route("/review/<int:proposal_id>")
+@login_required
+def detail(proposal_id):
+    proposal = _load(proposal_id)
+    if not current_user.is_staff:
+        return redirect(url_for(".my_matches", _anchor=f"proposal-{proposal.id}"))
+    return _detail(proposal, TransitionForm())
+
+
+def _detail(proposal, form, status=200):
+    band, why = matching.explain_pair(proposal.idea, proposal.target)
+    return render_template(
+        "review/detail.html", proposal=proposal, form=form, band=band, why=why,
+        allowed=proposals.allowed_transitions(proposal, current_user),
+        conflict=proposals.has_conflict(proposal, current_user),
+        history=proposals.history(proposal), contact=proposals.contact), status
+
+
+@bp.route("/review/<int:proposal_id>/transition", methods=["POST"])
+@login_required
+def transition(proposal_id):
+    proposal = _load(proposal_id)
+    form = TransitionForm()
+    refused = proposals.refusal(proposal, form.to.data, current_user)
+    if refused:
+        return _refuse(refused)
+    if not form.validate_on_submit():
+        return _detail(proposal, form, 422)
+    try:
+        proposals.transition(proposal, form.to.data, current_user, reason=form.reason.data or None,
+                             note=form.note.data)
+    except ProposalError as error:
+        if error.code == "reason_required":  # the form checks this first; kept for safety
+            form.reason.errors = [*form.reason.errors, _("Choose why the proposal is rejected.")]
+            return _detail(proposal, form, 422)
+        return _refuse(error.code)
+    flash(_("Saved: %(state)s.", state=PROPOSAL_STATES[proposal.state]), "success")
+    if current_user.is_staff:
+        return redirect(url_for(".detail", proposal_id=proposal.id))
+    return redirect(url_for(".my_matches", _anchor=f"proposal-{proposal.id}"))
+
+
+@bp.route("/review/new", methods=["GET", "POST"])
+@staff_required
+def propose():
+    ideas, targets = proposals.publishable_pairs()
+    form = ProposeForm()
+    form.idea.choices = [(i.id, f"#{i.id} {i.title}") for i in ideas]
+    form.target.choices = [(f"{matching.item_id(t)}", f"{_target_kind(t)} #{t.id} {t.title}") for t in targets]
+    if request.method == "GET":
+        form.idea.data = request.args.get("idea", type=int)
+        form.target.data = request.args.get("target", "")
+    if form.validate_on_submit():
+        idea = next(i for i in ideas if i.id == form.idea.data)
+        target = next(t for t in targets if matching.item_id(t) == form.target.data)
+        try:
+            proposal = proposals.propose_by_hand(current_user, idea, target, note=form.note.data)
+        except ProposalError as error:
+            form.target.errors = [*form.target.errors, str(REFUSALS[error.code])]
+        else:
+            flash(_("Proposal created."), "success")
+            return redirect(url_for(".detail", proposal_id=proposal.id))
+    return render_template("review/new.html", form=form), 422 if form.errors else 200
+
+
+def _target_kind(target) -> str:
+    return str(KIND_SINGULAR["needs" if matching.item_id(target).startswith("need") else "orders"]).capitalize()
+
+
+@bp.route("/<any(ideas, needs, orders):kind>/<int:item_id>/interest", methods=["POST"])
+@login_required
+def interest(kind, item_id):
+    item = submissions.get(KINDS[kind], item_id)
+    if item is None or not submissions.can_view(current_user, item):
+        abort(404)
+    if not proposals.can_express_interest(current_user, item):
+        return _refuse("not_allowed")
+    mine = proposals.own_items_for_interest(current_user, item)
+    form = InterestForm()
+    form.own.choices = [(m.id, m.title) for m in mine]
+    if form.validate_on_submit():
+        own = next(m for m in mine if m.id == form.own.data)
+        try:
+            proposals.express_interest(current_user, item, note=form.note.data, own=own)
+        except ProposalError as error:
+            if error.code != "exists":
+                return _refuse(error.code)
+            form.own.errors = [*form.own.errors, str(REFUSALS["exists"])]
+        else:
+            flash(_("Thank you. The department reviews your interest and introduces you if it fits."), "success")
+            return redirect(url_for(".my_matches"))
+    return render_template("review/interest.html", form=form, kind=kind, item=item), 422
+
+
+@bp.route("/matches")
+@login_required
+def my_matches():
+    if current_user.is_staff:
+        return redirect(url_for(".queue"))
+    page = db.paginate(proposals.visible_proposals(current_user), per_page=current_app.config["PAGE_SIZE"],
+                       error_out=False)
+    return render_template("review/matches.html", page=page,
+                           allowed=lambda p: proposals.allowed_transitions(p, current_user),
+                           contacts_visible=lambda p: proposals.contacts_visible(p, current_user),
+                           target_named=lambda p: proposals.target_named(p, current_user),
+                           contact=proposals.contact)
