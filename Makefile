@@ -39,6 +39,7 @@ db: install translations
 	$(FLASK) db upgrade
 	$(FLASK) seed
 	$(FLASK) reindex --missing
+	$(FLASK) propose-matches
 
 clean:
 	rm -rf $(VENV) instance .cache outbox

@@ -215,8 +215,6 @@ def build_tokenizer(f: E5File):
 def write_sentence_transformers_folder(f: E5File, dest: Path, dtype: str = "float16") -> None:
     """Write a complete sentence-transformers folder (BertModel weights as
     safetensors, tokenizer.json, Transformer + mean Pooling + Normalize)."""
-    import json
-
     from safetensors.numpy import save_file
 
     dest = Path(dest)

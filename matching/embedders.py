@@ -174,7 +174,9 @@ class SentenceTransformerEmbedder(_ChunkingEmbedder):
                 f"model folder {name} not found; build it with `{BUILD_COMMAND}`")
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a loading bar per process is noise in logs and CLI output
         kwargs = dict(device=device, model_kwargs={"dtype": torch.float32})
         if not allow_download:
             kwargs["local_files_only"] = True

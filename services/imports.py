@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import Flask
 from flask_babel import gettext as _
 
 from extensions import db
@@ -274,19 +272,6 @@ def confirm(job: ImportJob, actor: User) -> None:
         raise ImportStateError("not_preview")
 
 
-def start(app: Flask, job_id: int) -> threading.Thread:
-    """Apply a queued job in a background thread of this process."""
-    def work():
-        with app.app_context():
-            try:
-                apply_import(job_id)
-            finally:
-                db.session.remove()
-    thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
-    thread.start()
-    return thread
-
-
 # --- applying ----------------------------------------------------------------------------
 
 def _progress(job_id: int, done: int) -> None:
@@ -296,9 +281,11 @@ def _progress(job_id: int, done: int) -> None:
 
 
 def apply_import(job_id: int) -> ImportJob:
-    """Write a queued job's rows, all or nothing (callable synchronously, e.g. by a job queue)."""
+    """Write a queued job's rows, all or nothing: the job task of services.jobs. A job found
+    "running" was cut off by a crash before its single commit, so nothing of it is written and it
+    is safe to run again (the job queue retries it)."""
     job = db.session.get(ImportJob, job_id)
-    if job is None or job.status != "queued":
+    if job is None or job.status not in ("queued", "running"):
         return job
     job.status, job.done_rows, job.message = "running", 0, None
     db.session.commit()

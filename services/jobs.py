@@ -19,6 +19,7 @@ QUEUE = "laocai-match"
 TASKS = {
     "warm_explanations": "services.matching:warm_explanations",
     "reindex": "services.matching:reindex_job",
+    "apply_import": "services.imports:apply_import",
 }
 _worker_app: Flask | None = None
 

@@ -25,7 +25,7 @@ from matching.explain import Explanation, explain, texts_to_embed
 from matching.ranking import Item, Match, MatchEngine, item_text
 from matching.text import TextRejected, check_text, clean_text
 from models import Idea, ResearchOrder, Status, TechnologyNeed, User, Visibility
-from services.submissions import KINDS, Submission, can_see_details, can_view, kind_of, matching_text
+from services.submissions import Submission, can_see_details, can_view, kind_of
 from services.vector_store import DatabaseVectorStore
 
 log = logging.getLogger(__name__)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
-from services import audit, decisions, exports, imports, indicators, proposals
+from services import audit, decisions, exports, imports, indicators, jobs, proposals
 from services.exports import VI_LABELS
 from web.downloads import table_response
 from web.reports.charts import chart
@@ -166,5 +166,5 @@ def import_confirm(job_id):
         flash(message, "error")
         return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=form), \
             403 if refused.code == "not_yours" else 422 if refused.code == "has_errors" else 409
-    imports.start(current_app._get_current_object(), job.id)
+    jobs.enqueue("apply_import", job.id)
     return redirect(url_for(".import_job", job_id=job.id))
