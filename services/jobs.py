@@ -20,6 +20,7 @@ TASKS = {
     "warm_explanations": "services.matching:warm_explanations",
     "reindex": "services.matching:reindex_job",
     "apply_import": "services.imports:apply_import",
+    "send_mail": "services.mail:send",
 }
 _worker_app: Flask | None = None
 

@@ -113,9 +113,10 @@ def _absolute(link: str) -> str:
 
 @event.listens_for(Session, "after_commit")
 def _send_queued(session: Session) -> None:
-    from services import mail
+    # Through the job queue: a slow or absent SMTP server never holds up the request.
+    from services import jobs
     for to, subject, body in session.info.pop(QUEUE_KEY, []):
-        mail.send(to, subject, body)
+        jobs.enqueue("send_mail", to, subject, body)
 
 
 @event.listens_for(Session, "after_soft_rollback")
