@@ -18,6 +18,7 @@ from typing import Iterable
 import numpy as np
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.orm import joinedload, selectinload
 
 from extensions import db
 from matching.embedders import CachedEmbedder, ModelMissingError, load_embedder
@@ -108,7 +109,8 @@ class MatchingState:
         changed: list[Submission] = []
         newest = self._synced_at
         for model in MODELS.values():
-            stmt = sa.select(model)
+            # Sectors and places come along in two queries, not one per submission.
+            stmt = sa.select(model).options(selectinload(model.sectors), joinedload(model.place))
             if self._synced_at is not None:
                 stmt = stmt.where(model.updated_at >= self._synced_at)
             else:
@@ -195,7 +197,8 @@ def reindex(missing_only: bool = True, progress=None) -> int:
     if not missing_only:
         DatabaseVectorStore().delete_model(st.embedder.model_id)
     subs = [s for model in MODELS.values()
-            for s in db.session.scalars(sa.select(model).where(model.status == Status.PUBLISHED.value))]
+            for s in db.session.scalars(sa.select(model).where(model.status == Status.PUBLISHED.value)
+                                        .options(selectinload(model.sectors), joinedload(model.place)))]
     for start in range(0, len(subs), 16):
         embed_submissions(subs[start:start + 16])
         if progress:
