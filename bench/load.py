@@ -109,6 +109,9 @@ def build(url: str, needs: int, ideas: int, backend: str) -> None:
 
         clone(TechnologyNeed, need_sectors, "need_id", needs)
         clone(Idea, idea_sectors, "idea_id", ideas)
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))  # what one does after a bulk load: fresh planner statistics
 
 
 def free_port() -> int:

@@ -14,7 +14,8 @@ class EmbeddingVector(db.Model):
     """One text's vector under one model and e5 role, keyed by the hash of the text."""
 
     __tablename__ = "embedding_vectors"
-    __table_args__ = (sa.UniqueConstraint("model_id", "role", "text_key", name="uq_embedding_vectors_key"),)
+    # The hash first: it alone is selective (every row of a model shares model_id and role).
+    __table_args__ = (sa.UniqueConstraint("text_key", "model_id", "role", name="uq_embedding_vectors_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     model_id: Mapped[str] = mapped_column(sa.String(200))
