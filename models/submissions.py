@@ -66,8 +66,9 @@ class Submission:
     status: Mapped[str] = mapped_column(sa.String(20), default=Status.DRAFT.value, index=True)
     language: Mapped[str] = mapped_column(sa.String(5), default="vi", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    published_at: Mapped[datetime | None]
+    # Indexed: every matching query asks what changed since it last looked, and lists sort by date.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
 
     @declared_attr
     def owner_id(cls) -> Mapped[int]:
