@@ -118,17 +118,16 @@ class MatchingState:
             rows = list(db.session.scalars(stmt))
             changed.extend(rows)
             newest = max([newest, *(r.updated_at for r in rows)], key=lambda t: t or datetime.min)
-        live = [s for s in changed if s.status == Status.PUBLISHED.value]
         self._engine.remove([item_id(s) for s in changed if s.status != Status.PUBLISHED.value])
-        for start in range(0, len(live), BATCH):
-            items = [to_item(s) for s in live[start:start + BATCH]]
+        items = [to_item(s) for s in changed if s.status == Status.PUBLISHED.value]
+        if items:  # one call: the cache looks the vectors up in large chunks, the model embeds only misses
             self._engine.add(items, self.embedder.embed([item_text(i) for i in items], "query"))
         self._synced_at = newest
 
 
 def state(app: Flask | None = None) -> MatchingState:
     app = app or current_app._get_current_object()
-    return app.extensions.setdefault("matching", MatchingState(app.config))
+    return app.extensions.get("matching") or app.extensions.setdefault("matching", MatchingState(app.config))
 
 
 def preload(app: Flask) -> None:
@@ -246,7 +245,7 @@ def _load(ids: list[str]) -> dict[str, Submission]:
     return found
 
 
-def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: int,
+def _views(engine: MatchEngine, query: Item, matches: list[Match], viewer: User | None, explain_top: int,
            quote_query: bool = True) -> list[MatchView]:
     """Page-ready matches. With quote_query=False (a confidential need shown to someone who may not
     read it) explanations keep only the facets: sentence pairs and terms would quote its text."""
@@ -257,7 +256,7 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
         sub = subs.get(match.item_id)
         if sub is None or sub.status != Status.PUBLISHED.value or not can_view(viewer, sub):
             continue
-        candidate = st.engine().get(match.item_id) or to_item(sub)
+        candidate = engine.get(match.item_id) or to_item(sub)
         why = explain(query, candidate, st.embedder) if len(views) < explain_top else Explanation(facets=[])
         if not quote_query:
             why = Explanation(facets=why.facets)
@@ -265,19 +264,20 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
     return views
 
 
-def _ask(query: Item, method: str, then=None, **kwargs):
-    """Call the engine's `rank` or `similar` for `query` (and `then(matches)`, still holding the
-    lock that keeps the model and the engine to one thread). [] when there is no model yet."""
+def _ask(query: Item, method: str, then=None, no_model=(), **kwargs):
+    """Call the engine's `rank` or `similar` for `query` (and `then(engine, matches)`, still holding
+    the lock that keeps the model and the engine to one thread). `list(no_model)` when there is no
+    model yet."""
     try:
         st = state()
         with st.lock:
             engine = st.engine()
             vec = st.embedder.embed([item_text(query)], "query")[0]
             matches = getattr(engine, method)(query, vec, **kwargs)
-            return then(matches) if then else matches
+            return then(engine, matches) if then else matches
     except ModelMissingError as missing:
         log.warning("%s", missing)
-        return []
+        return list(no_model)
 
 
 def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10) -> list[MatchView]:
@@ -285,7 +285,7 @@ def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_t
     Returns [] when the engine cannot run (no model yet): pages still work."""
     query = to_item(sub)
     quote = can_see_details(viewer, sub)
-    return _ask(query, "rank", lambda matches: _views(query, matches, viewer, explain_top, quote_query=quote),
+    return _ask(query, "rank", lambda engine, matches: _views(engine, query, matches, viewer, explain_top, quote),
                 top_k=top_k, exclude=_hidden_from(viewer), min_band=SHOWN_BANDS)
 
 
@@ -299,7 +299,7 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
         return []
     exclude = _hidden_from(viewer) | ({f"idea:{exclude_id}"} if exclude_id else set())
     # A duplicate warning must be sure of itself: "good" or better only.
-    return _ask(query, "similar", lambda matches: _views(query, matches, viewer, explain_top=top_k),
+    return _ask(query, "similar", lambda engine, matches: _views(engine, query, matches, viewer, explain_top=top_k),
                 top_k=top_k, exclude=exclude, min_band="good")
 
 
@@ -314,17 +314,12 @@ def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> lis
 
 def explain_pair(idea: Idea, target: Submission) -> tuple[str | None, Explanation | None]:
     """The engine's band and reasons for one given pair (None, None when the engine cannot run)."""
-    try:
-        st = state()
-        with st.lock:
-            engine = st.engine()
-            query, candidate = to_item(target), engine.get(item_id(idea)) or to_item(idea)
-            vec = st.embedder.embed([item_text(query)], "query")[0]
-            found = engine.rank(query, vec, top_k=1, candidate_ids=[candidate.id])
-            return (found[0].band if found else None), explain(query, candidate, st.embedder)
-    except ModelMissingError as missing:
-        log.warning("%s", missing)
-        return None, None
+    query, candidate_id = to_item(target), item_id(idea)
+
+    def band_and_reasons(engine, found):
+        candidate = engine.get(candidate_id) or to_item(idea)
+        return (found[0].band if found else None), explain(query, candidate, state().embedder)
+    return tuple(_ask(query, "rank", band_and_reasons, no_model=(None, None), top_k=1, candidate_ids=[candidate_id]))
 
 
 def pair_scores(targets: list[Submission], ideas: list[Idea]) -> tuple[np.ndarray, np.ndarray]:

@@ -125,6 +125,7 @@ def publish(kind, item_id):
 @bp.route("/mine")
 @login_required
 def mine():
-    lists = {slug: submissions.mine(k, current_user) for slug, k in KINDS.items()
-             if submissions.can_create(current_user, k) or submissions.mine(k, current_user)}
+    # Each kind the user may create, and any other kind they still own something of (e.g. after a role change).
+    owned = {slug: submissions.mine(k, current_user) for slug, k in KINDS.items()}
+    lists = {slug: items for slug, items in owned.items() if items or submissions.can_create(current_user, KINDS[slug])}
     return render_template("submissions/mine.html", lists=lists)
