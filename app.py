@@ -41,6 +41,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.register(app)
 
     if app.config["MATCHING_PRELOAD"]:
-        from services import matching
-        matching.preload(app)
+        from services import match_index
+        match_index.preload(app)
     return app

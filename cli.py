@@ -51,12 +51,13 @@ def register(app: Flask) -> None:
                   help="Only embed what has no vector yet (default: drop this model's vectors and redo all).")
     def reindex(missing_only):
         """Embed every published submission, with a progress bar."""
-        from services import matching
+        from services import match_index
+        from services.submission_types import TYPES
         from services.submissions import counts
-        total = sum(counts()[k] for k in ("ideas", "needs", "orders"))
+        total = sum(counts()[t.slug] for t in TYPES)
         with click.progressbar(length=total, label="Embedding") as bar:
-            done = matching.reindex(missing_only=missing_only, progress=bar.update)
-        click.echo(f"{done} submissions indexed with {matching.state().embedder.model_id}.")
+            done = match_index.reindex(missing_only=missing_only, progress=bar.update)
+        click.echo(f"{done} submissions indexed with {match_index.match_index().embedder.model_id}.")
 
     @app.cli.command("eval-matching")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -66,12 +67,12 @@ def register(app: Flask) -> None:
         import json
 
         from matching.evaluation import EvalSetError, evaluate, load_eval_set
-        from services import matching
+        from services.match_index import match_index
         try:
             data = load_eval_set(path)
         except EvalSetError as error:
             raise click.ClickException(str(error)) from error
-        result = evaluate(data, matching.state().embedder.embedder)
+        result = evaluate(data, match_index().embedder.embedder)
         click.echo(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))
 
     @app.cli.command("eval-tatoeba")
@@ -83,8 +84,8 @@ def register(app: Flask) -> None:
         import json
 
         from matching.evaluation import evaluate_tatoeba
-        from services import matching
-        result = evaluate_tatoeba(prefix, matching.state().embedder.embedder, limit=limit)
+        from services.match_index import match_index
+        result = evaluate_tatoeba(prefix, match_index().embedder.embedder, limit=limit)
         click.echo(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))
 
     @app.cli.command("backup")

@@ -63,15 +63,16 @@ def build(url: str, needs: int, ideas: int, backend: str) -> None:
         from matching.ranking import item_text
         from models import Idea, Status, TechnologyNeed
         from models.submissions import idea_sectors, need_sectors
-        from services import matching, seeding
+        from services import match_index, seeding
+        from services.submission_types import to_item
         upgrade()
         seeding.load_reference()
         seeding.load_demo()
         t = time.perf_counter()
-        matching.reindex(missing_only=True)
+        match_index.reindex(missing_only=True)
         print(f"  demo data embedded for real in {time.perf_counter() - t:.0f} s", flush=True)
-        model_id = matching.state().embedder.model_id
-        store = matching.state().embedder.store
+        model_id = match_index.match_index().embedder.model_id
+        store = match_index.match_index().embedder.store
         rng = np.random.default_rng(57)
 
         def clone(model, table, fk, target):
@@ -80,7 +81,7 @@ def build(url: str, needs: int, ideas: int, backend: str) -> None:
             columns = [c.key for c in model.__table__.columns if c.key != "id"]
             base_vecs = {}
             for tpl in templates:
-                key = text_key(item_text(matching.to_item(tpl)))
+                key = text_key(item_text(to_item(tpl)))
                 base_vecs[tpl.id] = store.get_many(model_id, "query", [key])[key]
             next_id = db.session.scalar(sa.select(sa.func.max(model.id))) + 1
             for start in range(0, max(target - have, 0), 5000):
@@ -96,7 +97,7 @@ def build(url: str, needs: int, ideas: int, backend: str) -> None:
                                      "keywords", "problem", "desired_outcome", "language", "kind", "stage",
                                      "required_stage", "deadline")})
                     vec = base_vecs[tpl.id] + rng.normal(0, 0.02, base_vecs[tpl.id].shape).astype(np.float32)
-                    vectors[text_key(item_text(matching.to_item(ghost)))] = vec / np.linalg.norm(vec)
+                    vectors[text_key(item_text(to_item(ghost)))] = vec / np.linalg.norm(vec)
                 db.session.execute(sa.insert(model.__table__), rows)
                 db.session.execute(sa.insert(table), links)
                 db.session.commit()

@@ -10,7 +10,7 @@ from models.tokens import ApiToken
 from models.people import Role, InnovatorType, User
 from models.places import Place, Sector
 from models.submissions import (
-    Idea, IdeaKind, Stage, Status, TechnologyNeed, ResearchOrder, Urgency, Visibility,
+    Idea, IdeaKind, ResearchOrder, Stage, Status, Submission, TechnologyNeed, Urgency, Visibility,
 )
 
 __all__ = [
@@ -18,5 +18,5 @@ __all__ = [
     "RoundState", "Notification", "ImportJob", "ApiToken",
     "EmbeddingVector",
     "Role", "InnovatorType", "User", "Place", "Sector", "Idea", "IdeaKind", "Stage",
-    "Status", "TechnologyNeed", "ResearchOrder", "Urgency", "Visibility",
+    "Status", "Submission", "TechnologyNeed", "ResearchOrder", "Urgency", "Visibility",
 ]

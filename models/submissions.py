@@ -5,6 +5,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from extensions import db
@@ -57,9 +58,18 @@ order_sectors = _sector_table("order_sectors", "orders.id")
 
 
 class Submission:
-    """What every submission has: an owner, a life cycle, a place, sectors and a language."""
+    """What every submission has: an owner, a life cycle, a place, sectors and a language.
+
+    The three kinds (``Idea``, ``TechnologyNeed``, ``ResearchOrder``) share this base; what the
+    app knows about each kind as a whole (slug, text fields, engine side, names) is in
+    ``services/submission_types.py``. What belongs to one row is here.
+    """
 
     sectors_table: sa.Table
+    # Only a technology need can be confidential (a column there); the others never are.
+    confidential = False
+    # Only an idea can be shown to signed-in members only (its visibility); the others never are.
+    members_only = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200))
@@ -94,6 +104,25 @@ class Submission:
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED.value
 
+    @property
+    def organisation_name(self) -> str | None:
+        """The organisation that stands behind the submission, as lists and matches show it."""
+        return self.organisation
+
+    @property
+    def organisations(self) -> list[str]:
+        """Every organisation named on it or on its author (for conflicts of interest)."""
+        return [name for name in (self.organisation, self.owner.organisation) if name]
+
+    @hybrid_property
+    def open_until(self) -> date | None:
+        """The last day it takes proposals (None: no deadline). Ideas have none."""
+        return None
+
+    def is_open(self, today: date) -> bool:
+        """Published and not past its deadline on ``today``."""
+        return self.is_published and (self.open_until is None or self.open_until >= today)
+
 
 class Idea(Submission, db.Model):
     __tablename__ = "ideas"
@@ -110,6 +139,10 @@ class Idea(Submission, db.Model):
     event: Mapped[str | None] = mapped_column(sa.String(200))
     visibility: Mapped[str] = mapped_column(sa.String(20), default=Visibility.PUBLIC.value)
 
+    @property
+    def members_only(self) -> bool:
+        return self.visibility == Visibility.MEMBERS.value
+
 
 class TechnologyNeed(Submission, db.Model):
     __tablename__ = "needs"
@@ -124,6 +157,15 @@ class TechnologyNeed(Submission, db.Model):
     # The least mature solution the business can use (e.g. "pilot"); None = any stage.
     required_stage: Mapped[str | None] = mapped_column(sa.String(20))
     confidential: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def organisation_name(self) -> str | None:
+        """The company or cooperative given on the need, else the author's organisation."""
+        return self.organisation or self.owner.organisation
+
+    @hybrid_property
+    def open_until(self) -> date | None:
+        return self.deadline
 
 
 class ResearchOrder(Submission, db.Model):
@@ -142,3 +184,16 @@ class ResearchOrder(Submission, db.Model):
     budget_state: Mapped[int | None] = mapped_column(sa.BigInteger)
     budget_other: Mapped[int | None] = mapped_column(sa.BigInteger)
     proposal_deadline: Mapped[date | None]
+
+    @property
+    def organisation_name(self) -> str | None:
+        return self.ordering_body
+
+    @property
+    def organisations(self) -> list[str]:
+        # The staff member who posts an order does so for the ordering body, not their own office.
+        return [self.ordering_body] if self.ordering_body else []
+
+    @hybrid_property
+    def open_until(self) -> date | None:
+        return self.proposal_deadline

@@ -20,9 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from extensions import db
-from models import Idea, MatchProposal, ProposalState, RejectReason, TechnologyNeed
+from models import Idea, MatchProposal, ProposalState, RejectReason
 from services.indicators import Period, agreed
-from services.submissions import kind_of
+from services.submission_types import type_of
 
 S = ProposalState
 STRONG = (S.APPROVED.value, S.IN_DISCUSSION.value, S.AGREEMENT_SIGNED.value)
@@ -45,12 +45,8 @@ def grade(proposal: MatchProposal, signed: bool) -> int | None:
     return None
 
 
-def _text(item) -> str:
-    return "\n".join(getattr(item, f) or "" for f in kind_of(item).text_fields if f != "title" and getattr(item, f))
-
-
 def _common(item) -> dict[str, Any]:
-    record = {"lang": item.language, "title": item.title, "description": _text(item)}
+    record = {"lang": item.language, "title": item.title, "description": type_of(item).description(item)}
     if item.sectors:
         record["sector"] = item.sectors[0].code
     if item.place:
@@ -59,12 +55,9 @@ def _common(item) -> dict[str, Any]:
 
 
 def _need_record(target) -> dict[str, Any]:
-    if isinstance(target, TechnologyNeed):
-        record = {"id": f"N{target.id}", "kind": "business_need", **_common(target)}
-        org = None if target.confidential else (target.organisation or target.owner.organisation)
-    else:
-        record = {"id": f"O{target.id}", "kind": "research_order", **_common(target)}
-        org = target.ordering_body
+    kind = type_of(target)
+    record = {"id": f"{kind.code[0].upper()}{target.id}", "kind": kind.engine_kind, **_common(target)}
+    org = None if target.confidential else target.organisation_name
     if org:
         record["org"] = org
     return record

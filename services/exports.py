@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from extensions import db
 from models import Idea, ResearchOrder, TechnologyNeed, User
 from services import submissions
-from services.submissions import KINDS, BrowseFilters
+from services.submission_types import BY_SLUG
+from services.submissions import BrowseFilters
 
 # Vietnamese names of the codes stored in the database (also read back by the importer).
 VI_LABELS: dict[str, dict[str, str]] = {
@@ -99,7 +100,7 @@ def _table(columns: dict[str, str], records: Iterable[dict[str, Any]]) -> Table:
 
 def submissions_table(slug: str, user: User | None, filters: BrowseFilters) -> Table:
     """The list page of `slug` ("ideas", "needs", "orders") as a table, for this viewer."""
-    items = db.session.scalars(submissions.browse_query(KINDS[slug], user, filters)).unique()
+    items = db.session.scalars(submissions.browse_query(BY_SLUG[slug], user, filters)).unique()
     return {"ideas": _ideas, "needs": _needs, "orders": _orders}[slug](list(items), user)
 
 

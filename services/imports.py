@@ -25,7 +25,8 @@ from flask_babel import gettext as _
 from extensions import db
 from models import Idea, ImportJob, Place, Role, Sector, User
 from models.people import utcnow
-from services import audit, submissions, tables
+from services import audit, match_index, submissions, tables
+from services.submission_types import IDEA
 from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS, VI_LABELS
 
 log = logging.getLogger(__name__)
@@ -298,10 +299,9 @@ def apply_import(job_id: int) -> ImportJob:
             raise ValueError("an author's account is no longer an innovator account")
         if existing_duplicates({(r["owner_id"], title_key(r["data"]["title"])) for r in rows}):
             raise ValueError("some ideas were created with the same titles since the preview")
-        kind = submissions.KINDS["ideas"]
         with db.session.no_autoflush:  # nothing reaches the database before the single flush below
             for done, row in enumerate(rows, start=1):
-                ideas.append(submissions.build(kind, owners[row["owner_id"]], row["data"], publish=True))
+                ideas.append(submissions.build(IDEA, owners[row["owner_id"]], row["data"], publish=True))
                 if done % PROGRESS_EVERY == 0:
                     _progress(job.id, done)
         db.session.flush()
@@ -320,9 +320,8 @@ def apply_import(job_id: int) -> ImportJob:
 
 
 def _embed(job: ImportJob, ideas: list[Idea]) -> None:
-    from services import matching
     try:
-        matching.embed_submissions(ideas)
+        match_index.embed_submissions(ideas)
     except Exception:  # the ideas are saved; `flask --app app reindex --missing` embeds them later
         db.session.rollback()
         log.exception("Import %s: embedding failed", job.id)

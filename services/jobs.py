@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 QUEUE = "laocai-match"
 # name -> "module:function"; a task takes plain arguments (ids, strings), never objects.
 TASKS = {
-    "warm_explanations": "services.matching:warm_explanations",
-    "reindex": "services.matching:reindex_job",
+    "warm_explanations": "services.match_index:warm_explanations",
+    "reindex": "services.match_index:reindex_job",
     "apply_import": "services.imports:apply_import",
     "send_mail": "services.mail:send",
 }

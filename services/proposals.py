@@ -12,15 +12,17 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from extensions import db
 from models import (
-    AuditEntry, Idea, MatchingRound, MatchProposal, ProposalSource, ProposalState, RejectReason, ResearchOrder, Role,
-    Status, TechnologyNeed, User,
+    AuditEntry, Idea, MatchingRound, MatchProposal, ProposalSource, ProposalState, RejectReason, Role, Status,
+    Submission, User,
 )
 from models.people import utcnow
-from services import audit, notifications
+from services import audit, matchmaking, notifications
+from services.submission_types import IDEA, NEED, TARGETS, type_of
+from services.submissions import can_view as can_view_submission
 
 S = ProposalState
 STAFF, PARTY = "staff", "party"
@@ -44,7 +46,7 @@ INTRODUCED = (S.APPROVED.value, S.IN_DISCUSSION.value, S.AGREEMENT_SIGNED.value,
 OPEN = (S.PROPOSED.value, S.UNDER_REVIEW.value)
 REJECT_REASONS = tuple(r.value for r in RejectReason)
 
-Target = TechnologyNeed | ResearchOrder
+Target = Submission  # a technology need or a research order: submission_types.TARGETS
 
 
 class ProposalError(ValueError):
@@ -63,12 +65,7 @@ def _normalise(value: str | None) -> str:
 
 def organisations(proposal: MatchProposal) -> set[str]:
     """The organisations a proposal involves, normalised (casefold, spaces collapsed)."""
-    idea, target = proposal.idea, proposal.target
-    names = [idea.organisation, idea.owner.organisation]
-    if isinstance(target, TechnologyNeed):
-        names += [target.organisation, target.owner.organisation]
-    else:
-        names.append(target.ordering_body)
+    names = [*proposal.idea.organisations, *proposal.target.organisations]
     return {n for n in map(_normalise, names) if n}
 
 
@@ -98,19 +95,27 @@ def can_view(proposal: MatchProposal, user: User | None) -> bool:
     return is_party(proposal, user) and (proposal.state in INTRODUCED or proposal.created_by_id == user.id)
 
 
+def _with_sides() -> tuple:
+    """Loader options: the idea, the need or order and their authors, and the reviewer come along
+    with each proposal (a list shows them and checks conflicts of interest without more queries)."""
+    return (joinedload(MatchProposal.idea).joinedload(Idea.owner), joinedload(MatchProposal.reviewer),
+            *(joinedload(getattr(MatchProposal, kind.code)).joinedload(kind.model.owner) for kind in TARGETS))
+
+
 def visible_proposals(user: User) -> sa.Select:
     """Proposals the user may see, newest change first: staff see all; an innovator or a business
     sees those on their own submissions from approval on, and the ones their own interest created."""
-    stmt = sa.select(MatchProposal).order_by(MatchProposal.updated_at.desc(), MatchProposal.id.desc())
+    stmt = sa.select(MatchProposal).options(*_with_sides()).order_by(MatchProposal.updated_at.desc(),
+                                                                   MatchProposal.id.desc())
     if _is_staff(user):
         return stmt
     if not (user and user.is_authenticated):
         return stmt.where(sa.false())
-    idea, need, order = aliased(Idea), aliased(TechnologyNeed), aliased(ResearchOrder)
+    idea = aliased(Idea)
     mine = sa.or_(
         MatchProposal.idea_id.in_(sa.select(idea.id).where(idea.owner_id == user.id)),
-        MatchProposal.need_id.in_(sa.select(need.id).where(need.owner_id == user.id)),
-        MatchProposal.order_id.in_(sa.select(order.id).where(order.owner_id == user.id)),
+        *(kind.proposal_column.in_(sa.select(target.id).where(target.owner_id == user.id))
+          for kind in TARGETS for target in (aliased(kind.model),)),
     )
     return stmt.where(mine, sa.or_(MatchProposal.state.in_(INTRODUCED), MatchProposal.created_by_id == user.id))
 
@@ -136,20 +141,35 @@ def contacts_visible(proposal: MatchProposal, user: User | None) -> bool:
 
 def contact(proposal: MatchProposal, side: str) -> Contact:
     """The contact of one side ("idea" or "target"). Check contacts_visible() before showing it."""
-    if side == "idea":
-        person, organisation = proposal.idea.owner, proposal.idea.organisation
-    else:
-        target = proposal.target
-        person = target.owner
-        organisation = target.organisation if isinstance(target, TechnologyNeed) else target.ordering_body
-    return Contact(person.full_name, person.email, person.phone, organisation or person.organisation)
+    item = proposal.idea if side == "idea" else proposal.target
+    person = item.owner
+    return Contact(person.full_name, person.email, person.phone, item.organisation_name or person.organisation)
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """A proposal as one of its parties sees it on "my matches": whether the need's company may be
+    named, the other side's contact once introduced (else None), and the moves they may make."""
+
+    proposal: MatchProposal
+    target_named: bool
+    other_contact: Contact | None
+    allowed: list[str]
+
+
+def as_seen_by(proposal: MatchProposal, user: User) -> PartyView:
+    """What `user` (a party of the proposal) may see of it and do with it."""
+    other = None
+    if contacts_visible(proposal, user):
+        other = contact(proposal, "target" if proposal.idea.owner_id == user.id else "idea")
+    return PartyView(proposal, target_named(proposal, user), other, allowed_transitions(proposal, user))
 
 
 def target_named(proposal: MatchProposal, user: User | None) -> bool:
     """May this user see who is behind the need or order? A confidential need stays anonymous to
     everyone but staff and its author until the introduction."""
     target = proposal.target
-    if not (isinstance(target, TechnologyNeed) and target.confidential):
+    if not target.confidential:
         return True
     return _is_staff(user) or (user is not None and user.is_authenticated and target.owner_id == user.id) \
         or contacts_visible(proposal, user)
@@ -157,13 +177,9 @@ def target_named(proposal: MatchProposal, user: User | None) -> bool:
 
 # --- creating ----------------------------------------------------------------------
 
-def _target_column(target: Target):
-    return (MatchProposal.need_id if isinstance(target, TechnologyNeed) else MatchProposal.order_id), target.id
-
-
 def existing(idea: Idea, target: Target) -> MatchProposal | None:
-    column, target_id = _target_column(target)
-    return db.session.scalar(sa.select(MatchProposal).where(MatchProposal.idea_id == idea.id, column == target_id))
+    column = type_of(target).proposal_column
+    return db.session.scalar(sa.select(MatchProposal).where(MatchProposal.idea_id == idea.id, column == target.id))
 
 
 def _params(proposal: MatchProposal) -> dict:
@@ -187,17 +203,14 @@ def propose(idea: Idea, target: Target, source: str, actor: User | None = None, 
     that sends one summary). commit=False leaves the commit to the caller (e.g. a whole round)."""
     if source not in {s.value for s in ProposalSource}:
         raise ValueError(f"Unknown proposal source: {source}")
-    if not isinstance(idea, Idea) or not isinstance(target, (TechnologyNeed, ResearchOrder)):
+    if type_of(idea) is not IDEA or type_of(target) not in TARGETS:
         raise ValueError("A proposal pairs an idea with a technology need or a research order.")
     if existing(idea, target) is not None:
         return None
     proposal = MatchProposal(idea=idea, source=source, band=band, score=score, note=note or None,
                              created_by_id=actor.id if actor is not None else None, round=round,
                              state=S.PROPOSED.value)
-    if isinstance(target, TechnologyNeed):
-        proposal.need = target
-    else:
-        proposal.order = target
+    setattr(proposal, type_of(target).code, target)  # MatchProposal.need or .order
     db.session.add(proposal)
     try:
         db.session.flush()
@@ -219,34 +232,24 @@ def propose(idea: Idea, target: Target, source: str, actor: User | None = None, 
 
 
 def _open_targets(today: date) -> list[Target]:
-    published = Status.PUBLISHED.value
-    needs = db.session.scalars(sa.select(TechnologyNeed).where(
-        TechnologyNeed.status == published,
-        sa.or_(TechnologyNeed.deadline.is_(None), TechnologyNeed.deadline >= today)).order_by(TechnologyNeed.id))
-    orders = db.session.scalars(sa.select(ResearchOrder).where(
-        ResearchOrder.status == published,
-        sa.or_(ResearchOrder.proposal_deadline.is_(None), ResearchOrder.proposal_deadline >= today))
-        .order_by(ResearchOrder.id))
-    return [*needs, *orders]
-
-
-def _is_open(target: Target, today: date) -> bool:
-    deadline = target.deadline if isinstance(target, TechnologyNeed) else target.proposal_deadline
-    return target.status == Status.PUBLISHED.value and (deadline is None or deadline >= today)
+    """Published needs and orders not past their deadline on ``today``, needs first."""
+    return [target for kind in TARGETS for target in db.session.scalars(
+        sa.select(kind.model).where(kind.model.status == Status.PUBLISHED.value,
+                                    sa.or_(kind.model.open_until.is_(None), kind.model.open_until >= today))
+        .order_by(kind.model.id))]
 
 
 def propose_from_engine(top_k: int = 3) -> int:
     """Turn the engine's best matches ("good" or better) of every open need and order and of every
     published idea into proposals; pairs proposed before (even rejected ones) are skipped.
     Staff get one summary notification. Returns how many proposals were created."""
-    from services import matching
     today = date.today()
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.status == Status.PUBLISHED.value).order_by(Idea.id)))
     created = 0
     for item in [*_open_targets(today), *ideas]:
-        for other, band, score in matching.ranked_pairs(item, top_k=top_k, min_band="good"):
-            idea, target = (item, other) if isinstance(item, Idea) else (other, item)
-            if not isinstance(idea, Idea) or not _is_open(target, today):
+        for other, band, score in matchmaking.ranked_pairs(item, top_k=top_k, min_band="good"):
+            idea, target = (item, other) if type_of(item) is IDEA else (other, item)
+            if type_of(idea) is not IDEA or not target.is_open(today):
                 continue
             if propose(idea, target, ProposalSource.ENGINE.value, band=band, score=score,
                        notify_staff=False, commit=False):
@@ -262,11 +265,9 @@ def _own_model(user: User | None, item) -> type | None:
     an innovator their ideas with a need or an order; nobody else expresses interest."""
     if not (user and user.is_authenticated):
         return None
-    if isinstance(item, Idea) and user.role == Role.BUSINESS.value:
-        return TechnologyNeed
-    if isinstance(item, (TechnologyNeed, ResearchOrder)) and user.role == Role.INNOVATOR.value:
-        return Idea
-    return None
+    if type_of(item) is IDEA:
+        return NEED.model if user.role == Role.BUSINESS.value else None
+    return IDEA.model if user.role == Role.INNOVATOR.value else None
 
 
 def own_items_for_interest(user: User | None, item) -> list:
@@ -279,10 +280,15 @@ def own_items_for_interest(user: User | None, item) -> list:
                                    .order_by(model.title)))
 
 
+def interest_options(user: User | None, item) -> list:
+    """What a submission page offers this user to pair with `item` through "express interest"
+    (their own published submissions of the other side); [] when they may not express interest."""
+    return own_items_for_interest(user, item) if can_express_interest(user, item) else []
+
+
 def can_express_interest(user: User | None, item) -> bool:
-    from services.submissions import can_view as can_view_item
     return _own_model(user, item) is not None and item.status == Status.PUBLISHED.value \
-        and can_view_item(user, item)
+        and can_view_submission(user, item)
 
 
 def express_interest(user: User, item, note: str | None = None, own=None) -> MatchProposal:
@@ -298,7 +304,7 @@ def express_interest(user: User, item, note: str | None = None, own=None) -> Mat
         own = mine[0]
     if own is None or not any(type(m) is type(own) and m.id == own.id for m in mine):
         raise ProposalError("own_item_invalid")
-    idea, target = (item, own) if isinstance(item, Idea) else (own, item)
+    idea, target = (item, own) if type_of(item) is IDEA else (own, item)
     proposal = propose(idea, target, ProposalSource.INTEREST.value, actor=user, note=(note or "").strip() or None)
     if proposal is None:
         raise ProposalError("exists")
@@ -409,7 +415,7 @@ def history(proposal: MatchProposal) -> list[tuple]:
 
 def queue(states: tuple[str, ...] | None = OPEN, reviewer: User | None = None) -> sa.Select:
     """Proposals for staff, best engine score first within the newest: filtered by state and reviewer."""
-    stmt = sa.select(MatchProposal)
+    stmt = sa.select(MatchProposal).options(*_with_sides())
     if states:
         stmt = stmt.where(MatchProposal.state.in_(states))
     if reviewer is not None:

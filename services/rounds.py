@@ -16,13 +16,11 @@ import sqlalchemy as sa
 
 from extensions import db
 from matching.assignment import RoundInfeasible, greedy_round, solve_round
-from models import (Idea, MatchingRound, MatchProposal, ProposalSource, ResearchOrder, RoundState, Sector, Status,
-                    TechnologyNeed, User)
+from matching.embedders import ModelMissingError
+from models import Idea, MatchingRound, MatchProposal, ProposalSource, RoundState, Sector, Status, Submission, User
 from models.people import utcnow
-from services import audit, matching, notifications, proposals
-from services.submissions import Submission
-
-TARGETS = {"need": TechnologyNeed, "order": ResearchOrder}
+from services import audit, matchmaking, notifications, proposals
+from services.submission_types import BY_CODE, IDEA, NEED, ORDER, TARGETS, SubmissionType, type_of
 
 
 class RoundError(Exception):
@@ -47,7 +45,7 @@ class RoundGroup:
     """One need or order of a round with its ideas, best first."""
 
     target: Submission
-    slug: str                        # "needs" or "orders", for links
+    type: SubmissionType
     pairs: list[RoundPair] = field(default_factory=list)
 
 
@@ -56,13 +54,14 @@ class RoundGroup:
 def candidates(sector: str = "", event: str = "") -> dict[str, list[Submission]]:
     """Published needs, orders and ideas that a round may use, narrowed by a sector code (all
     three) and by an event name (ideas only), newest first."""
-    def published(model, *where):
+    def published(kind: SubmissionType, *where):
+        model = kind.model
         stmt = sa.select(model).where(model.status == Status.PUBLISHED.value, *where)
         if sector:
             stmt = stmt.where(model.sectors.any(Sector.code == sector))
         return list(db.session.scalars(stmt.order_by(model.published_at.desc(), model.id.desc())))
-    return {"needs": published(TechnologyNeed), "orders": published(ResearchOrder),
-            "ideas": published(Idea, *([Idea.event == event] if event else []))}
+    return {NEED.slug: published(NEED), ORDER.slug: published(ORDER),
+            IDEA.slug: published(IDEA, *([Idea.event == event] if event else []))}
 
 
 def events() -> list[str]:
@@ -86,22 +85,22 @@ def _already_proposed(targets: list[Submission], ideas: list[Idea]) -> np.ndarra
     taken = np.zeros((len(targets), len(ideas)), bool)
     if not targets or not ideas:
         return taken
-    row = {(_target_key(t)): r for r, t in enumerate(targets)}
+    row = {_target_key(t): r for r, t in enumerate(targets)}
     col = {idea.id: j for j, idea in enumerate(ideas)}
-    need_ids = [t.id for t in targets if isinstance(t, TechnologyNeed)]
-    order_ids = [t.id for t in targets if isinstance(t, ResearchOrder)]
-    stmt = sa.select(MatchProposal.idea_id, MatchProposal.need_id, MatchProposal.order_id).where(
-        MatchProposal.idea_id.in_(list(col)),
-        sa.or_(MatchProposal.need_id.in_(need_ids), MatchProposal.order_id.in_(order_ids)))
-    for idea_id, need_id, order_id in db.session.execute(stmt):
-        key = ("need", need_id) if need_id is not None else ("order", order_id)
-        if key in row:
-            taken[row[key], col[idea_id]] = True
+    for kind in TARGETS:
+        stmt = sa.select(MatchProposal.idea_id, kind.proposal_column).where(
+            MatchProposal.idea_id.in_(list(col)), kind.proposal_column.in_(_ids_of(targets, kind)))
+        for idea_id, target_id in db.session.execute(stmt):
+            taken[row[(kind.code, target_id)], col[idea_id]] = True
     return taken
 
 
 def _target_key(target: Submission) -> tuple[str, int]:
-    return ("need" if isinstance(target, TechnologyNeed) else "order", target.id)
+    return type_of(target).code, target.id
+
+
+def _ids_of(targets: list[Submission], kind: SubmissionType) -> list[int]:
+    return [t.id for t in targets if type_of(t) is kind]
 
 
 # --- the life of a round ---------------------------------------------------------
@@ -112,11 +111,11 @@ def create_round(actor: User, name: str, need_ids: list[int], order_ids: list[in
     baseline, and save it as a draft (no proposal yet). Raises RoundError: "unknown_item" (an id
     that is not a published submission), "engine_unavailable", "minimum_unreachable" (with the
     targets that cannot get ``min_per_need`` ideas)."""
-    targets = _published(TechnologyNeed, need_ids) + _published(ResearchOrder, order_ids)
+    targets = _published(NEED.model, need_ids) + _published(ORDER.model, order_ids)
     ideas = _published(Idea, idea_ids)
     try:
-        z, bands = matching.pair_scores(targets, ideas)
-    except matching.ModelMissingError as missing:
+        z, bands = matchmaking.pair_scores(targets, ideas)
+    except ModelMissingError as missing:
         raise RoundError("engine_unavailable") from missing
     allowed = (bands != "weak") & ~np.isnan(z) & ~_already_proposed(targets, ideas)
     # z above the "possible" threshold is positive; the clip only guards a recalibration below zero.
@@ -137,8 +136,8 @@ def create_round(actor: User, name: str, need_ids: list[int], order_ids: list[in
     db.session.add(rnd)
     db.session.flush()
     audit.record(actor, "round.create", "round", rnd.id, None, {
-        **_summary(rnd), "need_ids": [t.id for t in targets if isinstance(t, TechnologyNeed)],
-        "order_ids": [t.id for t in targets if isinstance(t, ResearchOrder)], "idea_ids": [i.id for i in ideas]})
+        **_summary(rnd), "need_ids": _ids_of(targets, NEED), "order_ids": _ids_of(targets, ORDER),
+        "idea_ids": [i.id for i in ideas]})
     db.session.commit()
     return rnd
 
@@ -152,7 +151,7 @@ def publish_round(rnd: MatchingRound, actor: User) -> int:
     made = 0
     for pair in pairs_of(rnd):
         idea = db.session.get(Idea, pair["idea_id"])
-        target = db.session.get(TARGETS[pair["target"]], pair["target_id"])
+        target = db.session.get(BY_CODE[pair["target"]].model, pair["target_id"])
         if idea is None or target is None or not (idea.is_published and target.is_published):
             continue
         proposal = proposals.propose(idea, target, source=ProposalSource.ROUND.value, actor=actor,
@@ -210,16 +209,15 @@ def groups(rnd: MatchingRound) -> list[RoundGroup]:
     """The round's pairs grouped by need/order (needs first), each group best pair first; for a
     published round each pair carries its proposal (None if it was skipped)."""
     pairs = pairs_of(rnd)
-    loaded = {kind: {s.id: s for s in db.session.scalars(sa.select(model).where(
-        model.id.in_({p["target_id"] for p in pairs if p["target"] == kind})))} for kind, model in TARGETS.items()}
+    loaded = {kind.code: {s.id: s for s in db.session.scalars(sa.select(kind.model).where(
+        kind.model.id.in_({p["target_id"] for p in pairs if p["target"] == kind.code})))} for kind in TARGETS}
     ideas = {i.id: i for i in db.session.scalars(sa.select(Idea).where(Idea.id.in_({p["idea_id"] for p in pairs})))}
-    proposals = {(p.idea_id, "need" if p.need_id else "order", p.need_id or p.order_id): p for p in rnd.proposals}
+    made = {(p.idea_id, *_target_key(p.target)): p for p in rnd.proposals}
     out: dict[tuple[str, int], RoundGroup] = {}
     for p in pairs:
         target, idea = loaded[p["target"]].get(p["target_id"]), ideas.get(p["idea_id"])
         if target is None or idea is None:
             continue
-        group = out.setdefault((p["target"], p["target_id"]), RoundGroup(target, p["target"] + "s"))
-        group.pairs.append(RoundPair(idea, p["band"], p["score"],
-                                     proposals.get((p["idea_id"], p["target"], p["target_id"]))))
+        group = out.setdefault((p["target"], p["target_id"]), RoundGroup(target, type_of(target)))
+        group.pairs.append(RoundPair(idea, p["band"], p["score"], made.get((p["idea_id"], p["target"], p["target_id"]))))
     return list(out.values())

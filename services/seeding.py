@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import Place, Sector, Status, User
 from models.people import utcnow
-from services.submissions import KINDS
+from services.submission_types import TYPES
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
 DATE_FIELDS = ("deadline", "proposal_deadline")
@@ -53,8 +53,8 @@ def load_demo(seed_dir: Path = SEED_DIR) -> dict[str, int]:
     owners = {u.email: u for u in db.session.scalars(sa.select(User))}
     sectors = {s.code: s for s in db.session.scalars(sa.select(Sector))}
     places = {p.code: p for p in db.session.scalars(sa.select(Place))}
-    for slug in ("ideas", "needs", "orders"):
-        model = KINDS[slug].model
+    for kind in TYPES:
+        slug, model = kind.slug, kind.model
         existing = set(db.session.execute(sa.select(model.owner_id, model.title)))
         for row in demo[slug]:
             row = dict(row)

@@ -128,6 +128,7 @@ def submit(app):
     from extensions import db
     from models import User
     from services import submissions
+    from services.submission_types import BY_SLUG
 
     defaults = {
         "ideas": {"kind": "startup_idea", "summary": "Tóm tắt ý tưởng.", "description": "Mô tả chi tiết ý tưởng.",
@@ -143,6 +144,6 @@ def submit(app):
         with app.app_context():
             data = {"title": f"Tiêu đề thử {slug}", "language": "vi", "sector_codes": ["agriculture_highland"],
                     **defaults[slug], **fields}
-            item = submissions.create(submissions.KINDS[slug], db.session.get(User, owner_id), data, publish=publish)
+            item = submissions.create(BY_SLUG[slug], db.session.get(User, owner_id), data, publish=publish)
             return item.id
     return make

@@ -1,16 +1,14 @@
 """Blueprints, one package per area of the site."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Flask
-
-from flask_babel import format_date, get_locale, lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user
 
 from extensions import db, login_manager
 from models import User
 from services import submissions as submission_service
+from services.submission_types import BY_SLUG, type_of
 
 
 def register_blueprints(app: Flask) -> None:
@@ -28,7 +26,6 @@ def register_blueprints(app: Flask) -> None:
     from web.tokens.routes import bp as tokens_bp
     from web import api
     from web.labels import template_labels
-    from web.reference import sector_name
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -48,15 +45,11 @@ def register_blueprints(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "warning"
 
-    @app.template_filter("isodate")
-    def isodate(value: str) -> str:
-        return format_date(date.fromisoformat(value))
-
     @app.context_processor
     def inject_globals():
         return {"locale": str(get_locale()), "version": app.config["VERSION"],
                 "can_see_details": lambda item: submission_service.can_see_details(current_user, item),
-                "sector_names": lambda codes: ", ".join(sector_name(code) for code in codes),
+                "SUBMISSION_TYPES": BY_SLUG, "type_of": type_of,
                 **template_labels()}
 
 

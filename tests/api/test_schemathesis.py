@@ -31,6 +31,7 @@ def api_app(database_url, tmp_path_factory):
                 conn.execute(table.delete())
         from models import User
         from services import accounts, seeding, submissions, tokens
+        from services.submission_types import BY_SLUG
         seeding.load_reference()
         headers = {None: {}}
         users = {}
@@ -48,7 +49,7 @@ def api_app(database_url, tmp_path_factory):
             ("staff", "orders", {"ordering_body": "Sở Nông nghiệp", "urgency": "normal", "objectives": "Sấy quế.",
                                  "main_content": "Thử nghiệm.", "expected_products": "Quy trình."}),
         ]:
-            submissions.create(submissions.KINDS[slug], db.session.get(User, users[owner]), {**base, **fields},
+            submissions.create(BY_SLUG[slug], db.session.get(User, users[owner]), {**base, **fields},
                                publish=True)
     app.config["TEST_HEADERS"] = headers
     yield app

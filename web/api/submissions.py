@@ -9,8 +9,9 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from extensions import db
-from services import matching, submissions
-from services.submissions import KINDS, BrowseFilters
+from services import matchmaking, submissions
+from services.submission_types import BY_SLUG
+from services.submissions import BrowseFilters
 from web.api import API_PREFIX
 from web.api import present
 from web.api.auth import require_user
@@ -38,7 +39,7 @@ def paginate(stmt: sa.Select, page: int, per_page: int) -> tuple[list, dict]:
 
 def load(slug: str, item_id: int):
     """The item if the caller may see it; 404 otherwise, whether it exists or not."""
-    item = submissions.get(KINDS[slug], item_id) if item_id <= MAX_ID else None
+    item = submissions.get(BY_SLUG[slug], item_id) if item_id <= MAX_ID else None
     if item is None or not submissions.can_view(current_user, item):
         api_abort(404, _l("There is no such item, or you cannot see it."))
     return item
@@ -73,7 +74,7 @@ def _validate(form_class, body: dict, item=None):
 
 
 def kind_blueprint(slug: str) -> Blueprint:
-    kind = KINDS[slug]
+    kind = BY_SLUG[slug]
     form_class = FORMS[slug]
     item_schema, input_schema, page_schema = KIND_SCHEMAS[slug]
     blp = Blueprint(f"api_{slug}", __name__, url_prefix=f"{API_PREFIX}/{slug}", description=DESCRIPTIONS[slug])
@@ -145,11 +146,10 @@ def kind_blueprint(slug: str) -> Blueprint:
     def item_matches(item_id):
         """The best matches on the other side, with the reasons: band, facets, shared terms, sentence pairs."""
         item = load(slug, item_id)
-        quote = submissions.can_see_details(current_user, item)
-        return {"items": [present.match(view, current_user, quote) for view in matching.matches_for(item, current_user)]}
+        return {"items": [present.match(view) for view in matchmaking.matches_for(item, current_user)]}
 
     return blp
 
 
 def blueprints() -> list[Blueprint]:
-    return [kind_blueprint(slug) for slug in KINDS]
+    return [kind_blueprint(slug) for slug in BY_SLUG]

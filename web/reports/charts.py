@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 
 from services.indicators import Figure
-from web.labels import IDEA_KINDS, KIND_TITLES, PROPOSAL_STATES
+from services.submission_types import NEED, ORDER
+from web.labels import IDEA_KINDS, PROPOSAL_STATES
 from web.reference import sector_name
 
 TITLES = {
@@ -30,7 +31,7 @@ NOTES = {
 }
 SERIES = {"count": _l("Number"), "open": _l("Open"), "closed": _l("Closed"), "share": _l("Share (%)")}
 OTHER_LABELS = {
-    "needs": KIND_TITLES["needs"], "orders": KIND_TITLES["orders"],
+    NEED.slug: NEED.title, ORDER.slug: ORDER.title,
     "student": _l("Students and STEM projects"), "other": _l("Other"),
     "approved": _l("Approved"), "rejected": _l("Rejected"), "agreement": _l("Agreement signed"),
 }

@@ -5,11 +5,11 @@ from flask_login import current_user, login_required
 
 from extensions import db
 from models import ProposalState
-from services import matching, proposals, submissions
+from services import matchmaking, proposals, submissions
 from services.proposals import ProposalError
-from services.submissions import KINDS
+from services.submission_types import BY_SLUG, engine_id, type_of
 from web.access import staff_required
-from web.labels import KIND_SINGULAR, PROPOSAL_STATES
+from web.labels import PROPOSAL_STATES
 from web.review.forms import InterestForm, ProposeForm, TransitionForm
 
 bp = Blueprint("review", __name__)
@@ -35,15 +35,6 @@ def _load(proposal_id: int):
     return proposal
 
 
-@bp.app_context_processor
-def interest_helpers():
-    """Lets the submission pages offer "express interest" without knowing about proposals."""
-    def interest_options(item):
-        return proposals.own_items_for_interest(current_user, item) \
-            if proposals.can_express_interest(current_user, item) else []
-    return {"interest_options": interest_options, "interest_form": InterestForm}
-
-
 @bp.route("/review/")
 @staff_required
 def queue():
@@ -53,8 +44,8 @@ def queue():
     mine = request.args.get("mine") == "1"
     page = db.paginate(proposals.queue(states, reviewer=current_user if mine else None),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("review/queue.html", page=page, tab=tab, tabs=TABS, mine=mine,
-                           has_conflict=lambda p: proposals.has_conflict(p, current_user))
+    conflicts = {p.id for p in page.items if proposals.has_conflict(p, current_user)}
+    return render_template("review/queue.html", page=page, tab=tab, tabs=TABS, mine=mine, conflicts=conflicts)
 
 
 @bp.route("/review/<int:proposal_id>")
@@ -67,12 +58,13 @@ def detail(proposal_id):
 
 
 def _detail(proposal, form, status=200):
-    band, why = matching.explain_pair(proposal.idea, proposal.target)
+    band, why = matchmaking.explain_pair(proposal.idea, proposal.target)
     return render_template(
         "review/detail.html", proposal=proposal, form=form, band=band, why=why,
         allowed=proposals.allowed_transitions(proposal, current_user),
         conflict=proposals.has_conflict(proposal, current_user),
-        history=proposals.history(proposal), contact=proposals.contact), status
+        history=proposals.history(proposal),
+        contacts={side: proposals.contact(proposal, side) for side in ("idea", "target")}), status
 
 
 @bp.route("/review/<int:proposal_id>/transition", methods=["POST"])
@@ -105,13 +97,13 @@ def propose():
     ideas, targets = proposals.publishable_pairs()
     form = ProposeForm()
     form.idea.choices = [(i.id, f"#{i.id} {i.title}") for i in ideas]
-    form.target.choices = [(f"{matching.item_id(t)}", f"{_target_kind(t)} #{t.id} {t.title}") for t in targets]
+    form.target.choices = [(engine_id(t), f"{str(type_of(t).label).capitalize()} #{t.id} {t.title}") for t in targets]
     if request.method == "GET":
         form.idea.data = request.args.get("idea", type=int)
         form.target.data = request.args.get("target", "")
     if form.validate_on_submit():
         idea = next(i for i in ideas if i.id == form.idea.data)
-        target = next(t for t in targets if matching.item_id(t) == form.target.data)
+        target = next(t for t in targets if engine_id(t) == form.target.data)
         try:
             proposal = proposals.propose_by_hand(current_user, idea, target, note=form.note.data)
         except ProposalError as error:
@@ -122,14 +114,10 @@ def propose():
     return render_template("review/new.html", form=form), 422 if form.errors else 200
 
 
-def _target_kind(target) -> str:
-    return str(KIND_SINGULAR["needs" if matching.item_id(target).startswith("need") else "orders"]).capitalize()
-
-
-@bp.route("/<any(ideas, needs, orders):kind>/<int:item_id>/interest", methods=["POST"])
+@bp.route("/<any(ideas, needs, orders):slug>/<int:item_id>/interest", methods=["POST"])
 @login_required
-def interest(kind, item_id):
-    item = submissions.get(KINDS[kind], item_id)
+def interest(slug, item_id):
+    item = submissions.get(BY_SLUG[slug], item_id)
     if item is None or not submissions.can_view(current_user, item):
         abort(404)
     if not proposals.can_express_interest(current_user, item):
@@ -148,7 +136,7 @@ def interest(kind, item_id):
         else:
             flash(_("Thank you. The department reviews your interest and introduces you if it fits."), "success")
             return redirect(url_for(".my_matches"))
-    return render_template("review/interest.html", form=form, kind=kind, item=item), 422
+    return render_template("review/interest.html", form=form, slug=slug, item=item, interest_options=mine), 422
 
 
 @bp.route("/matches")
@@ -159,7 +147,4 @@ def my_matches():
     page = db.paginate(proposals.visible_proposals(current_user), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False)
     return render_template("review/matches.html", page=page,
-                           allowed=lambda p: proposals.allowed_transitions(p, current_user),
-                           contacts_visible=lambda p: proposals.contacts_visible(p, current_user),
-                           target_named=lambda p: proposals.target_named(p, current_user),
-                           contact=proposals.contact)
+                           seen=[proposals.as_seen_by(p, current_user) for p in page.items])

@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectM
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from services import matching
+from services.match_index import text_problem
 from web.labels import IDEA_KINDS, STAGES, URGENCIES, VISIBILITIES, choices
 from web.reference import place_choices, sector_choices
 
@@ -18,7 +18,7 @@ LONG = 20000
 
 def usable_text(form, field):
     """The engine must be able to read it: letters, not only emoji or punctuation."""
-    if field.data and matching.text_problem(field.data) == "no_letters":
+    if field.data and text_problem(field.data) == "no_letters":
         raise ValidationError(_l("Please write words: this text has no letters."))
 
 

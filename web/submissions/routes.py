@@ -1,26 +1,23 @@
-"""Ideas, technology needs and research orders share one life cycle; each kind brings its own form."""
+"""Ideas, technology needs and research orders share one life cycle; each type brings its own form."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from extensions import db
-from services import matching, submissions
-from services.submissions import KINDS
+from services import matchmaking, proposals, submissions
+from services.submission_types import BY_SLUG, IDEA, TYPES
 from web.filters import browse_filters, query_args
 from web.labels import IDEA_KINDS
 from web.reference import sector_choices
+from web.review.forms import InterestForm
 from web.submissions.forms import FORMS
 
 bp = Blueprint("submissions", __name__)
-KIND_PATTERN = "<any(ideas, needs, orders):kind>"
-
-
-def _kind(slug: str) -> submissions.Kind:
-    return KINDS[slug]
+SLUG_PATTERN = "<any(ideas, needs, orders):slug>"
 
 
 def _load(slug: str, item_id: int):
-    item = submissions.get(_kind(slug), item_id)
+    item = submissions.get(BY_SLUG[slug], item_id)
     if item is None or not submissions.can_view(current_user, item):
         abort(404)
     return item
@@ -33,99 +30,100 @@ def _load_for_edit(slug: str, item_id: int):
     return item
 
 
-@bp.route(f"/{KIND_PATTERN}/")
-def browse(kind):
-    k = _kind(kind)
+@bp.route(f"/{SLUG_PATTERN}/")
+def browse(slug):
+    submission_type = BY_SLUG[slug]
     filters = browse_filters(request.args)
-    page = db.paginate(submissions.browse_query(k, current_user, filters), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False, max_per_page=100)
+    page = db.paginate(submissions.browse_query(submission_type, current_user, filters),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False, max_per_page=100)
     return render_template(
-        "submissions/browse.html", kind=kind, page=page, filters=filters, sectors=sector_choices(),
-        districts=submissions.districts(), idea_kinds=IDEA_KINDS,
+        "submissions/browse.html", slug=slug, submission_type=submission_type, page=page, filters=filters,
+        sectors=sector_choices(), districts=submissions.districts(), idea_kinds=IDEA_KINDS,
         query_args=query_args(request.args),
-        can_create=submissions.can_create(current_user, k))
+        can_create=submissions.can_create(current_user, submission_type))
 
 
-@bp.route(f"/{KIND_PATTERN}/new", methods=["GET", "POST"])
+@bp.route(f"/{SLUG_PATTERN}/new", methods=["GET", "POST"])
 @login_required
-def create(kind):
-    k = _kind(kind)
-    if not submissions.can_create(current_user, k):
+def create(slug):
+    submission_type = BY_SLUG[slug]
+    if not submissions.can_create(current_user, submission_type):
         abort(403)
-    form = FORMS[kind]()
-    if request.method == "GET" and kind == "ideas":
+    form = FORMS[slug]()
+    if request.method == "GET" and submission_type is IDEA:
         form.organisation.data = current_user.organisation
     if request.method == "GET" and current_user.place:
         form.place.data = current_user.place.code
     similar = _similar(form)
     if similar is None and form.validate_on_submit():
-        item = submissions.create(k, current_user, form.to_data(), publish=form.wants_publish)
+        item = submissions.create(submission_type, current_user, form.to_data(), publish=form.wants_publish)
         flash(_("Published.") if item.is_published else _("Saved as a draft."), "success")
-        return redirect(url_for(".detail", kind=kind, item_id=item.id))
-    return render_template("submissions/form.html", kind=kind, form=form, item=None, similar=similar), \
-        422 if form.errors else 200
+        return redirect(url_for(".detail", slug=slug, item_id=item.id))
+    return render_template("submissions/form.html", slug=slug, submission_type=submission_type, form=form,
+                           item=None, similar=similar), 422 if form.errors else 200
 
 
 def _similar(form, exclude_id=None):
     """"Check for similar ideas": nothing is saved, the form comes back with the closest existing ideas."""
     if getattr(form, "check_similar", None) is None or not form.check_similar.data or not form.is_submitted():
         return None
-    return matching.similar_ideas(form.to_data(), current_user, exclude_id=exclude_id)
+    return matchmaking.similar_ideas(form.to_data(), current_user, exclude_id=exclude_id)
 
 
-@bp.route(f"/{KIND_PATTERN}/<int:item_id>")
-def detail(kind, item_id):
-    item = _load(kind, item_id)
+@bp.route(f"/{SLUG_PATTERN}/<int:item_id>")
+def detail(slug, item_id):
+    item = _load(slug, item_id)
+    can_edit = submissions.can_edit(current_user, item)
     return render_template(
-        f"submissions/detail_{kind}.html", kind=kind, item=item,
-        can_edit=submissions.can_edit(current_user, item),
-        matches=matching.matches_for(item, current_user),
-        similar=matching.similar_ideas(_fields_of(item), current_user, exclude_id=item.id)
-        if kind == "ideas" and submissions.can_edit(current_user, item) else [])
+        f"submissions/detail_{slug}.html", slug=slug, submission_type=BY_SLUG[slug], item=item, can_edit=can_edit,
+        matches=matchmaking.matches_for(item, current_user),
+        similar=matchmaking.similar_ideas(_fields_of(item), current_user, exclude_id=item.id)
+        if BY_SLUG[slug] is IDEA and can_edit else [],
+        interest_options=proposals.interest_options(current_user, item), interest_form=InterestForm(formdata=None))
 
 
 def _fields_of(idea) -> dict:
     return {f: getattr(idea, f) for f in ("title", "summary", "description", "keywords", "language", "kind")}
 
 
-@bp.route(f"/{KIND_PATTERN}/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/{SLUG_PATTERN}/<int:item_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(kind, item_id):
-    item = _load_for_edit(kind, item_id)
-    form = FORMS[kind](obj=item)
+def edit(slug, item_id):
+    item = _load_for_edit(slug, item_id)
+    form = FORMS[slug](obj=item)
     if request.method == "GET":
         form.load(item)
     similar = _similar(form, exclude_id=item.id)
     if similar is None and form.validate_on_submit():
         submissions.update(item, form.to_data(), publish=form.wants_publish)
         flash(_("Changes saved."), "success")
-        return redirect(url_for(".detail", kind=kind, item_id=item.id))
-    return render_template("submissions/form.html", kind=kind, form=form, item=item, similar=similar), \
-        422 if form.errors else 200
+        return redirect(url_for(".detail", slug=slug, item_id=item.id))
+    return render_template("submissions/form.html", slug=slug, submission_type=BY_SLUG[slug], form=form, item=item,
+                           similar=similar), 422 if form.errors else 200
 
 
-@bp.route(f"/{KIND_PATTERN}/<int:item_id>/withdraw", methods=["POST"])
+@bp.route(f"/{SLUG_PATTERN}/<int:item_id>/withdraw", methods=["POST"])
 @login_required
-def withdraw(kind, item_id):
-    item = _load_for_edit(kind, item_id)
+def withdraw(slug, item_id):
+    item = _load_for_edit(slug, item_id)
     submissions.withdraw(item)
     flash(_("Withdrawn. It is no longer shown to others."), "info")
-    return redirect(url_for(".detail", kind=kind, item_id=item.id))
+    return redirect(url_for(".detail", slug=slug, item_id=item.id))
 
 
-@bp.route(f"/{KIND_PATTERN}/<int:item_id>/publish", methods=["POST"])
+@bp.route(f"/{SLUG_PATTERN}/<int:item_id>/publish", methods=["POST"])
 @login_required
-def publish(kind, item_id):
-    item = _load_for_edit(kind, item_id)
+def publish(slug, item_id):
+    item = _load_for_edit(slug, item_id)
     submissions.publish(item)
     flash(_("Published."), "success")
-    return redirect(url_for(".detail", kind=kind, item_id=item.id))
+    return redirect(url_for(".detail", slug=slug, item_id=item.id))
 
 
 @bp.route("/mine")
 @login_required
 def mine():
-    # Each kind the user may create, and any other kind they still own something of (e.g. after a role change).
-    owned = {slug: submissions.mine(k, current_user) for slug, k in KINDS.items()}
-    lists = {slug: items for slug, items in owned.items() if items or submissions.can_create(current_user, KINDS[slug])}
+    # Each type the user may create, and any other type they still own something of (e.g. after a role change).
+    owned = {t.slug: submissions.mine(t, current_user) for t in TYPES}
+    lists = {slug: items for slug, items in owned.items() if items or submissions.can_create(current_user, BY_SLUG[slug])}
     return render_template("submissions/mine.html", lists=lists)

@@ -1,0 +1,234 @@
+"""The match index of one process: the model, the engine, and keeping both in step with the database.
+
+Vectors live in the database (so a restart does not re-embed) and in one in-memory
+:class:`matching.ranking.MatchEngine` per process. The index follows the database: ``refresh()``
+picks up the submissions changed since it last looked, so several processes (gunicorn workers,
+CLI commands, the job worker) stay consistent without talking to each other.
+
+Data flows one way: a service calls ``refresh()``, then ``rank()`` or ``similar()``, and gets
+:class:`matching.ranking.Match` objects (engine ids, scores, bands). Loading the rows behind them,
+deciding who may see what and explaining happen afterwards, in ``services/matchmaking.py``.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Collection, Iterable, Sequence
+
+import numpy as np
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from extensions import db
+from matching.embedders import CachedEmbedder, Embedder, ModelMissingError, load_embedder
+from matching.explain import texts_to_embed
+from matching.ranking import Item, Match, MatchEngine, item_text
+from matching.text import TextRejected, check_text, clean_text
+from models import Status, Submission
+from services import submission_types
+from services.submission_types import TYPES, engine_id, to_item, with_facets
+from services.vector_store import DatabaseVectorStore
+
+log = logging.getLogger(__name__)
+
+BATCH = 64  # texts per embedding call when filling the cache
+
+
+class SerialEmbedder:
+    """An :class:`matching.embedders.Embedder` whose ``embed`` runs one call at a time: the models
+    are not documented as thread-safe, and gunicorn threads share one per process."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self.model_id = embedder.model_id
+        self.dim = embedder.dim
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], role: str = "query") -> np.ndarray:
+        """Same contract as :meth:`matching.embedders.Embedder.embed`."""
+        with self._lock:
+            return self.embedder.embed(texts, role)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_model(backend: str, model: str | None, model_dir: str) -> SerialEmbedder:
+    """A model is loaded once per process (it is immutable; apps made by tests share it)."""
+    return SerialEmbedder(load_embedder(backend, model, Path(model_dir)))
+
+
+class MatchIndex:
+    """One process's embedder and engine. Built lazily: the model loads on first use.
+
+    ``refresh()`` brings the engine up to date with the database; ``rank()`` and ``similar()``
+    embed the query (cached) and ask the engine. The lock guards the engine and the time of the
+    last refresh, nothing else. Raises :class:`matching.embedders.ModelMissingError` when the
+    model has not been built.
+    """
+
+    def __init__(self, backend: str, model: str | None, model_dir: str):
+        self.backend, self.model, self.model_dir = backend, model, model_dir
+        self._lock = threading.RLock()
+        self._embedder: CachedEmbedder | None = None
+        self._engine: MatchEngine | None = None
+        self._refreshed_at: datetime | None = None
+
+    @property
+    def embedder(self) -> CachedEmbedder:
+        """The model behind the database's vector cache."""
+        if self._embedder is None:
+            self._embedder = CachedEmbedder(_load_model(self.backend, self.model, self.model_dir),
+                                            DatabaseVectorStore())
+        return self._embedder
+
+    def refresh(self) -> None:
+        """Pick up every submission changed since the last refresh (all published ones the first
+        time): withdrawn and closed ones leave the engine, published ones are (re-)added."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = MatchEngine(dim=self.embedder.dim)
+            changed: list[Submission] = []
+            newest = self._refreshed_at
+            for kind in TYPES:
+                model = kind.model
+                stmt = sa.select(model).options(*with_facets(kind))
+                if self._refreshed_at is not None:
+                    stmt = stmt.where(model.updated_at >= self._refreshed_at)
+                else:
+                    stmt = stmt.where(model.status == Status.PUBLISHED.value)
+                rows = list(db.session.scalars(stmt))
+                changed.extend(rows)
+                newest = max([newest, *(r.updated_at for r in rows)], key=lambda t: t or datetime.min)
+            self._engine.remove([engine_id(s) for s in changed if not s.is_published])
+            items = [to_item(s) for s in changed if s.is_published]
+            if items:  # one call: the cache looks the vectors up in large chunks, the model embeds only misses
+                self._engine.add(items, self.embedder.embed([item_text(i) for i in items], "query"))
+            self._refreshed_at = newest
+
+    def reset(self) -> None:
+        """Forget the engine; the next refresh rebuilds it from the stored vectors (after a reindex)."""
+        with self._lock:
+            self._engine, self._refreshed_at = None, None
+
+    def _query_vector(self, query: Item) -> np.ndarray:
+        return self.embedder.embed([item_text(query)], "query")[0]
+
+    def rank(self, query: Item, top_k: int = 10, exclude: Collection[str] = (), min_band: str = "weak",
+             candidate_ids: Collection[str] | None = None) -> list[Match]:
+        """The best items on the other side of ``query``, best first (see
+        :meth:`matching.ranking.MatchEngine.rank`). Call ``refresh()`` first."""
+        vec = self._query_vector(query)
+        with self._lock:
+            return self._ready().rank(query, vec, top_k=top_k, exclude=exclude, min_band=min_band,
+                                      candidate_ids=candidate_ids)
+
+    def similar(self, query: Item, top_k: int = 5, exclude: Collection[str] = (),
+                min_band: str = "good") -> list[Match]:
+        """Items on the same side as ``query`` (near-duplicates), best first (see
+        :meth:`matching.ranking.MatchEngine.similar`). Call ``refresh()`` first."""
+        vec = self._query_vector(query)
+        with self._lock:
+            return self._ready().similar(query, vec, top_k=top_k, exclude=exclude, min_band=min_band)
+
+    def _ready(self) -> MatchEngine:
+        if self._engine is None:
+            raise RuntimeError("MatchIndex.refresh() must be called before asking the engine")
+        return self._engine
+
+
+def match_index(app: Flask | None = None) -> MatchIndex:
+    """The process's index for this app (one per app object; tests make several apps)."""
+    app = app or current_app._get_current_object()
+    index = app.extensions.get("match_index")
+    if index is None:
+        index = app.extensions.setdefault("match_index", MatchIndex(
+            app.config["MATCHING_BACKEND"], app.config["MATCHING_MODEL"], app.config["MODEL_DIR"]))
+    return index
+
+
+def preload(app: Flask) -> None:
+    """Load the model and the index in the background, so the first visitor does not wait."""
+    def work():
+        with app.app_context():
+            try:
+                match_index(app).refresh()
+            except ModelMissingError as missing:
+                log.warning("%s", missing)
+    threading.Thread(target=work, name="matching-preload", daemon=True).start()
+
+
+def text_problem(text: str) -> str | None:
+    """Why a text cannot be matched ("empty", "no_letters", "too_long"), or None if it can."""
+    try:
+        check_text(clean_text(text))
+    except TextRejected as rejected:
+        return rejected.code
+    return None
+
+
+# --- embedding -----------------------------------------------------------------------
+
+def embed_submissions(subs: Iterable[Submission]) -> int:
+    """Embed (or find in the cache) the texts of these submissions and of their explanations.
+    Returns how many submissions were embedded."""
+    embedder = match_index().embedder
+    texts: list[str] = []
+    count = 0
+    for sub in subs:
+        item = to_item(sub)
+        texts.append(item_text(item))
+        texts.extend(texts_to_embed(item))
+        count += 1
+    for start in range(0, len(texts), BATCH):
+        embedder.embed(texts[start:start + BATCH], "query")
+    return count
+
+
+def submission_changed(sub: Submission) -> None:
+    """Called after a submission is saved. A published one is embedded now (one text, tens of
+    milliseconds) so the author's next page already shows its matches; the sentences and terms
+    that explanations use are embedded by a background job. The submission itself is already
+    committed: a failure here loses nothing, and `flask --app app reindex --missing` catches up."""
+    if not sub.is_published:
+        return
+    from services import jobs  # jobs run services' functions by name: imported here to keep the graph acyclic
+    try:
+        match_index().embedder.embed([item_text(to_item(sub))], "query")
+        jobs.enqueue("warm_explanations", engine_id(sub))
+    except ModelMissingError as missing:
+        log.error("Not embedded (%s): %s", engine_id(sub), missing)
+    except Exception:  # the engine must never cost the author their saved work
+        db.session.rollback()
+        log.exception("Embedding failed for %s; `flask --app app reindex --missing` will retry", engine_id(sub))
+
+
+def warm_explanations(ref: str) -> None:
+    """Job: embed a published submission's explanation texts (idempotent: cached texts are skipped)."""
+    sub = submission_types.load([ref]).get(ref)
+    if sub is not None and sub.is_published:
+        embed_submissions([sub])
+
+
+def reindex(missing_only: bool = True, progress=None) -> int:
+    """Embed every published submission (and its explanation texts). With missing_only=False the
+    current model's stored vectors are dropped first, e.g. after the model changed. ``progress``
+    is called with the number of submissions done in each step. Returns how many were embedded."""
+    index = match_index()
+    if not missing_only:
+        DatabaseVectorStore().delete_model(index.embedder.model_id)
+    subs = [s for kind in TYPES
+            for s in db.session.scalars(sa.select(kind.model).where(kind.model.status == Status.PUBLISHED.value)
+                                        .options(*with_facets(kind)))]
+    for start in range(0, len(subs), 16):
+        embed_submissions(subs[start:start + 16])
+        if progress:
+            progress(len(subs[start:start + 16]))
+    index.reset()
+    return len(subs)
+
+
+def reindex_job(missing_only: bool = True) -> int:
+    """Job form of reindex(), for the worker."""
+    return reindex(missing_only=missing_only)

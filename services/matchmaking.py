@@ -1,0 +1,229 @@
+"""Matches as people see them: ranked by the index, filtered by who may see what, explained.
+
+A request goes one way: ``match_index().refresh()`` then ``rank()`` (under the index's lock,
+numbers only), then, outside the lock, the rows behind the matches are loaded in one query per
+type, what the viewer may not see is dropped, and the kept matches are explained and worded.
+Templates and the API get :class:`MatchView` objects that hold everything they show.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import sqlalchemy as sa
+from flask_babel import LazyString, format_date, get_locale, gettext as _
+
+from extensions import db
+from matching.embedders import ModelMissingError
+from matching.explain import Explanation, SentencePair, TermPair, explain
+from matching.ranking import Item, Match, item_text
+from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
+from services import submission_types
+from services.match_index import BATCH, match_index, text_problem
+from services.submission_types import IDEA, NEED, SubmissionType, engine_id, to_item, type_of
+from services.submissions import can_see_details, can_view
+
+log = logging.getLogger(__name__)
+
+SHOWN_BAND = "possible"      # weaker matches are never shown
+DUPLICATE_BAND = "good"      # a duplicate warning must be sure of itself
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One facet that fits (reason ``code`` of matching.explain.REASON_CODES). ``sentence`` is
+    worded when it is shown, in the reader's language (a lazy string: str() it)."""
+
+    code: str
+    value: object
+    sentence: LazyString
+
+
+@dataclass
+class Reasons:
+    """Why a pair matches: the facets that fit, shared key terms and the passages that match best."""
+
+    facets: list[Reason] = field(default_factory=list)
+    shared_terms: list[TermPair] = field(default_factory=list)
+    sentence_pairs: list[SentencePair] = field(default_factory=list)
+
+
+@dataclass
+class MatchView:
+    """A ranked match as a page or the API shows it to one viewer.
+
+    ``organisation`` is None when the viewer may not know who stands behind it (a confidential
+    need); ``why`` is None past the number of matches that are explained."""
+
+    submission: Submission
+    type: SubmissionType
+    band: str
+    organisation: str | None
+    details_hidden: bool
+    why: Reasons | None
+
+
+# --- wording -------------------------------------------------------------------------
+
+def _sectors() -> dict[str, Sector]:
+    return {s.code: s for s in db.session.scalars(sa.select(Sector))}
+
+
+def facet_sentence(code: str, value, sectors: dict[str, Sector]) -> str:
+    """The sentence a reader sees for one facet reason, in the current request's language.
+    ``sectors``: the sectors by code, loaded beforehand (wording never queries)."""
+    if code == "same_sector":
+        locale = str(get_locale())
+        return _("Same sector: %(names)s", names=", ".join(sectors[c].name(locale) if c in sectors else c
+                                                           for c in value))
+    if code == "same_place":
+        return _("Same commune or ward")
+    if code == "same_place_group":
+        return _("Same area (former district %(name)s)", name=value)
+    if code == "stage_fits":
+        return _("The idea's stage fits the need")
+    if code == "stage_early":
+        return _("The idea is at an earlier stage than the need asks")
+    if code == "deadline_open":
+        return _("Still open until %(date)s", date=format_date(date.fromisoformat(value)))
+    return code
+
+
+def _reasons(why: Explanation, sectors: dict[str, Sector], quote_query: bool) -> Reasons:
+    """``quote_query=False`` (a confidential need shown to someone who may not read it) keeps only
+    the facets: sentence pairs and terms would quote its text."""
+    facets = [Reason(code, value, LazyString(facet_sentence, code, value, sectors)) for code, value in why.facets]
+    if not quote_query:
+        return Reasons(facets=facets)
+    return Reasons(facets, list(why.shared_terms), list(why.sentence_pairs))
+
+
+# --- who sees what -------------------------------------------------------------------
+
+def hidden_from(viewer: User | None) -> set[str]:
+    """Engine ids the viewer may not be shown as matches: confidential needs (except to staff and
+    their author) and members-only ideas (to anonymous visitors)."""
+    if viewer is not None and viewer.is_authenticated and viewer.is_staff:
+        return set()
+    published = Status.PUBLISHED.value
+    stmt = sa.select(TechnologyNeed.id).where(TechnologyNeed.confidential.is_(True),
+                                              TechnologyNeed.status == published)
+    if viewer is not None and viewer.is_authenticated:
+        stmt = stmt.where(TechnologyNeed.owner_id != viewer.id)
+    hidden = {f"{NEED.code}:{i}" for i in db.session.scalars(stmt)}
+    if viewer is None or not viewer.is_authenticated:
+        hidden |= {f"{IDEA.code}:{i}" for i in db.session.scalars(
+            sa.select(Idea.id).where(Idea.visibility == Visibility.MEMBERS.value, Idea.status == published))}
+    return hidden
+
+
+def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: int,
+           quote_query: bool = True) -> list[MatchView]:
+    """Page-ready matches: rows loaded, unseen ones dropped, the first ``explain_top`` explained."""
+    subs = submission_types.load(m.item_id for m in matches)
+    embedder = match_index().embedder
+    sectors = _sectors() if explain_top else {}
+    views = []
+    for match in matches:
+        sub = subs.get(match.item_id)
+        if sub is None or not sub.is_published or not can_view(viewer, sub):
+            continue
+        why = None
+        if len(views) < explain_top:
+            why = _reasons(explain(query, to_item(sub), embedder), sectors, quote_query)
+        hidden = not can_see_details(viewer, sub)
+        views.append(MatchView(sub, type_of(sub), match.band, None if hidden else sub.organisation_name,
+                               hidden, why))
+    return views
+
+
+# --- asking --------------------------------------------------------------------------
+
+def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10) -> list[MatchView]:
+    """The best matches on the other side for a submission, with reasons, that this viewer may see.
+    Returns [] when the engine cannot run (no model yet): pages still work."""
+    query = to_item(sub)
+    try:
+        index = match_index()
+        index.refresh()
+        matches = index.rank(query, top_k=top_k, exclude=hidden_from(viewer), min_band=SHOWN_BAND)
+    except ModelMissingError as missing:
+        log.warning("%s", missing)
+        return []
+    return _views(query, matches, viewer, explain_top, quote_query=can_see_details(viewer, sub))
+
+
+def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = None, top_k: int = 5) -> list[MatchView]:
+    """Existing ideas (any language) close to an idea being written: to avoid duplicates.
+    ``fields``: the idea form's data (title, summary, description, keywords, language, kind)."""
+    draft = Idea(id=exclude_id or 0, title=fields.get("title") or "", summary=fields.get("summary") or "",
+                 description=fields.get("description") or "", keywords=fields.get("keywords") or "",
+                 language=fields.get("language") or "vi", kind=fields.get("kind") or "startup_idea")
+    query = to_item(draft)
+    if text_problem(item_text(query)):
+        return []
+    exclude = hidden_from(viewer) | ({f"{IDEA.code}:{exclude_id}"} if exclude_id else set())
+    try:
+        index = match_index()
+        index.refresh()
+        matches = index.similar(query, top_k=top_k, exclude=exclude, min_band=DUPLICATE_BAND)
+    except ModelMissingError as missing:
+        log.warning("%s", missing)
+        return []
+    return _views(query, matches, viewer, explain_top=top_k)
+
+
+def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> list[tuple[Submission, str, float]]:
+    """The best published submissions on the other side, as (submission, band, score), best first,
+    without explanations and without hiding anything: for proposals that staff review.
+    Returns [] when the engine cannot run."""
+    try:
+        index = match_index()
+        index.refresh()
+        matches = index.rank(to_item(sub), top_k=top_k, min_band=min_band)
+    except ModelMissingError as missing:
+        log.warning("%s", missing)
+        return []
+    subs = submission_types.load(m.item_id for m in matches)
+    return [(subs[m.item_id], m.band, m.score) for m in matches
+            if m.item_id in subs and subs[m.item_id].is_published]
+
+
+def explain_pair(idea: Idea, target: Submission) -> tuple[str | None, Reasons | None]:
+    """The engine's band and reasons for one given pair, seen from the need's or order's side
+    ((None, None) when the engine cannot run; band None when the idea is not in the index)."""
+    query, candidate_id = to_item(target), engine_id(idea)
+    try:
+        index = match_index()
+        index.refresh()
+        found = index.rank(query, top_k=1, candidate_ids=[candidate_id])
+        why = explain(query, to_item(idea), index.embedder)
+    except ModelMissingError as missing:
+        log.warning("%s", missing)
+        return None, None
+    return (found[0].band if found else None), _reasons(why, _sectors(), quote_query=True)
+
+
+def pair_scores(targets: list[Submission], ideas: list[Idea]) -> tuple[np.ndarray, np.ndarray]:
+    """Every (need/order, idea) pair as the engine sees it from the need's or order's side, for a
+    matching round: the calibrated z-score, float (len(targets), len(ideas)), NaN where the engine
+    does not hold the idea (not published), and the band, str array of the same shape ("weak" there).
+    Raises ModelMissingError when the engine cannot run: a round must not be solved on nothing."""
+    z = np.full((len(targets), len(ideas)), np.nan)
+    bands = np.full(z.shape, "weak", dtype=object)
+    if not targets or not ideas:
+        return z, bands
+    column = {engine_id(idea): j for j, idea in enumerate(ideas)}
+    index = match_index()
+    index.refresh()
+    queries = [to_item(t) for t in targets]
+    for start in range(0, len(queries), BATCH):
+        # Embed a batch at once (cached), then rank each query against the chosen ideas only.
+        index.embedder.embed([item_text(q) for q in queries[start:start + BATCH]], "query")
+        for row, query in enumerate(queries[start:start + BATCH], start):
+            for match in index.rank(query, top_k=len(column), candidate_ids=column):
+                z[row, column[match.item_id]] = match.z
+                bands[row, column[match.item_id]] = match.band
+    return z, bands

@@ -1,0 +1,140 @@
+"""The one place that knows each type of submission: ideas, technology needs and research orders.
+
+For each type: its code ("idea", "need", "order": audit entries, the engine's ids, proposals,
+rounds), its URL slug ("ideas", "needs", "orders"), its model, the side of a match it stands on,
+its text fields, who may create it and its names. This module also turns a submission into the
+engine's :class:`matching.ranking.Item` and an engine id back into a submission.
+
+What belongs to one row (its organisation, its deadline, whether it is confidential) lives on the
+model (``models/submissions.py``). Forms are presentation: ``web/forms/submissions.py`` holds one
+per type, keyed by the slug. Adding a fourth type: see ``docs/architecture.md``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload, selectinload
+
+from extensions import db
+from matching.ranking import Item
+from matching.text import clean_text
+from models import Idea, MatchProposal, ResearchOrder, Role, Submission, TechnologyNeed
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: there is one object per type
+class SubmissionType:
+    """One type of submission.
+
+    ``side`` is the engine's side of a match ("idea" or "need": research orders are matched like
+    needs); ``engine_kind`` the engine's kind for the whole type (ideas give their own
+    ``Idea.kind`` instead); ``text_fields`` are embedded and searched, title first;
+    ``public_text_fields`` stay searchable when the submission is confidential; ``stage_field``
+    is the column the engine reads as the stage (an idea's own stage, the least mature stage a
+    need accepts; orders have none).
+    """
+
+    code: str
+    slug: str
+    model: type[Submission]
+    side: str
+    engine_kind: str | None
+    text_fields: tuple[str, ...]
+    creator_roles: tuple[str, ...]
+    label: object            # singular, lazy (Babel): "technology need"
+    title: object            # the list's heading, lazy (Babel): "Technology needs"
+    stage_field: str | None = None
+    public_text_fields: tuple[str, ...] = ("title",)
+
+    @property
+    def description_fields(self) -> tuple[str, ...]:
+        """The text fields after the title: the body the engine reads."""
+        return tuple(f for f in self.text_fields if f != "title")
+
+    @property
+    def proposal_column(self):
+        """The MatchProposal column that points at a need or an order of this type."""
+        if self.side != "need":
+            raise AttributeError(f"{self.code} is not a target of proposals")
+        return getattr(MatchProposal, f"{self.code}_id")
+
+    def description(self, sub: Submission) -> str:
+        """The submission's descriptive fields, one paragraph each (empty ones left out)."""
+        return "\n".join(getattr(sub, f) for f in self.description_fields if getattr(sub, f, None))
+
+
+IDEA = SubmissionType(
+    code="idea", slug="ideas", model=Idea, side="idea", engine_kind=None,
+    text_fields=("title", "summary", "description", "keywords"),
+    creator_roles=(Role.INNOVATOR.value,),
+    label=_l("idea"), title=_l("Ideas and projects"), stage_field="stage")
+NEED = SubmissionType(
+    code="need", slug="needs", model=TechnologyNeed, side="need", engine_kind="business_need",
+    text_fields=("title", "problem", "desired_outcome"),
+    creator_roles=(Role.BUSINESS.value,),
+    label=_l("technology need"), title=_l("Technology needs"), stage_field="required_stage")
+ORDER = SubmissionType(
+    code="order", slug="orders", model=ResearchOrder, side="need", engine_kind="research_order",
+    text_fields=("title", "objectives", "main_content", "expected_products"),
+    creator_roles=(Role.STAFF.value, Role.ADMIN.value),
+    label=_l("research order"), title=_l("Research orders"))
+
+TYPES: tuple[SubmissionType, ...] = (IDEA, NEED, ORDER)
+BY_SLUG: dict[str, SubmissionType] = {t.slug: t for t in TYPES}
+BY_CODE: dict[str, SubmissionType] = {t.code: t for t in TYPES}
+_BY_MODEL: dict[type, SubmissionType] = {t.model: t for t in TYPES}
+TARGETS: tuple[SubmissionType, ...] = tuple(t for t in TYPES if t.side == "need")  # what ideas are matched to
+
+
+def type_of(sub: Submission) -> SubmissionType:
+    """The type of a submission row. Raises KeyError for anything else."""
+    return _BY_MODEL[type(sub)]
+
+
+def engine_id(sub: Submission) -> str:
+    """The engine's id of a submission: "<code>:<id>", e.g. "need:12"."""
+    return f"{type_of(sub).code}:{sub.id}"
+
+
+def parse_engine_id(value: str) -> tuple[SubmissionType, int] | None:
+    """("need", 12) from "need:12"; None for anything that is not an engine id."""
+    code, _, number = value.partition(":")
+    if code not in BY_CODE or not number.isdigit():
+        return None
+    return BY_CODE[code], int(number)
+
+
+def to_item(sub: Submission) -> Item:
+    """What the engine knows of a submission: its text and facets, nothing personal."""
+    kind = type_of(sub)
+    keywords = tuple(k.strip() for k in (getattr(sub, "keywords", None) or "").split(",") if k.strip())
+    return Item(id=engine_id(sub), side=kind.side, kind=kind.engine_kind or sub.kind, lang=sub.language or "vi",
+                text=clean_text(kind.description(sub)), title=clean_text(sub.title or ""),
+                sectors=frozenset(s.code for s in sub.sectors),
+                place=sub.place.code if sub.place else None,
+                place_group=sub.place.former_district if sub.place else None,
+                stage=getattr(sub, kind.stage_field) if kind.stage_field else None,
+                trl=getattr(sub, "trl", None), deadline=sub.open_until, keywords=keywords)
+
+
+def with_facets(kind: SubmissionType) -> tuple:
+    """Loader options that bring a type's sectors, place and author along (no query per row)."""
+    model = kind.model
+    return selectinload(model.sectors), joinedload(model.place), joinedload(model.owner)
+
+
+def load(engine_ids: Iterable[str]) -> dict[str, Submission]:
+    """The submissions behind engine ids (any status), keyed by engine id: one query per type.
+    Ids that name nothing are left out."""
+    wanted: dict[SubmissionType, set[int]] = {}
+    for value in engine_ids:
+        parsed = parse_engine_id(value)
+        if parsed:
+            wanted.setdefault(parsed[0], set()).add(parsed[1])
+    found: dict[str, Submission] = {}
+    for kind, ids in wanted.items():
+        stmt = sa.select(kind.model).where(kind.model.id.in_(ids)).options(*with_facets(kind))
+        found.update((f"{kind.code}:{s.id}", s) for s in db.session.scalars(stmt))
+    return found
