@@ -28,7 +28,7 @@ from matching.explain import texts_to_embed
 from matching.ranking import Item, Match, MatchEngine, item_text
 from matching.text import TextRejected, check_text, clean_text
 from models import Status, Submission
-from services import submission_types
+from services import jobs, submission_types
 from services.submission_types import TYPES, engine_id, to_item, with_facets
 from services.vector_store import DatabaseVectorStore
 
@@ -193,7 +193,6 @@ def submission_changed(sub: Submission) -> None:
     committed: a failure here loses nothing, and `flask --app app reindex --missing` catches up."""
     if not sub.is_published:
         return
-    from services import jobs  # jobs run services' functions by name: imported here to keep the graph acyclic
     try:
         match_index().embedder.embed([item_text(to_item(sub))], "query")
         jobs.enqueue("warm_explanations", engine_id(sub))
