@@ -3,7 +3,7 @@ from web.forms import BaseForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
-from web.labels import ROLES, choices
+from services.labels import ROLES, choices
 
 
 class NewUserForm(BaseForm):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 
 from services.indicators import Figure
-from web.labels import IDEA_KINDS, KIND_TITLES, PROPOSAL_STATES
+from services.labels import IDEA_KINDS, KIND_TITLES, PROPOSAL_STATES
 from web.reference import sector_name
 
 TITLES = {
