@@ -1,10 +1,11 @@
 """The words for the codes stored in the database: the one place that turns a code into words.
 
 Every mapping is a Babel lazy string, so it speaks the language of whoever reads it: the reader
-of a page or an API answer, the recipient of an e-mail, and Vietnamese for the Department's
-documents (exports and report tables render these under `force_locale("vi")`). The importer reads
-them back the other way (`in_locale`). Forms, templates (`template_labels`), the API, exports,
-imports and indicators all take their words from here; nothing else maps a code to words.
+of a page or an API answer, the recipient of an e-mail (rendered under their preferred language),
+and Vietnamese for the Department's documents (exports and report tables render these under
+`force_locale("vi")`). The importer reads them back the other way (`in_locale`). Forms, templates
+(`template_labels`), the API, exports, imports and indicators take their words for a code from
+here, so a state or a kind is called the same on every page, in every answer and in every file.
 """
 from __future__ import annotations
 
