@@ -1,7 +1,11 @@
 """The lists as tables (ideas, needs, orders, proposals, the audit log), with Vietnamese headers.
 
-Column headers and the names of stored codes are data here, not interface strings: exports are
-documents of the Department and are always in Vietnamese, whatever language the reader uses.
+Exports are documents of the Department and are always in Vietnamese, whatever language the
+reader uses. The words in the cells (a kind, a stage, a proposal's state, ...) are the pages' own
+labels from services.labels, rendered in Vietnamese, so a spreadsheet says what the pages say.
+The column headers, by contrast, are data here and not interface strings: they are the names of
+the document's columns, which the importer also reads back (services.imports.COLUMNS), so they
+must not move when a translator rewords a page, and they never need another language.
 Each list keeps the visibility rules of its page: a list export is the page's query without
 paging, and a confidential need's company and details are blanked for anyone but staff and its
 author.
@@ -11,32 +15,17 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from extensions import db
 from models import Idea, ResearchOrder, TechnologyNeed, User
 from services import submissions
-from services.submission_types import BY_SLUG
+from services.labels import (IDEA_KINDS, LANGUAGES, PROPOSAL_SOURCES, PROPOSAL_STATES, REJECT_REASONS, STAGES,
+                             STATUSES, SYSTEM_ACTOR, TARGET_TYPES, URGENCIES, YES_NO, label)
+from services.submission_types import BY_SLUG, type_of
 from services.submissions import BrowseFilters
 
-# Vietnamese names of the codes stored in the database (also read back by the importer).
-VI_LABELS: dict[str, dict[str, str]] = {
-    "kind": {"startup_idea": "Ý tưởng khởi nghiệp", "stem_project": "Dự án STEM",
-             "hackathon_project": "Dự án hackathon", "research_proposal": "Đề xuất nghiên cứu"},
-    "stage": {"idea": "Ý tưởng", "prototype": "Mẫu thử", "pilot": "Thử nghiệm", "market": "Đã ra thị trường"},
-    "status": {"draft": "Bản nháp", "published": "Đã đăng", "withdrawn": "Đã rút", "closed": "Đã đóng"},
-    "language": {"vi": "Tiếng Việt", "en": "Tiếng Anh", "zh": "Tiếng Trung"},
-    "visibility": {"public": "Mọi người", "members": "Chỉ thành viên đã đăng nhập"},
-    "urgency": {"normal": "Bình thường", "high": "Cao", "urgent": "Khẩn cấp"},
-    "state": {"proposed": "Đề xuất", "under_review": "Đang xem xét", "approved": "Đã duyệt (đã giới thiệu)",
-              "rejected": "Từ chối", "in_discussion": "Đang trao đổi", "agreement_signed": "Đã ký thỏa thuận",
-              "no_agreement": "Không đạt thỏa thuận", "closed": "Đã đóng"},
-    "reject_reason": {"off_topic": "Không đúng chủ đề", "not_feasible": "Không khả thi",
-                      "stage_mismatch": "Giai đoạn không phù hợp", "duplicate": "Trùng lặp",
-                      "conflict_of_interest": "Xung đột lợi ích", "other": "Lý do khác"},
-    "source": {"engine": "Hệ thống gợi ý", "staff": "Cán bộ Sở", "interest": "Bày tỏ quan tâm",
-               "round": "Đợt kết nối"},
-}
-
+# The documents' columns: {field: Vietnamese header}.
 IDEA_COLUMNS = {
     "id": "Mã số", "title": "Tiêu đề", "kind": "Loại", "summary": "Tóm tắt", "description": "Mô tả",
     "keywords": "Từ khóa", "stage": "Giai đoạn", "trl": "TRL", "sectors": "Lĩnh vực", "place": "Xã/phường",
@@ -70,14 +59,9 @@ AUDIT_COLUMNS = {
     "id": "Mã số", "created_at": "Thời điểm (UTC)", "actor": "Người thực hiện", "action": "Hành động",
     "entity_type": "Đối tượng", "entity_id": "Mã đối tượng", "before": "Trước", "after": "Sau",
 }
-TARGET_TYPE_VI = {"need": "Nhu cầu công nghệ", "order": "Đặt hàng nghiên cứu"}
+DOCUMENT_LOCALE = "vi"
 
 Table = tuple[list[str], list[list[Any]]]
-
-
-def label(group: str, code: str | None) -> str:
-    """The Vietnamese name of a stored code ("" for none, the code itself if unknown)."""
-    return VI_LABELS[group].get(code, code) if code else ""
 
 
 def _is_staff(user: User | None) -> bool:
@@ -101,7 +85,8 @@ def _table(columns: dict[str, str], records: Iterable[dict[str, Any]]) -> Table:
 def submissions_table(slug: str, user: User | None, filters: BrowseFilters) -> Table:
     """The list page of `slug` ("ideas", "needs", "orders") as a table, for this viewer."""
     items = db.session.scalars(submissions.browse_query(BY_SLUG[slug], user, filters)).unique()
-    return {"ideas": _ideas, "needs": _needs, "orders": _orders}[slug](list(items), user)
+    with force_locale(DOCUMENT_LOCALE):
+        return {"ideas": _ideas, "needs": _needs, "orders": _orders}[slug](list(items), user)
 
 
 def _ideas(items: list[Idea], user: User | None) -> Table:
@@ -111,12 +96,12 @@ def _ideas(items: list[Idea], user: User | None) -> Table:
     for idea in items:
         place, district = _place(idea)
         records.append({
-            "id": idea.id, "title": idea.title, "kind": label("kind", idea.kind), "summary": idea.summary,
-            "description": idea.description, "keywords": idea.keywords, "stage": label("stage", idea.stage),
+            "id": idea.id, "title": idea.title, "kind": label(IDEA_KINDS, idea.kind), "summary": idea.summary,
+            "description": idea.description, "keywords": idea.keywords, "stage": label(STAGES, idea.stage),
             "trl": idea.trl, "sectors": _sectors(idea), "place": place, "former_district": district,
-            "language": label("language", idea.language), "team": idea.team, "organisation": idea.organisation,
+            "language": label(LANGUAGES, idea.language), "team": idea.team, "organisation": idea.organisation,
             "event": idea.event, "author": idea.owner.full_name, "published_at": idea.published_at,
-            "author_email": idea.owner.email, "status": label("status", idea.status),
+            "author_email": idea.owner.email, "status": label(STATUSES, idea.status),
         })
     return _table(columns, records)
 
@@ -132,9 +117,9 @@ def _needs(items: list[TechnologyNeed], user: User | None) -> Table:
             "organisation": (need.organisation or need.owner.organisation) if details else "",
             "problem": need.problem if details else "", "desired_outcome": need.desired_outcome if details else "",
             "budget_min": need.budget_min, "budget_max": need.budget_max, "deadline": need.deadline,
-            "required_stage": label("stage", need.required_stage), "confidential": "Có" if need.confidential else "Không",
+            "required_stage": label(STAGES, need.required_stage), "confidential": label(YES_NO, need.confidential),
             "sectors": _sectors(need), "place": place, "former_district": district,
-            "language": label("language", need.language), "published_at": need.published_at,
+            "language": label(LANGUAGES, need.language), "published_at": need.published_at,
         })
     return _table(NEED_COLUMNS, records)
 
@@ -145,12 +130,12 @@ def _orders(items: list[ResearchOrder], user: User | None) -> Table:
         place, district = _place(order)
         records.append({
             "id": order.id, "title": order.title, "ordering_body": order.ordering_body,
-            "urgency": label("urgency", order.urgency), "objectives": order.objectives,
+            "urgency": label(URGENCIES, order.urgency), "objectives": order.objectives,
             "main_content": order.main_content, "expected_products": order.expected_products,
             "application_place": order.application_place, "duration_months": order.duration_months,
             "budget_state": order.budget_state, "budget_other": order.budget_other,
             "proposal_deadline": order.proposal_deadline, "sectors": _sectors(order), "place": place,
-            "former_district": district, "language": label("language", order.language),
+            "former_district": district, "language": label(LANGUAGES, order.language),
             "published_at": order.published_at,
         })
     return _table(ORDER_COLUMNS, records)
@@ -162,23 +147,27 @@ def proposals_table(stmt: sa.Select) -> Table:
     """Proposals selected by `stmt` (e.g. services.proposals.queue()); for staff only: every name is
     shown, confidential needs included."""
     records = []
-    for p in db.session.scalars(stmt):
-        target = p.target
-        records.append({
-            "id": p.id, "state": label("state", p.state), "source": label("source", p.source),
-            "idea_id": p.idea_id, "idea": p.idea.title, "idea_author": p.idea.owner.full_name,
-            "target_type": TARGET_TYPE_VI["need" if p.need_id else "order"], "target_id": target.id,
-            "target": target.title, "band": p.band, "reviewer": p.reviewer.full_name if p.reviewer else "",
-            "reject_reason": label("reject_reason", p.reject_reason), "note": p.note, "created_at": p.created_at,
-            "decided_at": p.decided_at, "introduced_at": p.introduced_at, "closed_at": p.closed_at,
-        })
+    with force_locale(DOCUMENT_LOCALE):
+        for p in db.session.scalars(stmt):
+            target = p.target
+            records.append({
+                "id": p.id, "state": label(PROPOSAL_STATES, p.state), "source": label(PROPOSAL_SOURCES, p.source),
+                "idea_id": p.idea_id, "idea": p.idea.title, "idea_author": p.idea.owner.full_name,
+                "target_type": label(TARGET_TYPES, type_of(p.target).code), "target_id": target.id,
+                "target": target.title, "band": p.band, "reviewer": p.reviewer.full_name if p.reviewer else "",
+                "reject_reason": label(REJECT_REASONS, p.reject_reason), "note": p.note,
+                "created_at": p.created_at, "decided_at": p.decided_at, "introduced_at": p.introduced_at,
+                "closed_at": p.closed_at,
+            })
     return _table(PROPOSAL_COLUMNS, records)
 
 
 def audit_table(stmt: sa.Select) -> Table:
     """Audit entries selected by `stmt` (services.audit.entries()); before/after as recorded (JSON)."""
+    with force_locale(DOCUMENT_LOCALE):
+        system = str(SYSTEM_ACTOR)
     records = [{
-        "id": e.id, "created_at": e.created_at, "actor": e.actor.email if e.actor else "hệ thống",
+        "id": e.id, "created_at": e.created_at, "actor": e.actor.email if e.actor else system,
         "action": e.action, "entity_type": e.entity_type, "entity_id": e.entity_id,
         "before": e.before, "after": e.after,
     } for e in db.session.scalars(stmt)]

@@ -26,8 +26,9 @@ from extensions import db
 from models import Idea, ImportJob, Place, Role, Sector, User
 from models.people import utcnow
 from services import audit, match_index, submissions, tables
+from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS
+from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, LANGUAGES, STAGES, VISIBILITIES, in_locale
 from services.submission_types import IDEA
-from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS, VI_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
 REQUIRED = ("title", "kind", "summary", "description", "sectors")
 MAX_ROWS = 10_000
 PROGRESS_EVERY = 100
-LANGUAGE_ALIASES = {"tiếng việt": "vi", "vietnamese": "vi", "english": "en", "tiếng anh": "en", "中文": "zh",
-                    "chinese": "zh", "tiếng trung": "zh", "tự động": "auto", "detect automatically": "auto"}
+# The form's fields whose cells name a stored code, and the labels the pages name those codes by.
+NAMED_CODES = {"kind": IDEA_KINDS, "stage": STAGES, "visibility": VISIBILITIES,
+               "language": {**AUTO_LANGUAGE, **LANGUAGES}}
+# Names people have written that the labels do not carry (any more): each language's name in itself,
+# the stage word of the exports made before they used the pages' labels, and a short "tự động";
+# so the files already made with them still import.
+OTHER_NAMES = {"stage": {"Mẫu thử": "prototype"},
+               "language": {"Tự động": "auto", **{name: code for code, name in LANGUAGE_ENDONYMS.items()}}}
 
 # validate(values) -> (the form's data if valid, {field: [messages]})
 Validator = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, dict[str, list[str]]]]
@@ -128,12 +135,27 @@ def read(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict
     return headers, rows
 
 
+def codes_by_name(group: str) -> dict[str, str]:
+    """{name: code} for a field of NAMED_CODES, names as `_key` compares them: the pages' label of
+    each code in Vietnamese and in English (the same Babel labels the pages and exports show), the
+    OTHER_NAMES, and the code itself."""
+    labels = NAMED_CODES[group]
+    names: dict[str, str] = {}
+    # Vietnamese last: should a word ever name one code in English and another in Vietnamese, the
+    # Department's language decides.
+    for locale in ("en", "vi"):
+        names.update({_key(words): code for code, words in in_locale(labels, locale).items()})
+    names.update({_key(name): code for name, code in OTHER_NAMES.get(group, {}).items()})
+    names.update({_key(code): code for code in labels})
+    return names
+
+
 class _Lookups:
-    """Codes for the names people type: kinds, stages, sectors, places (loaded once per file)."""
+    """Codes for the names people type: kinds, stages, visibility, language, sectors, places (loaded
+    once per file)."""
 
     def __init__(self):
-        self.codes = {group: {_key(label): code for code, label in VI_LABELS[group].items()}
-                      for group in ("kind", "stage", "visibility")}
+        self.codes = {group: codes_by_name(group) for group in NAMED_CODES}
         self.sectors: dict[str, str] = {}
         for s in db.session.scalars(sa.select(Sector)):
             self.sectors.update({_key(s.code): s.code, _key(s.name_vi): s.code, _key(s.name_en): s.code})
@@ -145,6 +167,7 @@ class _Lookups:
             self.places.update({_key(p.code): p.code, _key(p.label): p.code})
 
     def code(self, group: str, text: str) -> str:
+        """The code `text` names; the text itself if it names none (the form then says it is not a choice)."""
         return self.codes[group].get(_key(text), text)
 
     def sector_codes(self, text: str) -> list[str]:
@@ -158,11 +181,9 @@ class _Lookups:
 def _form_values(values: dict[str, str], lookups: _Lookups) -> dict[str, Any]:
     """The row as the idea form would receive it: names turned into codes, blanks left out."""
     out: dict[str, Any] = {f: v for f, v in values.items() if v and f != "owner_email"}
-    for group in ("kind", "stage", "visibility"):
+    for group in NAMED_CODES:
         if group in out:
             out[group] = lookups.code(group, out[group])
-    if "language" in out:
-        out["language"] = LANGUAGE_ALIASES.get(_key(out["language"]), out["language"].lower())
     if "sectors" in out:
         out["sectors"] = lookups.sector_codes(out["sectors"])
     if "place" in out:

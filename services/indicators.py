@@ -6,7 +6,7 @@ Definitions (the reports page and its downloads say the same):
 - Ideas counted: ideas first published within the period that are still published or closed
   (drafts were never submitted, withdrawn ones were taken back by their authors).
   - by sector: an idea with several sectors counts once in each of them;
-  - by former district: the former district of the idea's commune or ward ("Không rõ" if none);
+  - by former district: the former district of the idea's commune or ward ("Unknown" if none);
   - by month: the month of publication;
   - student projects: ideas whose author is a student innovator (User.innovator_type "student")
     or whose kind is "stem_project" (school STEM projects are entered by teachers too); the
@@ -25,6 +25,10 @@ Definitions (the reports page and its downloads say the same):
 - Introductions that led to agreements: of the proposals introduced within the period, those
   whose agreement was signed (state "agreement_signed", or closed after it: the audit log holds
   the move to "agreement_signed").
+
+Rows are named by services.labels in the reader's language (row_label), the words the pages show;
+a download is a Department document and names them in Vietnamese. The titles and column headers
+of downloads are data here (title_vi, label_header_vi, series_vi): the documents' own names.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import force_locale, get_locale, gettext as _
 
 from extensions import db
 from models import (
@@ -43,14 +48,14 @@ from models import (
 )
 from models.people import utcnow
 from models.submissions import idea_sectors
-from services.exports import VI_LABELS
+from services.labels import FIGURE_ROWS, IDEA_KINDS, PROPOSAL_STATES, UNKNOWN, label
 
 S = ProposalState
 LOCAL_OFFSET = timedelta(hours=7)  # Vietnam: UTC+7 all year, no daylight saving
 COUNTED = (Status.PUBLISHED.value, Status.CLOSED.value)
 APPROVED_OR_LATER = (S.APPROVED.value, S.IN_DISCUSSION.value, S.AGREEMENT_SIGNED.value, S.NO_AGREEMENT.value)
 STUDENT = "student"
-UNKNOWN_DISTRICT = "Không rõ"
+DOCUMENT_LOCALE = "vi"
 DAY_BUCKETS = (("0-7", 0, 7), ("8-30", 8, 30), ("31-90", 31, 90), (">90", 91, None))
 
 
@@ -112,11 +117,13 @@ def parse_period(start: str | None, end: str | None, today: date | None = None) 
 
 @dataclass(frozen=True)
 class Row:
-    """One bar (or group of bars): `code` is what the page translates, `label_vi` what tables show."""
+    """One bar (or group of bars). `code` says what it counts (row_label() turns it into words);
+    `names`, for a row of reference data that admins name themselves (a sector), its names by
+    language."""
 
     code: str
-    label_vi: str
     values: tuple[float, ...]
+    names: dict[str, str] | None = None
 
 
 @dataclass
@@ -136,8 +143,27 @@ class Figure:
         return max((v for r in self.rows for v in r.values), default=0) or 1
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
-        """Headers and rows for a download (Vietnamese)."""
-        return [self.label_header_vi, *self.series_vi], [[r.label_vi, *r.values] for r in self.rows]
+        """Headers and rows for a download, in Vietnamese whatever the reader's language."""
+        with force_locale(DOCUMENT_LOCALE):
+            return [self.label_header_vi, *self.series_vi], [[row_label(self, r), *r.values] for r in self.rows]
+
+
+def row_label(figure: Figure, row: Row) -> str:
+    """The words for a row in the current language: what the page, the API and the downloads show."""
+    code = row.code
+    if figure.group == "kind":
+        return label(IDEA_KINDS, code)
+    if figure.group == "state":
+        return label(PROPOSAL_STATES, code)
+    if figure.group == "sector" and row.names:
+        return row.names["en" if str(get_locale()) == "en" else "vi"]  # as models.Sector.name()
+    if figure.group == "district":
+        return code or str(UNKNOWN)
+    if figure.group == "days":
+        return _("%(range)s days", range=code)
+    if figure.group in ("side", "outcome"):
+        return label(FIGURE_ROWS, code)
+    return code
 
 
 def _pct(part: int, whole: int) -> float:
@@ -158,7 +184,7 @@ def ideas_by_kind(period: Period) -> Figure:
     counts = dict(db.session.execute(
         sa.select(Idea.kind, sa.func.count(Idea.id)).where(Idea.id.in_(_counted_ideas(period))).group_by(Idea.kind)
     ).all())
-    rows = [Row(k.value, VI_LABELS["kind"][k.value], (counts.get(k.value, 0),)) for k in IdeaKind]
+    rows = [Row(k.value, (counts.get(k.value, 0),)) for k in IdeaKind]
     return Figure("ideas_by_kind", "Ý tưởng theo loại", "kind", "Loại", ("count",), ("Số ý tưởng",), rows)
 
 
@@ -168,7 +194,7 @@ def ideas_by_sector(period: Period) -> Figure:
         .where(idea_sectors.c.idea_id.in_(_counted_ideas(period))).group_by(idea_sectors.c.sector_id)
     ).all())
     sectors = db.session.scalars(sa.select(Sector).order_by(Sector.id))
-    rows = [Row(s.code, s.name_vi, (counts.get(s.id, 0),)) for s in sectors]
+    rows = [Row(s.code, (counts.get(s.id, 0),), names={"vi": s.name_vi, "en": s.name_en}) for s in sectors]
     return Figure("ideas_by_sector", "Ý tưởng theo lĩnh vực", "sector", "Lĩnh vực", ("count",), ("Số ý tưởng",),
                   rows, summary={"note": "multi_sector"})
 
@@ -184,9 +210,9 @@ def _district_counts(period: Period) -> dict[str, int]:
 
 def _district_rows(counts: dict[str, int], value) -> list[Row]:
     districts = db.session.scalars(sa.select(Place.former_district).distinct().order_by(Place.former_district))
-    rows = [Row(d, d, (value(counts.get(d, 0)),)) for d in districts]
+    rows = [Row(d, (value(counts.get(d, 0)),)) for d in districts]
     if counts.get(""):
-        rows.append(Row("", UNKNOWN_DISTRICT, (value(counts[""]),)))
+        rows.append(Row("", (value(counts[""]),)))
     return rows
 
 
@@ -207,7 +233,7 @@ def district_share(period: Period) -> Figure:
 def ideas_by_month(period: Period) -> Figure:
     published = db.session.scalars(sa.select(Idea.published_at).where(Idea.id.in_(_counted_ideas(period))))
     counts = Counter((t + LOCAL_OFFSET).strftime("%Y-%m") for t in published)
-    rows = [Row(m, m, (counts.get(m, 0),)) for m in period.months()]
+    rows = [Row(m, (counts.get(m, 0),)) for m in period.months()]
     return Figure("ideas_by_month", "Ý tưởng theo tháng", "month", "Tháng", ("count",), ("Số ý tưởng",), rows)
 
 
@@ -217,8 +243,7 @@ def student_share(period: Period) -> Figure:
         sa.select(sa.func.count(Idea.id)).join(User, Idea.owner_id == User.id)
         .where(Idea.id.in_(_counted_ideas(period)), is_student)) or 0
     total = total_ideas(period)
-    rows = [Row("student", "Học sinh, sinh viên và dự án STEM", (students,)),
-            Row("other", "Khác", (total - students,))]
+    rows = [Row("student", (students,)), Row("other", (total - students,))]
     return Figure("student_share", "Tỷ lệ dự án của học sinh, sinh viên", "side", "Nhóm", ("count",),
                   ("Số ý tưởng",), rows, summary={"share": _pct(students, total), "part": students, "total": total})
 
@@ -228,16 +253,15 @@ def student_share(period: Period) -> Figure:
 def needs_and_orders(period: Period, today: date | None = None) -> Figure:
     today = today or local_today()
     rows = []
-    for code, label_vi, model, deadline in (("needs", "Nhu cầu công nghệ", TechnologyNeed, TechnologyNeed.deadline),
-                                            ("orders", "Đặt hàng nghiên cứu", ResearchOrder,
-                                             ResearchOrder.proposal_deadline)):
+    for code, model, deadline in (("needs", TechnologyNeed, TechnologyNeed.deadline),
+                                  ("orders", ResearchOrder, ResearchOrder.proposal_deadline)):
         open_ = sa.and_(model.status == Status.PUBLISHED.value, sa.or_(deadline.is_(None), deadline >= today))
         result = db.session.execute(
             sa.select(sa.func.count(model.id).filter(open_), sa.func.count(model.id).filter(sa.not_(open_)))
             .where(model.status.in_((Status.PUBLISHED.value, Status.CLOSED.value, Status.WITHDRAWN.value)),
                    period.contains(model.published_at))
         ).one()
-        rows.append(Row(code, label_vi, (result[0] or 0, result[1] or 0)))
+        rows.append(Row(code, (result[0] or 0, result[1] or 0)))
     return Figure("needs_and_orders", "Nhu cầu và đặt hàng: đang mở và đã đóng", "side", "Loại",
                   ("open", "closed"), ("Đang mở", "Đã đóng"), rows)
 
@@ -249,7 +273,7 @@ def proposals_by_state(period: Period) -> Figure:
         sa.select(MatchProposal.state, sa.func.count(MatchProposal.id))
         .where(period.contains(MatchProposal.created_at)).group_by(MatchProposal.state)
     ).all())
-    rows = [Row(s.value, VI_LABELS["state"][s.value], (counts.get(s.value, 0),)) for s in ProposalState]
+    rows = [Row(s.value, (counts.get(s.value, 0),)) for s in ProposalState]
     return Figure("proposals_by_state", "Đề xuất kết nối theo trạng thái", "state", "Trạng thái", ("count",),
                   ("Số đề xuất",), rows)
 
@@ -264,7 +288,7 @@ def approval_rate(period: Period) -> Figure:
     approved = db.session.scalar(sa.select(sa.func.count(MatchProposal.id)).where(decided, _approved_or_later())) or 0
     rejected = db.session.scalar(sa.select(sa.func.count(MatchProposal.id))
                                  .where(decided, MatchProposal.state == S.REJECTED.value)) or 0
-    rows = [Row("approved", "Đã duyệt", (approved,)), Row("rejected", "Từ chối", (rejected,))]
+    rows = [Row("approved", (approved,)), Row("rejected", (rejected,))]
     return Figure("approval_rate", "Tỷ lệ duyệt đề xuất kết nối", "outcome", "Quyết định", ("count",),
                   ("Số đề xuất",), rows,
                   summary={"share": _pct(approved, approved + rejected), "part": approved,
@@ -287,7 +311,7 @@ def days_to_introduction(period: Period) -> Figure:
     rows = []
     for code, low, high in DAY_BUCKETS:
         n = sum(1 for d in days if int(d) >= low and (high is None or int(d) <= high))
-        rows.append(Row(code, f"{code} ngày", (n,)))
+        rows.append(Row(code, (n,)))
     median = round(statistics.median(days), 1) if days else None
     return Figure("days_to_introduction", "Số ngày từ khi đăng ý tưởng đến khi được giới thiệu", "days",
                   "Khoảng thời gian", ("count",), ("Số lần giới thiệu",), rows,
@@ -298,7 +322,7 @@ def introductions_to_agreements(period: Period) -> Figure:
     introduced = period.contains(MatchProposal.introduced_at)
     total = db.session.scalar(sa.select(sa.func.count(MatchProposal.id)).where(introduced)) or 0
     signed = db.session.scalar(sa.select(sa.func.count(MatchProposal.id)).where(introduced, agreed())) or 0
-    rows = [Row("agreement", "Đã ký thỏa thuận", (signed,)), Row("other", "Chưa hoặc không ký", (total - signed,))]
+    rows = [Row("agreement", (signed,)), Row("other", (total - signed,))]
     return Figure("introductions_to_agreements", "Giới thiệu dẫn đến thỏa thuận", "outcome", "Kết quả",
                   ("count",), ("Số lần giới thiệu",), rows,
                   summary={"share": _pct(signed, total), "part": signed, "total": total})

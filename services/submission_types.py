@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from extensions import db
 from matching.ranking import Item
 from matching.text import clean_text
 from models import Idea, MatchProposal, ResearchOrder, Role, Submission, TechnologyNeed
+from services.labels import SUBMISSION_TYPE_NAMES, SUBMISSION_TYPE_TITLES
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: there is one object per type
@@ -43,7 +43,7 @@ class SubmissionType:
     engine_kind: str | None
     text_fields: tuple[str, ...]
     creator_roles: tuple[str, ...]
-    label: object            # singular, lazy (Babel): "technology need"
+    label: object            # singular, lazy (Babel, services/labels.py): "technology need"
     title: object            # the list's heading, lazy (Babel): "Technology needs"
     stage_field: str | None = None
     public_text_fields: tuple[str, ...] = ("title",)
@@ -69,17 +69,17 @@ IDEA = SubmissionType(
     code="idea", slug="ideas", model=Idea, side="idea", engine_kind=None,
     text_fields=("title", "summary", "description", "keywords"),
     creator_roles=(Role.INNOVATOR.value,),
-    label=_l("idea"), title=_l("Ideas and projects"), stage_field="stage")
+    label=SUBMISSION_TYPE_NAMES["ideas"], title=SUBMISSION_TYPE_TITLES["ideas"], stage_field="stage")
 NEED = SubmissionType(
     code="need", slug="needs", model=TechnologyNeed, side="need", engine_kind="business_need",
     text_fields=("title", "problem", "desired_outcome"),
     creator_roles=(Role.BUSINESS.value,),
-    label=_l("technology need"), title=_l("Technology needs"), stage_field="required_stage")
+    label=SUBMISSION_TYPE_NAMES["needs"], title=SUBMISSION_TYPE_TITLES["needs"], stage_field="required_stage")
 ORDER = SubmissionType(
     code="order", slug="orders", model=ResearchOrder, side="need", engine_kind="research_order",
     text_fields=("title", "objectives", "main_content", "expected_products"),
     creator_roles=(Role.STAFF.value, Role.ADMIN.value),
-    label=_l("research order"), title=_l("Research orders"))
+    label=SUBMISSION_TYPE_NAMES["orders"], title=SUBMISSION_TYPE_TITLES["orders"])
 
 TYPES: tuple[SubmissionType, ...] = (IDEA, NEED, ORDER)
 BY_SLUG: dict[str, SubmissionType] = {t.slug: t for t in TYPES}

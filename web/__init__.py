@@ -25,7 +25,7 @@ def register_blueprints(app: Flask) -> None:
     from web.exports.routes import bp as exports_bp
     from web.tokens.routes import bp as tokens_bp
     from web import api
-    from web.labels import template_labels
+    from services.labels import template_labels
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")

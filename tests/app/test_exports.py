@@ -36,6 +36,19 @@ def test_ideas_export_with_vietnamese_headers_and_the_pages_filters(client, make
     assert [r["Tiêu đề"] for r in searched] == ["Ứng dụng du lịch Sa Pa"]
 
 
+def test_exports_use_the_pages_words_in_vietnamese_whatever_the_readers_language(client, make_user, submit,
+                                                                                  login_as):
+    owner, _ = make_user("innovator")
+    idea = submit("ideas", owner, kind="stem_project", stage="prototype")
+    login_as("staff")
+    page_vi = client.get(f"/ideas/{idea}").get_data(as_text=True)
+    client.get("/lang/en")
+    assert "Prototype" in client.get(f"/ideas/{idea}").get_data(as_text=True)
+    _, rows = _csv(client.get("/ideas/export.csv"))
+    assert (rows[0]["Loại"], rows[0]["Giai đoạn"], rows[0]["Trạng thái"]) == ("Dự án STEM", "Sản phẩm mẫu", "Đã công bố")
+    assert rows[0]["Loại"] in page_vi and rows[0]["Giai đoạn"] in page_vi
+
+
 def test_the_browse_page_links_to_its_export_with_the_same_filters(client):
     page = client.get("/ideas/?type=stem_project&district=B%E1%BA%AFc+H%C3%A0").get_data(as_text=True)
     assert "/ideas/export.xlsx?type=stem_project&amp;district=" in page
@@ -122,9 +135,10 @@ def test_proposals_export_for_staff(app, client, make_user, submit, login_as):
     login_as("staff")
     headers, rows = _xlsx(client.get("/reports/proposals.xlsx"))
     assert headers[:3] == ["Mã số", "Trạng thái", "Nguồn"]
-    assert {r["Trạng thái"] for r in rows} == {"Đã duyệt (đã giới thiệu)", "Từ chối"}
+    # the review pages' own words for the states, in Vietnamese
+    assert {r["Trạng thái"] for r in rows} == {"Đã duyệt: đã giới thiệu kết nối", "Bị từ chối"}
     _, rejected = _csv(client.get("/reports/proposals.csv?state=rejected"))
-    assert [r["Trạng thái"] for r in rejected] == ["Từ chối"]
+    assert [r["Trạng thái"] for r in rejected] == ["Bị từ chối"]
 
 
 def test_audit_log_export_for_staff(client, make_user, submit, login_as):

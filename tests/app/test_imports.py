@@ -131,6 +131,35 @@ def test_an_xlsx_file_with_vietnamese_names_and_english_headers(app, client, sta
         assert sorted(s.code for s in idea.sectors) == ["education_stem", "energy"]
 
 
+def test_the_names_the_pages_show_are_read_back_in_either_language(app, client, staff, author):
+    """A cell may name a code as the pages do, in Vietnamese or English, or give the code itself."""
+    headers = ["Tiêu đề", "Loại", "Tóm tắt", "Mô tả", "Lĩnh vực", "Giai đoạn", "Ai được xem", "Ngôn ngữ"]
+    rows = [
+        # the idea form's words in Vietnamese, typed with other capitals
+        _row(1, author, **{"Loại": "dự án hackathon", "Giai đoạn": "SẢN PHẨM MẪU",
+                           "Ai được xem": "Chỉ thành viên đã đăng nhập", "Ngôn ngữ": "Tiếng Anh"}),
+        # the same words in English
+        _row(2, author, **{"Loại": "Hackathon project", "Giai đoạn": "Prototype",
+                           "Ai được xem": "Signed-in members only", "Ngôn ngữ": "English"}),
+        # the codes
+        _row(3, author, **{"Loại": "HACKATHON_PROJECT", "Giai đoạn": "prototype", "Ai được xem": "members",
+                           "Ngôn ngữ": "en"}),
+    ]
+    job_id = _job_id(_upload(client, _xlsx(rows, headers), "names.xlsx", default_owner=author))
+    assert _job(app, job_id)["errors"] == []
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    from extensions import db
+    from models import Idea
+    with app.app_context():
+        ideas = db.session.scalars(sa.select(Idea).order_by(Idea.id)).all()
+        assert [(i.kind, i.stage, i.visibility, i.language) for i in ideas] == \
+            [("hackathon_project", "prototype", "members", "en")] * 3
+        first = ideas[0].id
+    # the word typed in the file is the word the idea's page shows
+    assert "Sản phẩm mẫu" in client.get(f"/ideas/{first}").get_data(as_text=True)
+
+
 def test_missing_and_unknown_columns_are_named(app, client, staff):
     headers = ["Tiêu đề", "Loại", "Mô tả", "Lĩnh vực", "Điểm thưởng"]
     response = _upload(client, _csv([], headers))

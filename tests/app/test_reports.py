@@ -172,6 +172,19 @@ def test_each_figure_downloads_as_a_table(dataset, client, login_as):
     assert client.get("/reports/nothing.csv").status_code == 404
 
 
+def test_a_figure_downloads_with_the_pages_vietnamese_words_for_an_english_reader(dataset, client, login_as):
+    import csv
+    login_as("staff")
+    client.get("/lang/en")
+    assert "Rejected" in client.get("/reports/" + YEAR_2025).get_data(as_text=True)
+    raw = client.get("/reports/approval_rate.csv" + YEAR_2025).data
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert table == [["Quyết định", "Số đề xuất"], ["Được duyệt", "3"], ["Bị từ chối", "2"]]
+    client.get("/lang/vi")
+    page = client.get("/reports/" + YEAR_2025).get_data(as_text=True)
+    assert "Được duyệt" in page and "Bị từ chối" in page
+
+
 def test_decisions_export_as_an_eval_set(app, dataset, client, login_as, tmp_path, runner):
     from matching.evaluation import load_eval_set
     login_as("staff")

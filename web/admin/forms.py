@@ -3,7 +3,7 @@ from web.forms import BaseForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
-from web.labels import ROLES, choices
+from services.labels import PLACE_KINDS, ROLES, choices
 
 
 class NewUserForm(BaseForm):
@@ -25,7 +25,7 @@ class PlaceForm(BaseForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=60),
                                                Regexp(r"^[a-z0-9-]+$", message=_l("Lower-case letters, digits and dashes only."))])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    kind = SelectField(_l("Type"), choices=[("xa", _l("Commune (xã)")), ("phuong", _l("Ward (phường)"))])
+    kind = SelectField(_l("Type"), choices=choices(PLACE_KINDS))
     former_district = StringField(_l("Former district"), validators=[DataRequired(), Length(max=60)])
     submit = SubmitField(_l("Save"))
 

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from services import proposals, submissions
 from services.matchmaking import MatchView
 from services.submission_types import IDEA, NEED, ORDER, type_of
-from web.labels import MATCH_BANDS, PROPOSAL_STATES
+from services.labels import MATCH_BANDS, PROPOSAL_STATES
 
 # The fields each type shows beyond the common ones (the API's schemas in web/api/schemas.py).
 FIELDS = {

@@ -8,11 +8,11 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from services import indicators
+from services.labels import FIGURE_SERIES, FIGURE_TITLES
 from web.api import API_PREFIX
 from web.api.auth import require_user
 from web.api.problems import api_abort, problems
 from web.api.schemas import IndicatorsSchema, MeSchema, PeriodArgs
-from web.reports.charts import SERIES, TITLES, row_label
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # a period outside these years is a typing mistake
 ME_FIELDS = ("id", "email", "full_name", "role", "preferred_language")
@@ -41,9 +41,10 @@ def _period(start: str | None, end: str | None) -> indicators.Period:
 
 
 def _figure(f: indicators.Figure) -> dict:
-    return {"key": f.key, "title": str(TITLES.get(f.key, f.key)), "group": f.group, "unit": f.unit,
-            "series": list(f.series), "series_labels": [str(SERIES.get(s, s)) for s in f.series],
-            "rows": [{"code": r.code, "label": row_label(f, r.code), "values": list(r.values)} for r in f.rows],
+    return {"key": f.key, "title": str(FIGURE_TITLES.get(f.key, f.key)), "group": f.group, "unit": f.unit,
+            "series": list(f.series), "series_labels": [str(FIGURE_SERIES.get(s, s)) for s in f.series],
+            "rows": [{"code": r.code, "label": indicators.row_label(f, r), "values": list(r.values)}
+                     for r in f.rows],
             "summary": f.summary}
 
 

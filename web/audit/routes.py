@@ -6,31 +6,25 @@ from flask_babel import lazy_gettext as _l, to_utc
 
 from extensions import db
 from services import audit
+from services.labels import AUDIT_ENTITY_TYPES
 from web.access import staff_required
 from web.audit.forms import AuditFilterForm
 
 bp = Blueprint("audit", __name__)
-
-ENTITY_TYPES = {
-    "proposal": _l("Match proposals"), "idea": _l("Ideas"), "need": _l("Technology needs"),
-    "order": _l("Research orders"), "user": _l("Accounts"), "place": _l("Communes and wards"),
-    "sector": _l("Sectors"), "round": _l("Matching rounds"),
-}
 
 
 @bp.route("/audit")
 @staff_required
 def index():
     form = AuditFilterForm(request.args)
-    known = sorted(set(ENTITY_TYPES) | set(audit.entity_types()))
-    form.entity_type.choices = [("", _l("Everything"))] + [(t, ENTITY_TYPES.get(t, t)) for t in known]
+    known = sorted(set(AUDIT_ENTITY_TYPES) | set(audit.entity_types()))
+    form.entity_type.choices = [("", _l("Everything"))] + [(t, AUDIT_ENTITY_TYPES.get(t, t)) for t in known]
     valid = form.validate() if request.args else True
     stmt = audit.entries(entity_type=form.entity_type.data or "", action=(form.action.data or "").strip(),
                          actor_email=form.actor.data or "", since=_start(form.date_from.data),
                          until=_start(form.date_to.data, days=1)) if valid else audit.entries()
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("audit/list.html", form=form, page=page, changes=audit.changes,
-                           entity_types=ENTITY_TYPES,
                            query_args={k: v for k, v in request.args.items() if k != "page"}), \
         200 if valid else 422
 

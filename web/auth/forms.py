@@ -3,11 +3,11 @@ from web.forms import BaseForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
-from web.labels import INNOVATOR_TYPES, choices
+from services.labels import INNOVATOR_TYPES, LANGUAGE_ENDONYMS, choices
 from web.reference import place_choices
 
 PHONE = Regexp(r"^[0-9 +().-]{8,20}$", message=_l("Enter a phone number, e.g. 0912 345 678."))
-LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English")]
+LANGUAGE_CHOICES = [(code, LANGUAGE_ENDONYMS[code]) for code in ("vi", "en")]  # the languages of the pages
 
 
 class ProfileFields(BaseForm):

@@ -3,55 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
+from flask_babel import format_decimal, gettext as _
 
-from services.indicators import Figure
-from services.submission_types import NEED, ORDER
-from web.labels import IDEA_KINDS, PROPOSAL_STATES
-from web.reference import sector_name
+from services.indicators import Figure, row_label
+from services.labels import FIGURE_NOTES, FIGURE_SERIES, FIGURE_TITLES
 
-TITLES = {
-    "ideas_by_kind": _l("Ideas by kind"),
-    "ideas_by_sector": _l("Ideas by sector"),
-    "ideas_by_district": _l("Ideas by former district"),
-    "ideas_by_month": _l("Ideas by month"),
-    "needs_and_orders": _l("Technology needs and research orders: open and closed"),
-    "proposals_by_state": _l("Match proposals by state"),
-    "approval_rate": _l("Approval rate of match proposals"),
-    "days_to_introduction": _l("Days from an idea's publication to its introduction"),
-    "introductions_to_agreements": _l("Introductions that led to an agreement"),
-    "student_share": _l("Share of student projects"),
-    "district_share": _l("Share of ideas from each former district"),
-}
-NOTES = {
-    "ideas_by_sector": _l("An idea with several sectors counts in each of them."),
-    "student_share": _l("Student projects: ideas by student innovators, and every STEM project."),
-    "needs_and_orders": _l("Closed: closed or withdrawn, or the deadline has passed."),
-    "approval_rate": _l("Approved: approved and every later state; among the proposals decided in the period."),
-}
-SERIES = {"count": _l("Number"), "open": _l("Open"), "closed": _l("Closed"), "share": _l("Share (%)")}
-OTHER_LABELS = {
-    NEED.slug: NEED.title, ORDER.slug: ORDER.title,
-    "student": _l("Students and STEM projects"), "other": _l("Other"),
-    "approved": _l("Approved"), "rejected": _l("Rejected"), "agreement": _l("Agreement signed"),
-}
 WIDTH, LABEL_H, BAR_H, GAP, BAR_MAX = 640, 16, 16, 10, 500
-
-
-def row_label(figure: Figure, code: str) -> str:
-    if figure.group == "kind":
-        return str(IDEA_KINDS.get(code, code))
-    if figure.group == "state":
-        return str(PROPOSAL_STATES.get(code, code))
-    if figure.group == "sector":
-        return sector_name(code)
-    if figure.group == "district":
-        return code or _("Unknown")
-    if figure.group == "days":
-        return _("%(range)s days", range=code)
-    if figure.group in ("side", "outcome"):
-        return str(OTHER_LABELS.get(code, code))
-    return code
 
 
 def summary(figure: Figure) -> str | None:
@@ -108,15 +65,17 @@ def chart(figure: Figure) -> Chart:
     rows, described = [], []
     for i, row in enumerate(figure.rows):
         top = i * group_h
-        label = row_label(figure, row.code)
+        label = row_label(figure, row)
         bars = []
         for j, (series, value) in enumerate(zip(figure.series, row.values)):
             width = BAR_MAX * value / peak
             text = format_decimal(value) + ("%" if figure.unit == "percent" else "")
-            bars.append(Bar(str(SERIES[series]), f"bar-{j}", top + LABEL_H + j * BAR_H, width, text, width + 6))
+            bars.append(Bar(str(FIGURE_SERIES[series]), f"bar-{j}", top + LABEL_H + j * BAR_H, width, text, width + 6))
         rows.append(ChartRow(label, top + LABEL_H - 4, bars))
         described.append(f"{label}: " + ", ".join(
             f"{b.series} {b.text}" if len(bars) > 1 else b.text for b in bars))
-    legend = [(str(SERIES[s]), f"bar-{j}") for j, s in enumerate(figure.series)] if len(figure.series) > 1 else []
-    return Chart(figure.key, str(TITLES[figure.key]), str(NOTES[figure.key]) if figure.key in NOTES else None,
+    legend = ([(str(FIGURE_SERIES[s]), f"bar-{j}") for j, s in enumerate(figure.series)]
+              if len(figure.series) > 1 else [])
+    return Chart(figure.key, str(FIGURE_TITLES[figure.key]),
+                 str(FIGURE_NOTES[figure.key]) if figure.key in FIGURE_NOTES else None,
                  summary(figure), max(len(figure.rows), 1) * group_h, rows, legend, "; ".join(described))

@@ -8,8 +8,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
+from models import ProposalState
 from services import audit, decisions, exports, imports, indicators, jobs, proposals
-from services.exports import VI_LABELS
 from web.downloads import table_response
 from web.reports.charts import chart
 from web.reports.forms import ConfirmForm, ImportForm, idea_row_validator
@@ -17,6 +17,7 @@ from web.reports.forms import ConfirmForm, ImportForm, idea_row_validator
 bp = Blueprint("reports", __name__)
 FORMAT = "<any(xlsx, csv):fmt>"
 FIGURE = f"<any({', '.join(indicators.FIGURES)}):figure>"
+STATE_CODES = {s.value for s in ProposalState}  # ?state= narrows the proposals download to one of them
 
 
 @bp.before_request
@@ -69,7 +70,7 @@ def decisions_json():
 @bp.route(f"/proposals.{FORMAT}")
 def proposals_table(fmt):
     state = request.args.get("state", "")
-    stmt = proposals.queue(states=(state,) if state in VI_LABELS["state"] else None)
+    stmt = proposals.queue(states=(state,) if state in STATE_CODES else None)
     headers, rows = exports.proposals_table(stmt)
     return table_response(fmt, f"proposals-{date.today()}", headers, rows)
 

@@ -2,8 +2,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from services.labels import REJECT_REASONS, choices
 from web.forms import BaseForm
-from web.labels import REJECT_REASONS, choices
 
 NOTE = 2000
 

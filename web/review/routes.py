@@ -9,7 +9,7 @@ from services import matchmaking, proposals, submissions
 from services.proposals import ProposalError
 from services.submission_types import BY_SLUG, engine_id, type_of
 from web.access import staff_required
-from web.labels import PROPOSAL_STATES
+from services.labels import PROPOSAL_STATES
 from web.review.forms import InterestForm, ProposeForm, TransitionForm
 
 bp = Blueprint("review", __name__)

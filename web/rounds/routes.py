@@ -1,6 +1,6 @@
 """Batch matching rounds, for staff: choose, solve as a draft, then publish or discard."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from services import rounds
@@ -9,12 +9,6 @@ from web.reference import sector_choices
 from web.rounds.forms import RoundForm
 
 bp = Blueprint("rounds", __name__)
-STATES = {"draft": _l("Draft"), "published": _l("Published"), "discarded": _l("Discarded")}
-
-
-@bp.context_processor
-def round_labels():
-    return {"states": STATES}
 
 
 # Every page of a round is for staff: checked once for the whole blueprint.

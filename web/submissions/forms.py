@@ -7,11 +7,12 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectM
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from services.labels import (AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGES, URGENCIES, VISIBILITIES,
+                             choices)
 from services.match_index import text_problem
-from web.labels import IDEA_KINDS, STAGES, URGENCIES, VISIBILITIES, choices
 from web.reference import place_choices, sector_choices
 
-LANGUAGE_CHOICES = [("auto", _l("Detect automatically")), ("vi", "Tiếng Việt"), ("en", "English"), ("zh", "中文")]
+LANGUAGE_CHOICES = choices({**AUTO_LANGUAGE, **LANGUAGE_ENDONYMS})
 MAX_VND = 10**13
 LONG = 20000
 

@@ -7,7 +7,7 @@ from extensions import db
 from services import matchmaking, proposals, submissions
 from services.submission_types import BY_SLUG, IDEA, TYPES
 from web.filters import browse_filters, query_args
-from web.labels import IDEA_KINDS
+from services.labels import IDEA_KINDS
 from web.reference import sector_choices
 from web.review.forms import InterestForm
 from web.submissions.forms import FORMS
