@@ -42,12 +42,10 @@ import sqlalchemy as sa
 from flask_babel import force_locale, get_locale, gettext as _
 
 from extensions import db
-from models import (
-    AuditEntry, Idea, IdeaKind, MatchProposal, Place, ProposalState, ResearchOrder, Sector, Status,
-    TechnologyNeed, User,
-)
+from models import AuditEntry, Idea, IdeaKind, MatchProposal, Place, ProposalState, Sector, Status, User
 from models.people import utcnow
 from models.submissions import idea_sectors
+from services.submission_types import TARGETS
 from services.labels import FIGURE_ROWS, IDEA_KINDS, PROPOSAL_STATES, UNKNOWN, label
 
 S = ProposalState
@@ -253,15 +251,16 @@ def student_share(period: Period) -> Figure:
 def needs_and_orders(period: Period, today: date | None = None) -> Figure:
     today = today or local_today()
     rows = []
-    for code, model, deadline in (("needs", TechnologyNeed, TechnologyNeed.deadline),
-                                  ("orders", ResearchOrder, ResearchOrder.proposal_deadline)):
-        open_ = sa.and_(model.status == Status.PUBLISHED.value, sa.or_(deadline.is_(None), deadline >= today))
+    for kind in TARGETS:
+        model = kind.model
+        open_ = sa.and_(model.status == Status.PUBLISHED.value,
+                        sa.or_(model.open_until.is_(None), model.open_until >= today))
         result = db.session.execute(
             sa.select(sa.func.count(model.id).filter(open_), sa.func.count(model.id).filter(sa.not_(open_)))
             .where(model.status.in_((Status.PUBLISHED.value, Status.CLOSED.value, Status.WITHDRAWN.value)),
                    period.contains(model.published_at))
         ).one()
-        rows.append(Row(code, (result[0] or 0, result[1] or 0)))
+        rows.append(Row(kind.slug, (result[0] or 0, result[1] or 0)))
     return Figure("needs_and_orders", "Nhu cầu và đặt hàng: đang mở và đã đóng", "side", "Loại",
                   ("open", "closed"), ("Đang mở", "Đã đóng"), rows)
 
