@@ -17,7 +17,7 @@ from web.api.auth import require_user
 from web.api.bodies import current_values, formdata, json_body
 from web.api.problems import api_abort, problems
 from web.api.schemas import KIND_SCHEMAS, BrowseArgs, IdeaBrowseArgs, MatchListSchema
-from web.submissions.forms import FORMS
+from web.forms.submissions import FORMS
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one names nothing
 DESCRIPTIONS = {

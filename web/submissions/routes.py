@@ -7,9 +7,9 @@ from extensions import db
 from services import matching, submissions
 from services.submissions import KINDS
 from web.filters import browse_filters, query_args
+from web.forms.submissions import FORMS
 from web.labels import IDEA_KINDS
 from web.reference import sector_choices
-from web.submissions.forms import FORMS
 
 bp = Blueprint("submissions", __name__)
 KIND_PATTERN = "<any(ideas, needs, orders):kind>"

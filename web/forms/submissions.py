@@ -1,13 +1,17 @@
-"""One form per kind of submission; each knows how to fill itself from and turn itself into data."""
+"""One form per kind of submission; each knows how to fill itself from and turn itself into data.
+
+The pages (web/submissions) and the JSON API (web/api) both validate with these forms, so they live
+here, beside BaseForm, rather than in either blueprint.
+"""
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from web.forms import BaseForm
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from services import matching
+from web.forms import BaseForm
 from web.labels import IDEA_KINDS, STAGES, URGENCIES, VISIBILITIES, choices
 from web.reference import place_choices, sector_choices
 
