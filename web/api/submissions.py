@@ -6,6 +6,7 @@ under /api/v1/<slug> with that kind's schemas, and BLUEPRINTS holds the three bl
 from __future__ import annotations
 
 import math
+from functools import wraps
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -127,20 +128,30 @@ def item_matches(slug: str, item_id: int):
     return {"items": [present.match(view, current_user, quote) for view in matching.matches_for(item, current_user)]}
 
 
+def _of_kind(view, slug: str):
+    """`view` with its first argument, the kind's slug, given."""
+    @wraps(view)
+    def view_of_kind(*args, **kwargs):
+        return view(slug, *args, **kwargs)
+    return view_of_kind
+
+
 def kind_blueprint(slug: str) -> Blueprint:
     """The views above under /api/v1/<slug>, documented and serialised with the kind's schemas.
 
     Each route wraps the shared view in this kind's decorators (outermost first), as stacking them
-    on the function would; the URL defaults hand the view its `slug`."""
+    on the function would. The slug is given by a wrapper, not by URL defaults: those would make it
+    one of the rule's arguments."""
     item_schema, input_schema, page_schema = KIND_SCHEMAS[slug]
     blp = api_blueprint(f"api_{slug}", __name__, url_prefix=f"{API_PREFIX}/{slug}", description=DESCRIPTIONS[slug])
     body = blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": input_schema}}})
 
     def route(rule: str, method: str, view, *decorators) -> None:
         endpoint = view.__name__
+        view = _of_kind(view, slug)
         for decorate in reversed(decorators):
             view = decorate(view)
-        blp.add_url_rule(rule, endpoint, view, methods=[method], defaults={"slug": slug})
+        blp.add_url_rule(rule, endpoint, view, methods=[method])
 
     route("", "GET", list_items, blp.arguments(IdeaBrowseArgs if slug == "ideas" else BrowseArgs,
                                                location="query", as_kwargs=True),
