@@ -128,7 +128,7 @@ INVALID = {
 @pytest.mark.parametrize("slug", list(CREATORS))
 def test_validation_is_the_forms_own(app, client, auth, make_user, token_for, slug):
     from web.api.bodies import formdata
-    from web.submissions.forms import FORMS
+    from web.forms.submissions import FORMS
     _, headers = token_for(CREATORS[slug])
     response = client.post(f"/api/v1/{slug}", json=INVALID[slug], headers=headers)
     api_errors = assert_problem(response, 422)["errors"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask, current_app, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
 from extensions import csrf, limiter
+from web.api.auth import authenticate
 from web.errors import PROBLEM_JSON
 
 API_PREFIX = "/api/v1"
@@ -44,9 +45,22 @@ THROTTLE = limiter.shared_limit(_token_rate_limit, scope="api-token",
                                 exempt_when=lambda: "Authorization" not in request.headers)
 
 
+def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
+    """A blueprint of the API: the caller comes from the token before each request, no CSRF check
+    (cookies are not read) and failed token attempts are throttled.
+
+    Called once per blueprint, at import: a hook added again for each app would run again per request.
+    """
+    blp = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+    blp.before_request(authenticate)
+    csrf.exempt(blp)
+    THROTTLE(blp)
+    return blp
+
+
 def register(app: Flask) -> None:
+    """Serve the API's blueprints, its OpenAPI document and its docs page on `app`."""
     from web.api import docs, proposals, submissions, system
-    from web.api.auth import authenticate
 
     app.config.setdefault("API_TITLE", "Lào Cai Innovation Match API")
     app.config.setdefault("API_VERSION", "v1")
@@ -63,9 +77,7 @@ def register(app: Flask) -> None:
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
-    for blp in (*submissions.blueprints(), proposals.blueprint(), system.blueprint()):
-        blp.before_request(authenticate)
-        csrf.exempt(blp)
-        THROTTLE(blp)
+    # In this order, the document lists ideas, needs, orders, proposals, then the caller and indicators.
+    for blp in (*submissions.BLUEPRINTS.values(), proposals.bp, system.bp):
         api.register_blueprint(blp)
     app.register_blueprint(docs.bp)

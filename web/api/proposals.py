@@ -3,14 +3,13 @@ expression of interest) and moving one through its states."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from services import proposals, submissions
 from services.proposals import ProposalError
 from services.submission_types import IDEA, NEED, ORDER, SubmissionType
-from web.api import API_PREFIX, present
+from web.api import API_PREFIX, api_blueprint, present
 from web.api.auth import require_user
 from web.api.bodies import formdata, json_body
 from web.api.problems import api_abort, problems
@@ -24,6 +23,10 @@ from web.review.routes import REFUSALS
 # ProposalError code -> status
 STATUS = {"not_allowed": 403, "conflict_of_interest": 403, "exists": 409, "own_item_invalid": 422}
 NO_SUCH_ITEM = _l("There is no such item, or you cannot see it.")
+
+bp = api_blueprint("api_proposals", __name__, url_prefix=f"{API_PREFIX}/proposals",
+                   description="Match proposals: staff propose and decide; the two sides see theirs from the "
+                               "introduction on, and the ones their own interest created.")
 
 
 class ProposalBody(BaseForm):
@@ -61,80 +64,75 @@ def _refuse(code: str):
     api_abort(STATUS.get(code, 403), REFUSALS.get(code, REFUSALS["not_allowed"]), problem=code.replace("_", "-"))
 
 
-def blueprint() -> Blueprint:
-    """A new blueprint for each app."""
-    blp = Blueprint("api_proposals", __name__, url_prefix=f"{API_PREFIX}/proposals",
-                    description="Match proposals: staff propose and decide; the two sides see theirs from the "
-                                "introduction on, and the ones their own interest created.")
+@bp.route("", methods=["GET"])
+@bp.arguments(PageArgs, location="query", as_kwargs=True)
+@bp.response(200, ProposalPage)
+@problems(bp, 422)
+def list_proposals(page, per_page):
+    """The proposals the caller may see, latest change first (staff: all of them)."""
+    user = require_user()
+    items, meta = paginate(proposals.visible_proposals(user), page, per_page)
+    return {"items": [present.proposal(p, user) for p in items], **meta}
 
-    @blp.route("", methods=["GET"])
-    @blp.arguments(PageArgs, location="query", as_kwargs=True)
-    @blp.response(200, ProposalPage)
-    @problems(blp, 422)
-    def list_proposals(page, per_page):
-        """The proposals the caller may see, latest change first (staff: all of them)."""
-        user = require_user()
-        items, meta = paginate(proposals.visible_proposals(user), page, per_page)
-        return {"items": [present.proposal(p, user) for p in items], **meta}
 
-    @blp.route("/<int:proposal_id>", methods=["GET"])
-    @blp.response(200, ProposalSchema)
-    @problems(blp, 404)
-    def read_proposal(proposal_id):
-        """One proposal; the contacts only once the two sides are introduced (staff: always)."""
-        user, proposal = _load(proposal_id)
-        return present.proposal(proposal, user)
+@bp.route("/<int:proposal_id>", methods=["GET"])
+@bp.response(200, ProposalSchema)
+@problems(bp, 404)
+def read_proposal(proposal_id):
+    """One proposal; the contacts only once the two sides are introduced (staff: always)."""
+    user, proposal = _load(proposal_id)
+    return present.proposal(proposal, user)
 
-    @blp.route("", methods=["POST"])
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": ProposalInput}}})
-    @blp.response(201, ProposalSchema)
-    @problems(blp, 400, 403, 409, 413, 415, 422)
-    def create_proposal():
-        """Staff pair a published idea with a need or an order by hand; an innovator (for one of their
-        ideas) or a business (for one of their needs) expresses interest in the other side."""
-        user = require_user()
-        form = _form(ProposalBody, ("idea_id", "need_id", "order_id", "note"))
-        if (form.need_id.data is None) == (form.order_id.data is None):
-            api_abort(422, errors={"need_id": [_l("Choose a technology need or a research order.")]}, problem="validation")
-        idea = _visible(IDEA, form.idea_id.data, user)
-        target = _visible(NEED, form.need_id.data, user) if form.need_id.data is not None \
-            else _visible(ORDER, form.order_id.data, user)
-        errors = {}
-        if idea is None:
-            errors["idea_id"] = [NO_SUCH_ITEM]
-        if target is None:
-            errors["need_id" if form.need_id.data is not None else "order_id"] = [NO_SUCH_ITEM]
-        if errors:
-            api_abort(422, errors=errors, problem="validation")
-        try:
-            if user.is_staff:
-                proposal = proposals.propose_by_hand(user, idea, target, note=form.note.data)
-            else:
-                # The caller is interested in the other side's item, with their own one.
-                item, own = (target, idea) if user.role == "innovator" else (idea, target)
-                proposal = proposals.express_interest(user, item, note=form.note.data, own=own)
-        except ProposalError as error:
-            _refuse(error.code)
-        return present.proposal(proposal, user), 201
 
-    @blp.route("/<int:proposal_id>/transitions", methods=["POST"])
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": TransitionInput}}})
-    @blp.response(200, ProposalSchema)
-    @problems(blp, 400, 403, 404, 413, 415, 422)
-    def transition_proposal(proposal_id):
-        """Move it to another state: `to` is one of allowed_transitions; a rejection needs a `reason`
-        code (and a `note` for "other")."""
-        user, proposal = _load(proposal_id)
-        form = _form(TransitionForm, ("to", "reason", "note"))
-        if form.to.data not in proposals.allowed_transitions(proposal, user):
-            deciding = user.is_staff and form.to.data in proposals.DECISIONS
-            _refuse("conflict_of_interest" if deciding and proposals.has_conflict(proposal, user) else "not_allowed")
-        try:
-            proposals.transition(proposal, form.to.data, user, reason=form.reason.data or None, note=form.note.data)
-        except ProposalError as error:
-            if error.code == "reason_required":
-                api_abort(422, errors={"reason": [_l("Choose why the proposal is rejected.")]}, problem="validation")
-            _refuse(error.code)
-        return present.proposal(proposal, user)
+@bp.route("", methods=["POST"])
+@bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": ProposalInput}}})
+@bp.response(201, ProposalSchema)
+@problems(bp, 400, 403, 409, 413, 415, 422)
+def create_proposal():
+    """Staff pair a published idea with a need or an order by hand; an innovator (for one of their
+    ideas) or a business (for one of their needs) expresses interest in the other side."""
+    user = require_user()
+    form = _form(ProposalBody, ("idea_id", "need_id", "order_id", "note"))
+    if (form.need_id.data is None) == (form.order_id.data is None):
+        api_abort(422, errors={"need_id": [_l("Choose a technology need or a research order.")]}, problem="validation")
+    idea = _visible(IDEA, form.idea_id.data, user)
+    target = _visible(NEED, form.need_id.data, user) if form.need_id.data is not None \
+        else _visible(ORDER, form.order_id.data, user)
+    errors = {}
+    if idea is None:
+        errors["idea_id"] = [NO_SUCH_ITEM]
+    if target is None:
+        errors["need_id" if form.need_id.data is not None else "order_id"] = [NO_SUCH_ITEM]
+    if errors:
+        api_abort(422, errors=errors, problem="validation")
+    try:
+        if user.is_staff:
+            proposal = proposals.propose_by_hand(user, idea, target, note=form.note.data)
+        else:
+            # The caller is interested in the other side's item, with their own one.
+            item, own = (target, idea) if user.role == "innovator" else (idea, target)
+            proposal = proposals.express_interest(user, item, note=form.note.data, own=own)
+    except ProposalError as error:
+        _refuse(error.code)
+    return present.proposal(proposal, user), 201
 
-    return blp
+
+@bp.route("/<int:proposal_id>/transitions", methods=["POST"])
+@bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": TransitionInput}}})
+@bp.response(200, ProposalSchema)
+@problems(bp, 400, 403, 404, 413, 415, 422)
+def transition_proposal(proposal_id):
+    """Move it to another state: `to` is one of allowed_transitions; a rejection needs a `reason`
+    code (and a `note` for "other")."""
+    user, proposal = _load(proposal_id)
+    form = _form(TransitionForm, ("to", "reason", "note"))
+    if form.to.data not in proposals.allowed_transitions(proposal, user):
+        deciding = user.is_staff and form.to.data in proposals.DECISIONS
+        _refuse("conflict_of_interest" if deciding and proposals.has_conflict(proposal, user) else "not_allowed")
+    try:
+        proposals.transition(proposal, form.to.data, user, reason=form.reason.data or None, note=form.note.data)
+    except ProposalError as error:
+        if error.code == "reason_required":
+            api_abort(422, errors={"reason": [_l("Choose why the proposal is rejected.")]}, problem="validation")
+        _refuse(error.code)
+    return present.proposal(proposal, user)

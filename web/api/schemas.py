@@ -1,7 +1,7 @@
 """What the API reads and answers, as marshmallow schemas (they also make the OpenAPI document).
 
 Request bodies of submissions are only *described* here: they are validated by the HTML forms
-(web/submissions/forms.py), so the pages and the API share one set of rules.
+(web/forms/submissions.py), so the pages and the API share one set of rules.
 """
 from __future__ import annotations
 

@@ -1,7 +1,12 @@
-"""Ideas, technology needs and research orders: one blueprint per kind, the same operations for each."""
+"""Ideas, technology needs and research orders: one blueprint per kind, the same operations for each.
+
+The views are module-level functions that take the kind's slug first; kind_blueprint() serves them
+under /api/v1/<slug> with that kind's schemas, and BLUEPRINTS holds the three blueprints.
+"""
 from __future__ import annotations
 
 import math
+from functools import wraps
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -12,13 +17,12 @@ from extensions import db
 from services import matchmaking, submissions
 from services.submission_types import BY_SLUG
 from services.submissions import BrowseFilters
-from web.api import API_PREFIX
-from web.api import present
+from web.api import API_PREFIX, api_blueprint, present
 from web.api.auth import require_user
 from web.api.bodies import current_values, formdata, json_body
 from web.api.problems import api_abort, problems
 from web.api.schemas import KIND_SCHEMAS, BrowseArgs, IdeaBrowseArgs, MatchListSchema
-from web.submissions.forms import FORMS
+from web.forms.submissions import FORMS
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one names nothing
 DESCRIPTIONS = {
@@ -73,83 +77,94 @@ def _validate(form_class, body: dict, item=None):
     return form
 
 
-def kind_blueprint(slug: str) -> Blueprint:
+def list_items(slug: str, page: int, per_page: int, **filters):
+    """Published items the caller may see, newest first, with the filters of the browse page."""
+    stmt = submissions.browse_query(BY_SLUG[slug], current_user, BrowseFilters(**filters))
+    items, meta = paginate(stmt, page, per_page)
+    return {"items": [present.submission(i, current_user) for i in items], **meta}
+
+
+def create_item(slug: str):
+    """Create one (as a draft, or published with "publish": true); the same rules as the form."""
     kind = BY_SLUG[slug]
-    form_class = FORMS[slug]
+    user = require_user()
+    if not submissions.can_create(user, kind):
+        api_abort(403, _l("Your role cannot create this kind of item."))
+    form = _validate(FORMS[slug], json_body())
+    item = submissions.create(kind, user, form.to_data(), publish=form.wants_publish)
+    return present.submission(item, user)
+
+
+def read_item(slug: str, item_id: int):
+    """One item; a confidential need hides its company and details from all but staff and its author."""
+    return present.submission(load(slug, item_id), current_user)
+
+
+def update_item(slug: str, item_id: int):
+    """Change some fields (the author only); the result must pass the form's rules."""
+    item = _load_for_edit(slug, item_id)
+    form = _validate(FORMS[slug], json_body(), item)
+    submissions.update(item, form.to_data(), publish=form.wants_publish)
+    return present.submission(item, current_user)
+
+
+def withdraw_item(slug: str, item_id: int):
+    """Withdraw it (the author only): it is no longer shown to others."""
+    item = _load_for_edit(slug, item_id)
+    submissions.withdraw(item)
+    return present.submission(item, current_user)
+
+
+def publish_item(slug: str, item_id: int):
+    """Publish a draft or a withdrawn item (the author only)."""
+    item = _load_for_edit(slug, item_id)
+    submissions.publish(item)
+    return present.submission(item, current_user)
+
+
+def item_matches(slug: str, item_id: int):
+    """The best matches on the other side, with the reasons: band, facets, shared terms, sentence pairs."""
+    item = load(slug, item_id)
+    return {"items": [present.match(view) for view in matchmaking.matches_for(item, current_user)]}
+
+
+def _of_kind(view, slug: str):
+    """`view` with its first argument, the kind's slug, given."""
+    @wraps(view)
+    def view_of_kind(*args, **kwargs):
+        return view(slug, *args, **kwargs)
+    return view_of_kind
+
+
+def kind_blueprint(slug: str) -> Blueprint:
+    """The views above under /api/v1/<slug>, documented and serialised with the kind's schemas.
+
+    Each route wraps the shared view in this kind's decorators (outermost first), as stacking them
+    on the function would. The slug is given by a wrapper, not by URL defaults: those would make it
+    one of the rule's arguments."""
     item_schema, input_schema, page_schema = KIND_SCHEMAS[slug]
-    blp = Blueprint(f"api_{slug}", __name__, url_prefix=f"{API_PREFIX}/{slug}", description=DESCRIPTIONS[slug])
-    body_doc = {"requestBody": {"required": True,
-                                "content": {"application/json": {"schema": input_schema}}}}
+    blp = api_blueprint(f"api_{slug}", __name__, url_prefix=f"{API_PREFIX}/{slug}", description=DESCRIPTIONS[slug])
+    body = blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": input_schema}}})
 
-    @blp.route("", methods=["GET"])
-    @blp.arguments(IdeaBrowseArgs if slug == "ideas" else BrowseArgs, location="query", as_kwargs=True)
-    @blp.response(200, page_schema)
-    @problems(blp, 422)
-    def list_items(page, per_page, **filters):
-        """Published items the caller may see, newest first, with the filters of the browse page."""
-        stmt = submissions.browse_query(kind, current_user, BrowseFilters(**filters))
-        items, meta = paginate(stmt, page, per_page)
-        return {"items": [present.submission(i, current_user) for i in items], **meta}
+    def route(rule: str, method: str, view, *decorators) -> None:
+        endpoint = view.__name__
+        view = _of_kind(view, slug)
+        for decorate in reversed(decorators):
+            view = decorate(view)
+        blp.add_url_rule(rule, endpoint, view, methods=[method])
 
-    @blp.route("", methods=["POST"])
-    @blp.doc(**body_doc)
-    @blp.response(201, item_schema)
-    @problems(blp, 400, 403, 413, 415, 422)
-    def create_item():
-        """Create one (as a draft, or published with "publish": true); the same rules as the form."""
-        user = require_user()
-        if not submissions.can_create(user, kind):
-            api_abort(403, _l("Your role cannot create this kind of item."))
-        form = _validate(form_class, json_body())
-        item = submissions.create(kind, user, form.to_data(), publish=form.wants_publish)
-        return present.submission(item, user)
-
-    @blp.route("/<int:item_id>", methods=["GET"])
-    @blp.response(200, item_schema)
-    @problems(blp, 404)
-    def read_item(item_id):
-        """One item; a confidential need hides its company and details from all but staff and its author."""
-        return present.submission(load(slug, item_id), current_user)
-
-    @blp.route("/<int:item_id>", methods=["PATCH"])
-    @blp.doc(**body_doc)
-    @blp.response(200, item_schema)
-    @problems(blp, 400, 403, 404, 413, 415, 422)
-    def update_item(item_id):
-        """Change some fields (the author only); the result must pass the form's rules."""
-        item = _load_for_edit(slug, item_id)
-        form = _validate(form_class, json_body(), item)
-        submissions.update(item, form.to_data(), publish=form.wants_publish)
-        return present.submission(item, current_user)
-
-    @blp.route("/<int:item_id>/withdraw", methods=["POST"])
-    @blp.response(200, item_schema)
-    @problems(blp, 403, 404)
-    def withdraw_item(item_id):
-        """Withdraw it (the author only): it is no longer shown to others."""
-        item = _load_for_edit(slug, item_id)
-        submissions.withdraw(item)
-        return present.submission(item, current_user)
-
-    @blp.route("/<int:item_id>/publish", methods=["POST"])
-    @blp.response(200, item_schema)
-    @problems(blp, 403, 404)
-    def publish_item(item_id):
-        """Publish a draft or a withdrawn item (the author only)."""
-        item = _load_for_edit(slug, item_id)
-        submissions.publish(item)
-        return present.submission(item, current_user)
-
-    @blp.route("/<int:item_id>/matches", methods=["GET"])
-    @blp.response(200, MatchListSchema)
-    @problems(blp, 404)
-    def item_matches(item_id):
-        """The best matches on the other side, with the reasons: band, facets, shared terms, sentence pairs."""
-        item = load(slug, item_id)
-        return {"items": [present.match(view) for view in matchmaking.matches_for(item, current_user)]}
-
+    route("", "GET", list_items, blp.arguments(IdeaBrowseArgs if slug == "ideas" else BrowseArgs,
+                                               location="query", as_kwargs=True),
+          blp.response(200, page_schema), problems(blp, 422))
+    route("", "POST", create_item, body, blp.response(201, item_schema), problems(blp, 400, 403, 413, 415, 422))
+    route("/<int:item_id>", "GET", read_item, blp.response(200, item_schema), problems(blp, 404))
+    route("/<int:item_id>", "PATCH", update_item, body, blp.response(200, item_schema),
+          problems(blp, 400, 403, 404, 413, 415, 422))
+    route("/<int:item_id>/withdraw", "POST", withdraw_item, blp.response(200, item_schema), problems(blp, 403, 404))
+    route("/<int:item_id>/publish", "POST", publish_item, blp.response(200, item_schema), problems(blp, 403, 404))
+    route("/<int:item_id>/matches", "GET", item_matches, blp.response(200, MatchListSchema), problems(blp, 404))
     return blp
 
 
-def blueprints() -> list[Blueprint]:
-    return [kind_blueprint(slug) for slug in BY_SLUG]
+# One blueprint per kind, made once at import (api_blueprint adds hooks that must not be added twice).
+BLUEPRINTS: dict[str, Blueprint] = {slug: kind_blueprint(slug) for slug in BY_SLUG}

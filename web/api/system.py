@@ -5,17 +5,18 @@ from datetime import date
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from services import indicators
 from services.labels import FIGURE_SERIES, FIGURE_TITLES
-from web.api import API_PREFIX
+from web.api import API_PREFIX, api_blueprint
 from web.api.auth import require_user
 from web.api.problems import api_abort, problems
 from web.api.schemas import IndicatorsSchema, MeSchema, PeriodArgs
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # a period outside these years is a typing mistake
 ME_FIELDS = ("id", "email", "full_name", "role", "preferred_language")
+
+bp = api_blueprint("api_system", __name__, url_prefix=API_PREFIX, description="The caller and the indicators.")
 
 
 def _is_date(text: str) -> bool:
@@ -48,30 +49,25 @@ def _figure(f: indicators.Figure) -> dict:
             "summary": f.summary}
 
 
-def blueprint() -> Blueprint:
-    """A new blueprint for each app."""
-    blp = Blueprint("api_system", __name__, url_prefix=API_PREFIX, description="The caller and the indicators.")
+@bp.route("/me", methods=["GET"])
+@bp.response(200, MeSchema)
+@problems(bp)
+def me():
+    """Who the token belongs to (all null without a token)."""
+    if not current_user.is_authenticated:
+        return dict.fromkeys(ME_FIELDS)
+    return {name: getattr(current_user, name) for name in ME_FIELDS}
 
-    @blp.route("/me", methods=["GET"])
-    @blp.response(200, MeSchema)
-    @problems(blp)
-    def me():
-        """Who the token belongs to (all null without a token)."""
-        if not current_user.is_authenticated:
-            return dict.fromkeys(ME_FIELDS)
-        return {name: getattr(current_user, name) for name in ME_FIELDS}
 
-    @blp.route("/indicators", methods=["GET"])
-    @blp.arguments(PeriodArgs, location="query", as_kwargs=True)
-    @blp.response(200, IndicatorsSchema)
-    @problems(blp, 403, 422)
-    def indicators_view(start, end):
-        """The indicators of the reports page over a period (both days included; default: this year)."""
-        user = require_user()
-        if not user.is_staff:
-            api_abort(403, _l("Only department staff see the indicators."))
-        period = _period(start, end)
-        return {"start": period.start, "end": period.end, "total_ideas": indicators.total_ideas(period),
-                "figures": [_figure(f) for f in indicators.dashboard(period)]}
-
-    return blp
+@bp.route("/indicators", methods=["GET"])
+@bp.arguments(PeriodArgs, location="query", as_kwargs=True)
+@bp.response(200, IndicatorsSchema)
+@problems(bp, 403, 422)
+def indicators_view(start, end):
+    """The indicators of the reports page over a period (both days included; default: this year)."""
+    user = require_user()
+    if not user.is_staff:
+        api_abort(403, _l("Only department staff see the indicators."))
+    period = _period(start, end)
+    return {"start": period.start, "end": period.end, "total_ideas": indicators.total_ideas(period),
+            "figures": [_figure(f) for f in indicators.dashboard(period)]}

@@ -10,8 +10,8 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 from web.forms import BaseForm
+from web.forms.submissions import IdeaForm
 from web.reference import place_choices, sector_choices
-from web.submissions.forms import IdeaForm
 
 
 class ImportForm(BaseForm):

@@ -1,5 +1,8 @@
 """The base of every form: CSRF from Flask-WTF, messages in the visitor's language.
 
+Forms used by more than one blueprint live in this package too (`web.forms.submissions`); a
+blueprint's own forms stay in its `forms.py`.
+
 WTForms ships no Vietnamese catalog, so its built-in messages ("This field is required.", ...)
 are merged into our own catalog (`make messages`) and looked up through Flask-Babel.
 """

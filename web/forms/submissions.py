@@ -1,8 +1,11 @@
-"""One form per kind of submission; each knows how to fill itself from and turn itself into data."""
+"""One form per kind of submission; each knows how to fill itself from and turn itself into data.
+
+The pages (web/submissions) and the JSON API (web/api) both validate with these forms, so they live
+here, beside BaseForm, rather than in either blueprint.
+"""
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from web.forms import BaseForm
 from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -10,6 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from services.labels import (AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGES, URGENCIES, VISIBILITIES,
                              choices)
 from services.match_index import text_problem
+from web.forms import BaseForm
 from web.reference import place_choices, sector_choices
 
 LANGUAGE_CHOICES = choices({**AUTO_LANGUAGE, **LANGUAGE_ENDONYMS})
