@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from extensions import db
 from models import User
-from services.submissions import KINDS
+from services.submission_types import BY_SLUG
 from tests.conftest import MATCHING_TEST_CONFIG
 from web.api import auth, proposals, submissions, system
 
@@ -20,7 +20,7 @@ SUBMISSION_VIEWS = ("list_items", "create_item", "read_item", "update_item", "wi
 
 def test_every_route_serves_an_importable_view(app):
     served = {endpoint: inspect.unwrap(view) for endpoint, view in app.view_functions.items()}
-    for slug in KINDS:
+    for slug in BY_SLUG:
         for name in SUBMISSION_VIEWS:
             assert served[f"api_{slug}.{name}"] is getattr(submissions, name)
     for name in ("list_proposals", "read_proposal", "create_proposal", "transition_proposal"):
