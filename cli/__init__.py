@@ -9,13 +9,13 @@ from flask import Flask
 
 from cli.data import (backup_command, create_admin_command, demo_logins_command, restore_command,
                       seed_command)
-from cli.engine import (build_model_command, eval_matching_command, eval_tatoeba_command,
+from cli.engine import (build_model_command, eval_matching_command, eval_tatoeba_command, fit_bands_command,
                         propose_matches_command, reindex_command)
 from cli.worker import worker_command
 
 COMMANDS = (
     create_admin_command, seed_command, build_model_command, reindex_command, eval_matching_command,
-    eval_tatoeba_command, backup_command, restore_command, propose_matches_command, worker_command,
+    eval_tatoeba_command, fit_bands_command, backup_command, restore_command, propose_matches_command, worker_command,
     demo_logins_command,
 )
 

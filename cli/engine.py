@@ -8,7 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from matching.calibration import band_report, collect_scores, fit_band_thresholds
 from matching.embedders import DEFAULT_MODEL_DIR_NAME, build_sentence_transformers_model
+from matching.ranking import DEFAULT_BANDS
 from matching.evaluation import EvalSetError, evaluate, evaluate_tatoeba, load_eval_set
 from services import match_index, proposals, submissions
 from services.submission_types import TYPES
@@ -42,6 +44,28 @@ def reindex_command(missing_only):
     with click.progressbar(length=total, label="Embedding") as bar:
         done = match_index.reindex(missing_only=missing_only, progress=bar.update)
     click.echo(f"{done} submissions indexed with {match_index.match_index().embedder.model_id}.")
+
+
+@click.command("fit-bands")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def fit_bands_command(path):
+    """Fit the display bands' z thresholds on a labelled set (shared/eval/SCHEMA.md) and print them
+    beside the thresholds in use, with the share of relevant pairs inside each band under both.
+    Fit on a tuning set only (e.g. seed_data/eval/laocai-dev.json), never on a held-out one."""
+    try:
+        data = load_eval_set(path)
+    except EvalSetError as error:
+        raise click.ClickException(str(error)) from error
+    scores = collect_scores(data, match_index.match_index().embedder.embedder)
+    fitted = fit_band_thresholds(scores["z"], scores["grade"])
+    result = {
+        band: {"in_use": getattr(DEFAULT_BANDS, band), "fitted": getattr(fitted, band)}
+        for band in ("strong", "good", "possible")
+    }
+    result["pairs_in_band"] = {"in_use": band_report(scores["z"], scores["grade"], DEFAULT_BANDS),
+                               "fitted": band_report(scores["z"], scores["grade"], fitted)}
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 @click.command("eval-matching")
