@@ -43,6 +43,7 @@ from models import (
 )
 from models.people import utcnow
 from models.submissions import idea_sectors
+from services.errors import ServiceError
 from services.exports import VI_LABELS
 
 S = ProposalState
@@ -54,12 +55,8 @@ UNKNOWN_DISTRICT = "Không rõ"
 DAY_BUCKETS = (("0-7", 0, 7), ("8-30", 8, 30), ("31-90", 31, 90), (">90", 91, None))
 
 
-class PeriodError(ValueError):
-    """A period the user typed that cannot be used; `code` is "bad_date" or "reversed"."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class PeriodError(ServiceError):
+    """A period the user typed that cannot be used: "bad_date" or "reversed"."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from models import (
 )
 from models.people import utcnow
 from services import audit, notifications
+from services.errors import ServiceError
 
 S = ProposalState
 STAFF, PARTY = "staff", "party"
@@ -47,12 +48,9 @@ REJECT_REASONS = tuple(r.value for r in RejectReason)
 Target = TechnologyNeed | ResearchOrder
 
 
-class ProposalError(ValueError):
-    """A refused proposal action; `code` selects the translated message."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class ProposalError(ServiceError):
+    """A refused proposal action: "not_allowed", "conflict_of_interest", "exists", "own_item_invalid"
+    or "reason_required"."""
 
 
 # --- who is who --------------------------------------------------------------------

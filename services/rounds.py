@@ -20,18 +20,15 @@ from models import (Idea, MatchingRound, MatchProposal, ProposalSource, Research
                     TechnologyNeed, User)
 from models.people import utcnow
 from services import audit, matching, notifications, proposals
+from services.errors import ServiceError
 from services.submissions import Submission
 
 TARGETS = {"need": TechnologyNeed, "order": ResearchOrder}
 
 
-class RoundError(Exception):
-    """A round that cannot be made or changed; ``code`` says why (the route words it)."""
-
-    def __init__(self, code: str, targets: list[Submission] | None = None):
-        self.code = code                 # "minimum_unreachable", "engine_unavailable", "not_draft", "unknown_item"
-        self.targets = targets or []     # for "minimum_unreachable": the needs/orders that fall short
-        super().__init__(code)
+class RoundError(ServiceError):
+    """A round that cannot be made or changed: "minimum_unreachable" (param `targets`: the needs and
+    orders that fall short), "engine_unavailable", "not_draft" or "unknown_item"."""
 
 
 @dataclass
@@ -124,7 +121,7 @@ def create_round(actor: User, name: str, need_ids: list[int], order_ids: list[in
     try:
         best = solve_round(quality, allowed, max_per_need, max_per_idea, min_per_need)
     except RoundInfeasible as infeasible:
-        raise RoundError("minimum_unreachable", [targets[i] for i in infeasible.needs]) from infeasible
+        raise RoundError("minimum_unreachable", targets=[targets[i] for i in infeasible.needs]) from infeasible
     greedy = greedy_round(quality, allowed, max_per_need, max_per_idea, min_per_need)
     pairs = [{"target": _target_key(targets[i])[0], "target_id": targets[i].id, "idea_id": ideas[j].id,
               "band": str(bands[i, j]), "score": round(float(quality[i, j]), 4)}

@@ -5,12 +5,13 @@ import json
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from services import audit, decisions, exports, imports, indicators, jobs, proposals
 from services.exports import VI_LABELS
 from web.downloads import table_response
+from web.messages import message_for
 from web.reports.charts import chart
 from web.reports.forms import ConfirmForm, ImportForm, idea_row_validator
 
@@ -31,9 +32,7 @@ def _period() -> tuple[indicators.Period, str | None]:
     try:
         return indicators.parse_period(request.args.get("from"), request.args.get("to")), None
     except indicators.PeriodError as error:
-        message = (_("The end of the period is before its start.") if error.code == "reversed"
-                   else _("Dates must look like 2025-01-31."))
-        return indicators.current_year(), message
+        return indicators.current_year(), message_for(error)
 
 
 @bp.route("/")
@@ -92,28 +91,6 @@ def audit_table(fmt):
 
 # --- bulk import of ideas -------------------------------------------------------------
 
-def _file_error_message(error: imports.ImportFileError) -> str:
-    if error.code == "encoding":
-        return _("The file is not in UTF-8. In Excel choose “Save as” > “CSV UTF-8 (Comma delimited)”, "
-                 "or upload the .xlsx file itself.")
-    if error.code == "columns":
-        parts = []
-        if error.missing:
-            parts.append(_("Missing columns: %(names)s.", names=", ".join(error.missing)))
-        if error.unknown:
-            parts.append(_("Unknown columns: %(names)s.", names=", ".join(error.unknown)))
-        return " ".join(parts) + " " + _("Use the headers of the template file.")
-    if error.code == "format":
-        return _("Upload an .xlsx or .csv file.")
-    if error.code == "too_many_rows":
-        return _("The file has more than %(n)s rows. Split it into smaller files.", n=imports.MAX_ROWS)
-    if error.code == "default_owner":
-        return _("The default author must be the e-mail of an existing innovator account.")
-    if error.code in ("empty", "no_rows"):
-        return _("The file has no rows to import.")
-    return _("The file cannot be read. Check that it is a valid .xlsx or .csv file.")
-
-
 @bp.route("/import", methods=["GET", "POST"])
 def import_upload():
     form = ImportForm()
@@ -124,7 +101,7 @@ def import_upload():
             job = imports.preview(current_user, upload.filename or "", upload.read(), form.default_owner.data,
                                   idea_row_validator())
         except imports.ImportFileError as problem:
-            error = _file_error_message(problem)
+            error = message_for(problem)
         else:
             return redirect(url_for(".import_job", job_id=job.id))
     status = 422 if (error or form.errors) else 200
@@ -160,10 +137,7 @@ def import_confirm(job_id):
     try:
         imports.confirm(job, current_user)
     except imports.ImportStateError as refused:
-        message = {"has_errors": _("Correct every error in the file and upload it again: nothing was imported."),
-                   "not_yours": _("Only the person who uploaded the file can confirm it."),
-                   }.get(refused.code, _("This import was already confirmed."))
-        flash(message, "error")
+        flash(message_for(refused), "error")
         return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=form), \
             403 if refused.code == "not_yours" else 422 if refused.code == "has_errors" else 409
     jobs.enqueue("apply_import", job.id)

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from services import rounds
 from web.access import staff_required
+from web.messages import message_for
 from web.reference import sector_choices
 from web.rounds.forms import RoundForm
 
@@ -28,18 +29,6 @@ def _load(round_id: int):
     return rnd
 
 
-def _error_message(error: rounds.RoundError) -> str:
-    if error.code == "minimum_unreachable":
-        return _("These needs or orders cannot get the minimum number of ideas: %(titles)s. "
-                 "Lower the minimum, add ideas or leave them out.",
-                 titles="; ".join(t.title for t in error.targets))
-    if error.code == "engine_unavailable":
-        return _("The matching engine is not ready yet. Please try again in a moment.")
-    if error.code == "not_draft":
-        return _("This round was already published or discarded.")
-    return _("Some of the chosen items are no longer published. Reload the page and choose again.")
-
-
 @bp.route("/")
 def index():
     return render_template("rounds/index.html", rounds=[(rnd, len(rounds.pairs_of(rnd))) for rnd in rounds.rounds()])
@@ -56,7 +45,7 @@ def create():
                                       form.ideas.data, form.max_per_need.data, form.max_per_idea.data,
                                       form.min_per_need.data)
         except rounds.RoundError as error:
-            form.form_errors.append(_error_message(error))
+            form.form_errors.append(message_for(error))
         else:
             flash(_("The round is solved. Check the draft, then publish it or discard it."), "success")
             return redirect(url_for(".detail", round_id=rnd.id))
@@ -78,7 +67,7 @@ def publish(round_id):
     try:
         made = rounds.publish_round(rnd, current_user)
     except rounds.RoundError as error:
-        flash(_error_message(error), "error")
+        flash(message_for(error), "error")
     else:
         flash(_("Published: %(n)s proposals are in the review queue.", n=made), "success")
     return redirect(url_for(".detail", round_id=rnd.id))
@@ -90,7 +79,7 @@ def discard(round_id):
     try:
         rounds.discard_round(rnd, current_user)
     except rounds.RoundError as error:
-        flash(_error_message(error), "error")
+        flash(message_for(error), "error")
     else:
         flash(_("The round was discarded; nothing was proposed."), "success")
     return redirect(url_for(".detail", round_id=rnd.id))
