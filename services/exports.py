@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Idea, ResearchOrder, TechnologyNeed, User
+from models.people import is_staff
 from services import submissions
 from services.submissions import KINDS, BrowseFilters
 
@@ -79,10 +80,6 @@ def label(group: str, code: str | None) -> str:
     return VI_LABELS[group].get(code, code) if code else ""
 
 
-def _is_staff(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.is_staff)
-
-
 def _place(item) -> tuple[str, str]:
     return (item.place.name, item.place.former_district) if item.place else ("", "")
 
@@ -104,7 +101,7 @@ def submissions_table(slug: str, user: User | None, filters: BrowseFilters) -> T
 
 
 def _ideas(items: list[Idea], user: User | None) -> Table:
-    staff = _is_staff(user)
+    staff = is_staff(user)
     columns = {**IDEA_COLUMNS, **(IDEA_STAFF_COLUMNS if staff else {})}
     records = []
     for idea in items:

@@ -26,6 +26,7 @@ from matching.explain import Explanation, explain, texts_to_embed
 from matching.ranking import Item, Match, MatchEngine, item_text
 from matching.text import TextRejected, check_text, clean_text
 from models import Idea, ResearchOrder, Status, TechnologyNeed, User, Visibility
+from models.people import is_staff
 from services.submissions import Submission, can_see_details, can_view, kind_of
 from services.vector_store import DatabaseVectorStore
 
@@ -222,7 +223,7 @@ class MatchView:
 def _hidden_from(viewer: User | None) -> set[str]:
     """Ids the viewer may not be shown as matches: confidential needs (except to staff and their
     author) and members-only ideas (to anonymous visitors)."""
-    if viewer is not None and viewer.is_authenticated and viewer.is_staff:
+    if is_staff(viewer):
         return set()
     published = Status.PUBLISHED.value
     stmt = sa.select(TechnologyNeed.id).where(TechnologyNeed.confidential.is_(True),

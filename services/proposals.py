@@ -19,7 +19,7 @@ from models import (
     AuditEntry, Idea, MatchingRound, MatchProposal, ProposalSource, ProposalState, RejectReason, ResearchOrder, Role,
     Status, TechnologyNeed, User,
 )
-from models.people import utcnow
+from models.people import is_staff, utcnow
 from services import audit, notifications
 from services.errors import ServiceError
 
@@ -86,12 +86,8 @@ def is_party(proposal: MatchProposal, user: User | None) -> bool:
     return bool(user and user.is_authenticated and any(p.id == user.id for p in parties(proposal)))
 
 
-def _is_staff(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.is_staff)
-
-
 def can_view(proposal: MatchProposal, user: User | None) -> bool:
-    if _is_staff(user):
+    if is_staff(user):
         return True
     return is_party(proposal, user) and (proposal.state in INTRODUCED or proposal.created_by_id == user.id)
 
@@ -100,7 +96,7 @@ def visible_proposals(user: User) -> sa.Select:
     """Proposals the user may see, newest change first: staff see all; an innovator or a business
     sees those on their own submissions from approval on, and the ones their own interest created."""
     stmt = sa.select(MatchProposal).order_by(MatchProposal.updated_at.desc(), MatchProposal.id.desc())
-    if _is_staff(user):
+    if is_staff(user):
         return stmt
     if not (user and user.is_authenticated):
         return stmt.where(sa.false())
@@ -129,7 +125,7 @@ class Contact:
 
 def contacts_visible(proposal: MatchProposal, user: User | None) -> bool:
     """Staff always; the two sides only once staff approved the introduction."""
-    return _is_staff(user) or (proposal.state in INTRODUCED and is_party(proposal, user))
+    return is_staff(user) or (proposal.state in INTRODUCED and is_party(proposal, user))
 
 
 def contact(proposal: MatchProposal, side: str) -> Contact:
@@ -149,7 +145,7 @@ def target_named(proposal: MatchProposal, user: User | None) -> bool:
     target = proposal.target
     if not (isinstance(target, TechnologyNeed) and target.confidential):
         return True
-    return _is_staff(user) or (user is not None and user.is_authenticated and target.owner_id == user.id) \
+    return is_staff(user) or (user is not None and user.is_authenticated and target.owner_id == user.id) \
         or contacts_visible(proposal, user)
 
 
@@ -307,7 +303,7 @@ def express_interest(user: User, item, note: str | None = None, own=None) -> Mat
 
 def _roles_of(proposal: MatchProposal, user: User | None) -> set[str]:
     roles = set()
-    if _is_staff(user):
+    if is_staff(user):
         roles.add(STAFF)
     if is_party(proposal, user):
         roles.add(PARTY)
@@ -424,7 +420,7 @@ def publishable_pairs() -> tuple[list[Idea], list[Target]]:
 
 def propose_by_hand(actor: User, idea: Idea, target: Target, note: str | None = None) -> MatchProposal:
     """Staff pair an idea with a need or order themselves. Raises ProposalError "not_allowed" or "exists"."""
-    if not _is_staff(actor):
+    if not is_staff(actor):
         raise ProposalError("not_allowed")
     if idea.status != Status.PUBLISHED.value or target.status != Status.PUBLISHED.value:
         raise ProposalError("not_allowed")

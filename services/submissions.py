@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Idea, Place, ResearchOrder, Role, Sector, Status, TechnologyNeed, User, Visibility
-from models.people import utcnow
+from models.people import is_staff, utcnow
 from services import audit
 
 Submission = Idea | TechnologyNeed | ResearchOrder
@@ -48,10 +48,6 @@ def matching_text(item: Submission) -> str:
 
 # --- permissions -----------------------------------------------------------------
 
-def _is_staff(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.is_staff)
-
-
 def _is_owner(user: User | None, item: Submission) -> bool:
     return bool(user and user.is_authenticated and item.owner_id == user.id)
 
@@ -66,7 +62,7 @@ def can_edit(user: User | None, item: Submission) -> bool:
 
 
 def can_view(user: User | None, item: Submission) -> bool:
-    if _is_owner(user, item) or _is_staff(user):
+    if _is_owner(user, item) or is_staff(user):
         return True
     if item.status not in (Status.PUBLISHED.value, Status.CLOSED.value):
         return False
@@ -78,7 +74,7 @@ def can_view(user: User | None, item: Submission) -> bool:
 def can_see_details(user: User | None, item: Submission) -> bool:
     """A confidential need shows its company and details only to staff and its author."""
     if isinstance(item, TechnologyNeed) and item.confidential:
-        return _is_owner(user, item) or _is_staff(user)
+        return _is_owner(user, item) or is_staff(user)
     return True
 
 
@@ -205,7 +201,7 @@ def _text_match(kind: Kind, user: User | None, q: str) -> sa.ColumnElement[bool]
     model = kind.model
     pattern = f"%{q}%"
     everything = sa.or_(*(getattr(model, f).ilike(pattern) for f in kind.text_fields))
-    if model is not TechnologyNeed or _is_staff(user):
+    if model is not TechnologyNeed or is_staff(user):
         return everything
     # Confidential needs are searchable by title only, so a search never reveals hidden details.
     public = sa.or_(*(getattr(model, f).ilike(pattern) for f in kind.public_text_fields))

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from extensions import db, login_manager
 from models import User
+from models.people import Visitor
 from services import submissions as submission_service
 
 
@@ -58,6 +59,10 @@ def register_blueprints(app: Flask) -> None:
                 "can_see_details": lambda item: submission_service.can_see_details(current_user, item),
                 "sector_names": lambda codes: ", ".join(sector_name(code) for code in codes),
                 **template_labels()}
+
+
+# Visitors answer is_staff/is_admin like accounts do: one check, `current_user.is_staff`, for everyone.
+login_manager.anonymous_user = Visitor
 
 
 @login_manager.user_loader

@@ -6,10 +6,11 @@ from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from services import audit, decisions, exports, imports, indicators, jobs, proposals
 from services.exports import VI_LABELS
+from web.access import staff_required
 from web.downloads import table_response
 from web.messages import message_for
 from web.reports.charts import chart
@@ -20,11 +21,8 @@ FORMAT = "<any(xlsx, csv):fmt>"
 FIGURE = f"<any({', '.join(indicators.FIGURES)}):figure>"
 
 
-@bp.before_request
-@login_required
-def staff_only():
-    if not current_user.is_staff:
-        abort(403)
+# Every page here is for staff: checked once for the whole blueprint.
+bp.before_request(staff_required(lambda: None))
 
 
 def _period() -> tuple[indicators.Period, str | None]:
