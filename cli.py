@@ -121,13 +121,10 @@ def register(app: Flask) -> None:
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker(burst):
         """Serve the job queue (needs REDIS_URL): embedding, reindexing, imports, e-mail."""
-        from rq import Worker
-
         from services import jobs
         if not app.config["REDIS_URL"]:
             raise click.ClickException("REDIS_URL is not set: without Redis the app runs its jobs itself.")
-        q = jobs.queue(app)
-        Worker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
+        jobs.serve(app, burst)
 
     @app.cli.command("demo-logins")
     def demo_logins():
