@@ -29,7 +29,7 @@ def register_blueprints(app: Flask) -> None:
     from web.tokens.routes import bp as tokens_bp
     from web import api
     from web.labels import template_labels
-    from web.reference import sector_name
+    from services.reference import sector_name
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")

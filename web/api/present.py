@@ -14,7 +14,7 @@ from models import Idea, ResearchOrder, TechnologyNeed
 from services import proposals, submissions
 from services.matching import MatchView
 from web.labels import MATCH_BANDS, PROPOSAL_STATES
-from web.reference import sector_name
+from services.reference import sector_name
 
 TYPE = {Idea: "idea", TechnologyNeed: "need", ResearchOrder: "order"}
 FIELDS = {

@@ -3,8 +3,8 @@ from web.forms import BaseForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
+from services.reference import place_choices
 from web.labels import INNOVATOR_TYPES, choices
-from web.reference import place_choices
 
 PHONE = Regexp(r"^[0-9 +().-]{8,20}$", message=_l("Enter a phone number, e.g. 0912 345 678."))
 LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English")]

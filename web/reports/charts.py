@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 
 from services.indicators import Figure
+from services.reference import sector_name
 from web.labels import IDEA_KINDS, KIND_TITLES, PROPOSAL_STATES
-from web.reference import sector_name
 
 TITLES = {
     "ideas_by_kind": _l("Ideas by kind"),

@@ -9,8 +9,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Optional
 
+from services.reference import place_choices, sector_choices
 from web.forms import BaseForm
-from web.reference import place_choices, sector_choices
 from web.submissions.forms import IdeaForm
 
 

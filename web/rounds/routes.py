@@ -4,9 +4,9 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from services import rounds
+from services.reference import sector_choices
 from web.access import staff_required
 from web.messages import message_for
-from web.reference import sector_choices
 from web.rounds.forms import RoundForm
 
 bp = Blueprint("rounds", __name__)

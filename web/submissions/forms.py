@@ -8,8 +8,8 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectM
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from services import matching
+from services.reference import place_choices, sector_choices
 from web.labels import IDEA_KINDS, STAGES, URGENCIES, VISIBILITIES, choices
-from web.reference import place_choices, sector_choices
 
 LANGUAGE_CHOICES = [("auto", _l("Detect automatically")), ("vi", "Tiếng Việt"), ("en", "English"), ("zh", "中文")]
 MAX_VND = 10**13

@@ -8,7 +8,7 @@ from services import matching, submissions
 from services.submissions import KINDS
 from web.filters import browse_filters, query_args
 from web.labels import IDEA_KINDS
-from web.reference import sector_choices
+from services.reference import sector_choices
 from web.submissions.forms import FORMS
 
 bp = Blueprint("submissions", __name__)
