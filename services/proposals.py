@@ -169,10 +169,6 @@ def _snapshot(proposal: MatchProposal) -> dict:
             "note": proposal.note}
 
 
-def review_link(proposal: MatchProposal) -> str:
-    return f"/review/{proposal.id}"
-
-
 def propose(idea: Idea, target: Target, source: str, actor: User | None = None, band: str | None = None,
             score: float | None = None, note: str | None = None, round: MatchingRound | None = None, *,
             notify_staff: bool = True, commit: bool = True) -> MatchProposal | None:
@@ -203,10 +199,9 @@ def propose(idea: Idea, target: Target, source: str, actor: User | None = None, 
                   "order_id": proposal.order_id, "band": band, "note": proposal.note})
     if notify_staff:
         if source == ProposalSource.INTEREST.value:
-            notifications.notify_staff("interest_new", {**_params(proposal), "name": actor.full_name},
-                                       review_link(proposal))
+            notifications.notify_staff("interest_new", {**_params(proposal), "name": actor.full_name})
         else:
-            notifications.notify_staff("proposal_new", _params(proposal), review_link(proposal), except_user=actor)
+            notifications.notify_staff("proposal_new", _params(proposal), except_user=actor)
     if commit:
         db.session.commit()
     return proposal
@@ -246,7 +241,7 @@ def propose_from_engine(top_k: int = 3) -> int:
                        notify_staff=False, commit=False):
                 created += 1
     if created:
-        notifications.notify_staff("proposals_new_batch", {"count": created}, "/review/")
+        notifications.notify_staff("proposals_new_batch", {"count": created})
     db.session.commit()
     return created
 
@@ -378,17 +373,17 @@ def transition(proposal: MatchProposal, to_state: str, actor: User, reason: str 
 def _notify_transition(proposal: MatchProposal, to_state: str, actor: User, assigned: User | None) -> None:
     params = _params(proposal)
     if assigned is not None:
-        notifications.notify(assigned, "proposal_assigned", params, review_link(proposal))
+        notifications.notify(assigned, "proposal_assigned", params)
     told: set[int] = set()
     if to_state == S.APPROVED.value:
         for person in parties(proposal):
-            notifications.notify(person, "introduction", params, "/matches")
+            notifications.notify(person, "introduction", params)
             told.add(person.id)
     if to_state in DECISIONS and proposal.created_by is not None:
         author = proposal.created_by
         if author.id != actor.id and author.id not in told:
             kind = "proposal_approved" if to_state == S.APPROVED.value else "proposal_rejected"
-            notifications.notify(author, kind, params, "/matches" if not author.is_staff else review_link(proposal))
+            notifications.notify(author, kind, params)
 
 
 def history(proposal: MatchProposal) -> list[tuple]:

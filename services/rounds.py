@@ -157,7 +157,7 @@ def publish_round(rnd: MatchingRound, actor: User) -> int:
                                      notify_staff=False, commit=False)
         made += proposal is not None
     if made:  # one summary for the whole round, not one notification per pair
-        notifications.notify_staff("proposals_new_batch", {"count": made}, "/review/", except_user=actor)
+        notifications.notify_staff("proposals_new_batch", {"count": made}, except_user=actor)
     rnd.state, rnd.published_at = RoundState.PUBLISHED.value, utcnow()
     audit.record(actor, "round.publish", "round", rnd.id, before, {**_summary(rnd), "proposals": made})
     db.session.commit()
