@@ -20,7 +20,6 @@ from openpyxl.styles import Font
 
 from services.errors import ServiceError
 
-FORMATS = ("xlsx", "csv")
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",

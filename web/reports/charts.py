@@ -34,7 +34,7 @@ OTHER_LABELS = {
     "student": _l("Students and STEM projects"), "other": _l("Other"),
     "approved": _l("Approved"), "rejected": _l("Rejected"), "agreement": _l("Agreement signed"),
 }
-WIDTH, LABEL_H, BAR_H, GAP, BAR_MAX = 640, 16, 16, 10, 500
+LABEL_H, BAR_H, GAP, BAR_MAX = 16, 16, 10, 500  # in the 640-wide viewBox of templates/reports/_chart.html
 
 
 def row_label(figure: Figure, code: str) -> str:
