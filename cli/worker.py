@@ -13,10 +13,6 @@ from services import jobs
 @with_appcontext
 def worker_command(burst):
     """Serve the job queue (needs REDIS_URL): embedding, reindexing, imports, e-mail."""
-    # Imported here: only the worker process needs rq's Worker; web processes never load it.
-    from rq import Worker
-
     if not current_app.config["REDIS_URL"]:
         raise click.ClickException("REDIS_URL is not set: without Redis the app runs its jobs itself.")
-    queue = jobs.queue(current_app)
-    Worker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+    jobs.serve(current_app._get_current_object(), burst)

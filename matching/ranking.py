@@ -138,10 +138,6 @@ def stage_fit(idea: Item, need: Item) -> bool | None:
     return None
 
 
-def _passes(band: str, min_band: str) -> bool:
-    return BANDS.index(band) <= BANDS.index(min_band)
-
-
 class _Side:
     """Items of one side with their raw vectors, kept in index row order."""
 

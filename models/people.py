@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_login import UserMixin
+from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -74,3 +74,17 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class Visitor(AnonymousUserMixin):
+    """Someone who is not signed in: Flask-Login's current_user then (see web/__init__.py), so that
+    `current_user.is_staff` and `.is_admin` can be asked of anyone."""
+
+    is_staff = False
+    is_admin = False
+
+
+def is_staff(user: User | Visitor | None) -> bool:
+    """Department staff or an administrator. Services also get no user at all (None), e.g. from
+    the command line: that is nobody's staff either."""
+    return user is not None and user.is_staff

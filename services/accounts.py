@@ -6,16 +6,13 @@ import sqlalchemy as sa
 from extensions import db
 from models import Place, Role, User
 from services import audit
+from services.errors import ServiceError
 
 SELF_SERVICE_ROLES = (Role.INNOVATOR.value, Role.BUSINESS.value)
 
 
-class AccountError(ValueError):
-    """A user-caused account problem; `code` selects the translated message."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class AccountError(ServiceError):
+    """A user-caused account problem: "email_taken" or "bad_role"."""
 
 
 def find_by_email(email: str) -> User | None:

@@ -15,12 +15,21 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from extensions import db
+from services.errors import ServiceError
 
 FORMAT = "laocai-match-backup/1"
 
 
-class BackupError(RuntimeError):
-    pass
+class BackupError(ServiceError):
+    """A backup that cannot be restored. Only operators see it, at the command line and in English,
+    so str() is the whole sentence; `code` says which check failed."""
+
+    def __init__(self, code: str, sentence: str):
+        super().__init__(code)
+        self.sentence = sentence
+
+    def __str__(self) -> str:
+        return self.sentence
 
 
 def _encode(value):
@@ -73,13 +82,13 @@ def restore(path: Path) -> dict[str, int]:
     with gzip.open(path, "rt", encoding="utf-8") as f:
         document = json.load(f)
     if document.get("format") != FORMAT:
-        raise BackupError(f"{path} is not a backup of this application.")
+        raise BackupError("not_a_backup", f"{path} is not a backup of this application.")
     if document.get("revision") != _revision():
-        raise BackupError(f"Schema revision differs (backup {document.get('revision')}, database {_revision()}): "
+        raise BackupError("revision_differs", f"Schema revision differs (backup {document.get('revision')}, database {_revision()}): "
                           "run `flask --app app db upgrade` to the backup's revision first.")
     for table in db.metadata.sorted_tables:
         if db.session.execute(sa.select(sa.func.count()).select_from(table)).scalar():
-            raise BackupError(f"The database is not empty (table {table.name} has rows): restore needs an empty one.")
+            raise BackupError("not_empty", f"The database is not empty (table {table.name} has rows): restore needs an empty one.")
     counts = {}
     try:
         for table in db.metadata.sorted_tables:

@@ -19,6 +19,7 @@ from flask_babel import force_locale
 
 from extensions import db
 from models import Idea, ResearchOrder, TechnologyNeed, User
+from models.people import is_staff
 from services import submissions
 from services.labels import (IDEA_KINDS, LANGUAGES, PROPOSAL_SOURCES, PROPOSAL_STATES, REJECT_REASONS, STAGES,
                              STATUSES, SYSTEM_ACTOR, TARGET_TYPES, URGENCIES, YES_NO, label)
@@ -64,8 +65,6 @@ DOCUMENT_LOCALE = "vi"
 Table = tuple[list[str], list[list[Any]]]
 
 
-def _is_staff(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.is_staff)
 
 
 def _place(item) -> tuple[str, str]:
@@ -90,7 +89,7 @@ def submissions_table(slug: str, user: User | None, filters: BrowseFilters) -> T
 
 
 def _ideas(items: list[Idea], user: User | None) -> Table:
-    staff = _is_staff(user)
+    staff = is_staff(user)
     columns = {**IDEA_COLUMNS, **(IDEA_STAFF_COLUMNS if staff else {})}
     records = []
     for idea in items:

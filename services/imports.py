@@ -26,6 +26,7 @@ from extensions import db
 from models import Idea, ImportJob, Place, Role, Sector, User
 from models.people import utcnow
 from services import audit, match_index, submissions, tables
+from services.errors import ServiceError
 from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS
 from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, LANGUAGES, STAGES, VISIBILITIES, in_locale
 from services.submission_types import IDEA
@@ -66,23 +67,14 @@ OTHER_NAMES = {"stage": {"Mẫu thử": "prototype"},
 Validator = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, dict[str, list[str]]]]
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be imported. `code`: a tables.TableError code, "columns" (with
-    `missing` and `unknown` headers), "too_many_rows", "no_rows" or "default_owner"."""
-
-    def __init__(self, code: str, missing: list[str] | None = None, unknown: list[str] | None = None):
-        super().__init__(code)
-        self.code = code
-        self.missing = missing or []
-        self.unknown = unknown or []
+class ImportFileError(ServiceError):
+    """The file as a whole cannot be imported. `code`: a tables.TableError code, "columns" (params
+    `missing` and `unknown`: lists of headers), "too_many_rows" (param `n`: the most rows a file may
+    have), "no_rows" or "default_owner"."""
 
 
-class ImportStateError(ValueError):
+class ImportStateError(ServiceError):
     """A refused confirmation: "has_errors", "not_preview" or "not_yours"."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -125,7 +117,7 @@ def read(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict
     if unknown or missing:
         raise ImportFileError("columns", missing=missing, unknown=unknown)
     if len(body) > MAX_ROWS:
-        raise ImportFileError("too_many_rows")
+        raise ImportFileError("too_many_rows", n=MAX_ROWS)
     if not body:
         raise ImportFileError("no_rows")
     rows = []

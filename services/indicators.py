@@ -45,8 +45,9 @@ from extensions import db
 from models import AuditEntry, Idea, IdeaKind, MatchProposal, Place, ProposalState, Sector, Status, User
 from models.people import utcnow
 from models.submissions import idea_sectors
-from services.submission_types import TARGETS
+from services.errors import ServiceError
 from services.labels import FIGURE_ROWS, IDEA_KINDS, PROPOSAL_STATES, UNKNOWN, label
+from services.submission_types import TARGETS
 
 S = ProposalState
 LOCAL_OFFSET = timedelta(hours=7)  # Vietnam: UTC+7 all year, no daylight saving
@@ -57,12 +58,8 @@ DOCUMENT_LOCALE = "vi"
 DAY_BUCKETS = (("0-7", 0, 7), ("8-30", 8, 30), ("31-90", 31, 90), (">90", 91, None))
 
 
-class PeriodError(ValueError):
-    """A period the user typed that cannot be used; `code` is "bad_date" or "reversed"."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class PeriodError(ServiceError):
+    """A period the user typed that cannot be used: "bad_date" or "reversed"."""
 
 
 @dataclass(frozen=True)

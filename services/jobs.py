@@ -22,12 +22,6 @@ TASKS = {
     "apply_import": "services.imports:apply_import",
     "send_mail": "services.mail:send",
 }
-_worker_app: Flask | None = None
-
-
-def register(name: str, target: str) -> None:
-    """Add a task, e.g. register("apply_import", "services.imports:apply_import")."""
-    TASKS[name] = target
 
 
 def _function(name: str):
@@ -69,15 +63,20 @@ def _run_in_app(app: Flask, name: str, args: tuple) -> None:
             db.session.remove()
 
 
+def serve(app: Flask, burst: bool = False) -> None:
+    """Serve the queue in this process until stopped (or, with `burst`, until it is empty): the
+    `worker` command's app runs every job, so the worker needs no app of its own."""
+    from rq import Worker
+    q = queue(app)
+    # RQ forks a work horse per job; it inherits this context, so each job runs in its own copy.
+    with app.app_context():
+        Worker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
+
+
 def run(name: str, *args):
-    """The entry point RQ calls in the worker: one app per worker process, a context per job."""
-    global _worker_app
-    if _worker_app is None:
-        from app import create_app
-        _worker_app = create_app()
-    with _worker_app.app_context():
-        try:
-            return _function(name)(*args)
-        finally:
-            from extensions import db
-            db.session.remove()
+    """The entry point RQ calls for every job, in the app context that serve() pushed."""
+    try:
+        return _function(name)(*args)
+    finally:
+        from extensions import db
+        db.session.remove()

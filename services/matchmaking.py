@@ -20,6 +20,7 @@ from matching.embedders import ModelMissingError
 from matching.explain import Explanation, SentencePair, TermPair, explain
 from matching.ranking import Item, Match, item_text
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
+from models.people import is_staff
 from services import submission_types
 from services.match_index import BATCH, match_index, text_problem
 from services.submission_types import IDEA, NEED, SubmissionType, engine_id, to_item, type_of
@@ -105,7 +106,7 @@ def _reasons(why: Explanation, sectors: dict[str, Sector], quote_query: bool) ->
 def hidden_from(viewer: User | None) -> set[str]:
     """Engine ids the viewer may not be shown as matches: confidential needs (except to staff and
     their author) and members-only ideas (to anonymous visitors)."""
-    if viewer is not None and viewer.is_authenticated and viewer.is_staff:
+    if is_staff(viewer):
         return set()
     published = Status.PUBLISHED.value
     stmt = sa.select(TechnologyNeed.id).where(TechnologyNeed.confidential.is_(True),

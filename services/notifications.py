@@ -11,7 +11,7 @@ import json
 from typing import Iterable
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -47,11 +47,29 @@ def text(kind: str, params: dict | str) -> str:
         return str(template)
 
 
-def notify(user: User, kind: str, params: dict, link: str | None = None) -> Notification:
+def link_for(kind: str, params: dict, user: User) -> str | None:
+    """The page a notification opens for `user`, as a path from the site's root: staff open the
+    proposal (the queue for a batch), everyone else My matches, where an introduction's contacts
+    are too. Services name no pages: the routes are looked up by endpoint here."""
+    if kind == "proposals_new_batch":
+        endpoint, values = "review.queue", {}
+    elif "proposal" not in params:
+        return None
+    elif kind == "introduction" or not user.is_staff:
+        endpoint, values = "review.my_matches", {}
+    else:
+        endpoint, values = "review.detail", {"proposal_id": params["proposal"]}
+    # Built from the app's routes alone: notifications are also made outside a request (commands, jobs).
+    return current_app.url_map.bind("").build(endpoint, values)
+
+
+def notify(user: User, kind: str, params: dict) -> Notification:
     """Add a notification for `user` (committed with the caller's change) and, if they want e-mail,
-    queue an e-mail in their preferred language that is sent after the commit."""
+    queue an e-mail in their preferred language that is sent after the commit. The page it opens
+    is chosen by link_for() and stored with it."""
     if kind not in MESSAGES:
         raise ValueError(f"Unknown notification kind: {kind}")
+    link = link_for(kind, params, user)
     note = Notification(user_id=user.id, kind=kind, params=json.dumps(params, ensure_ascii=False), link=link)
     db.session.add(note)
     if user.email_notifications and user.active:
@@ -67,12 +85,12 @@ def notify(user: User, kind: str, params: dict, link: str | None = None) -> Noti
     return note
 
 
-def notify_staff(kind: str, params: dict, link: str | None = None, except_user: User | None = None) -> int:
+def notify_staff(kind: str, params: dict, except_user: User | None = None) -> int:
     """Notify every active staff member and administrator (except one, e.g. the one who acted)."""
     count = 0
     for person in staff_members():
         if except_user is None or person.id != except_user.id:
-            notify(person, kind, params, link)
+            notify(person, kind, params)
             count += 1
     return count
 

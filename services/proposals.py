@@ -19,8 +19,9 @@ from models import (
     AuditEntry, Idea, MatchingRound, MatchProposal, ProposalSource, ProposalState, RejectReason, Role, Status,
     Submission, User,
 )
-from models.people import utcnow
+from models.people import is_staff, utcnow
 from services import audit, matchmaking, notifications
+from services.errors import ServiceError
 from services.submission_types import IDEA, NEED, TARGETS, type_of
 from services.submissions import can_view as can_view_submission
 
@@ -49,12 +50,9 @@ REJECT_REASONS = tuple(r.value for r in RejectReason)
 Target = Submission  # a technology need or a research order: submission_types.TARGETS
 
 
-class ProposalError(ValueError):
-    """A refused proposal action; `code` selects the translated message."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class ProposalError(ServiceError):
+    """A refused proposal action: "not_allowed", "conflict_of_interest", "exists", "own_item_invalid"
+    or "reason_required"."""
 
 
 # --- who is who --------------------------------------------------------------------
@@ -85,12 +83,8 @@ def is_party(proposal: MatchProposal, user: User | None) -> bool:
     return bool(user and user.is_authenticated and any(p.id == user.id for p in parties(proposal)))
 
 
-def _is_staff(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.is_staff)
-
-
 def can_view(proposal: MatchProposal, user: User | None) -> bool:
-    if _is_staff(user):
+    if is_staff(user):
         return True
     return is_party(proposal, user) and (proposal.state in INTRODUCED or proposal.created_by_id == user.id)
 
@@ -107,7 +101,7 @@ def visible_proposals(user: User) -> sa.Select:
     sees those on their own submissions from approval on, and the ones their own interest created."""
     stmt = sa.select(MatchProposal).options(*_with_sides()).order_by(MatchProposal.updated_at.desc(),
                                                                    MatchProposal.id.desc())
-    if _is_staff(user):
+    if is_staff(user):
         return stmt
     if not (user and user.is_authenticated):
         return stmt.where(sa.false())
@@ -136,7 +130,7 @@ class Contact:
 
 def contacts_visible(proposal: MatchProposal, user: User | None) -> bool:
     """Staff always; the two sides only once staff approved the introduction."""
-    return _is_staff(user) or (proposal.state in INTRODUCED and is_party(proposal, user))
+    return is_staff(user) or (proposal.state in INTRODUCED and is_party(proposal, user))
 
 
 def contact(proposal: MatchProposal, side: str) -> Contact:
@@ -171,7 +165,7 @@ def target_named(proposal: MatchProposal, user: User | None) -> bool:
     target = proposal.target
     if not target.confidential:
         return True
-    return _is_staff(user) or (user is not None and user.is_authenticated and target.owner_id == user.id) \
+    return is_staff(user) or (user is not None and user.is_authenticated and target.owner_id == user.id) \
         or contacts_visible(proposal, user)
 
 
@@ -189,10 +183,6 @@ def _params(proposal: MatchProposal) -> dict:
 def _snapshot(proposal: MatchProposal) -> dict:
     return {"state": proposal.state, "reviewer_id": proposal.reviewer_id, "reject_reason": proposal.reject_reason,
             "note": proposal.note}
-
-
-def review_link(proposal: MatchProposal) -> str:
-    return f"/review/{proposal.id}"
 
 
 def propose(idea: Idea, target: Target, source: str, actor: User | None = None, band: str | None = None,
@@ -222,10 +212,9 @@ def propose(idea: Idea, target: Target, source: str, actor: User | None = None, 
                   "order_id": proposal.order_id, "band": band, "note": proposal.note})
     if notify_staff:
         if source == ProposalSource.INTEREST.value:
-            notifications.notify_staff("interest_new", {**_params(proposal), "name": actor.full_name},
-                                       review_link(proposal))
+            notifications.notify_staff("interest_new", {**_params(proposal), "name": actor.full_name})
         else:
-            notifications.notify_staff("proposal_new", _params(proposal), review_link(proposal), except_user=actor)
+            notifications.notify_staff("proposal_new", _params(proposal), except_user=actor)
     if commit:
         db.session.commit()
     return proposal
@@ -255,7 +244,7 @@ def propose_from_engine(top_k: int = 3) -> int:
                        notify_staff=False, commit=False):
                 created += 1
     if created:
-        notifications.notify_staff("proposals_new_batch", {"count": created}, "/review/")
+        notifications.notify_staff("proposals_new_batch", {"count": created})
     db.session.commit()
     return created
 
@@ -315,7 +304,7 @@ def express_interest(user: User, item, note: str | None = None, own=None) -> Mat
 
 def _roles_of(proposal: MatchProposal, user: User | None) -> set[str]:
     roles = set()
-    if _is_staff(user):
+    if is_staff(user):
         roles.add(STAFF)
     if is_party(proposal, user):
         roles.add(PARTY)
@@ -390,17 +379,17 @@ def transition(proposal: MatchProposal, to_state: str, actor: User, reason: str 
 def _notify_transition(proposal: MatchProposal, to_state: str, actor: User, assigned: User | None) -> None:
     params = _params(proposal)
     if assigned is not None:
-        notifications.notify(assigned, "proposal_assigned", params, review_link(proposal))
+        notifications.notify(assigned, "proposal_assigned", params)
     told: set[int] = set()
     if to_state == S.APPROVED.value:
         for person in parties(proposal):
-            notifications.notify(person, "introduction", params, "/matches")
+            notifications.notify(person, "introduction", params)
             told.add(person.id)
     if to_state in DECISIONS and proposal.created_by is not None:
         author = proposal.created_by
         if author.id != actor.id and author.id not in told:
             kind = "proposal_approved" if to_state == S.APPROVED.value else "proposal_rejected"
-            notifications.notify(author, kind, params, "/matches" if not author.is_staff else review_link(proposal))
+            notifications.notify(author, kind, params)
 
 
 def history(proposal: MatchProposal) -> list[tuple]:
@@ -432,7 +421,7 @@ def publishable_pairs() -> tuple[list[Idea], list[Target]]:
 
 def propose_by_hand(actor: User, idea: Idea, target: Target, note: str | None = None) -> MatchProposal:
     """Staff pair an idea with a need or order themselves. Raises ProposalError "not_allowed" or "exists"."""
-    if not _is_staff(actor):
+    if not is_staff(actor):
         raise ProposalError("not_allowed")
     if idea.status != Status.PUBLISHED.value or target.status != Status.PUBLISHED.value:
         raise ProposalError("not_allowed")

@@ -1,5 +1,7 @@
-"""Editing the reference data: places and sectors."""
+"""The reference data that admins edit, places and sectors: reading it (also as the choices of
+select fields) and editing it."""
 import sqlalchemy as sa
+from flask_babel import get_locale, lazy_gettext as _l
 
 from extensions import db
 from models import Place, Sector, User
@@ -12,6 +14,24 @@ def places() -> list[Place]:
 
 def sectors() -> list[Sector]:
     return list(db.session.scalars(sa.select(Sector).order_by(Sector.id)))
+
+
+def sector_choices() -> list[tuple[str, str]]:
+    """(code, name in the current language) of every sector, for select fields."""
+    locale = str(get_locale())
+    return [(s.code, s.name(locale)) for s in sectors()]
+
+
+def place_choices(blank: bool = True) -> list[tuple[str, str]]:
+    """(code, label) of every place, for select fields; first a "choose one" entry unless blank=False."""
+    head = [("", _l("— Commune or ward —"))] if blank else []
+    return head + [(p.code, p.label) for p in places()]
+
+
+def sector_name(code: str) -> str:
+    """A sector's name in the current language, or the code itself if no sector has it."""
+    sector = db.session.scalar(sa.select(Sector).where(Sector.code == code))
+    return sector.name(str(get_locale())) if sector else code
 
 
 def code_taken(code: str, except_id: int | None = None) -> bool:

@@ -20,16 +20,13 @@ from matching.embedders import ModelMissingError
 from models import Idea, MatchingRound, MatchProposal, ProposalSource, RoundState, Sector, Status, Submission, User
 from models.people import utcnow
 from services import audit, matchmaking, notifications, proposals
+from services.errors import ServiceError
 from services.submission_types import BY_CODE, IDEA, NEED, ORDER, TARGETS, SubmissionType, type_of
 
 
-class RoundError(Exception):
-    """A round that cannot be made or changed; ``code`` says why (the route words it)."""
-
-    def __init__(self, code: str, targets: list[Submission] | None = None):
-        self.code = code                 # "minimum_unreachable", "engine_unavailable", "not_draft", "unknown_item"
-        self.targets = targets or []     # for "minimum_unreachable": the needs/orders that fall short
-        super().__init__(code)
+class RoundError(ServiceError):
+    """A round that cannot be made or changed: "minimum_unreachable" (param `targets`: the needs and
+    orders that fall short), "engine_unavailable", "not_draft" or "unknown_item"."""
 
 
 @dataclass
@@ -123,7 +120,7 @@ def create_round(actor: User, name: str, need_ids: list[int], order_ids: list[in
     try:
         best = solve_round(quality, allowed, max_per_need, max_per_idea, min_per_need)
     except RoundInfeasible as infeasible:
-        raise RoundError("minimum_unreachable", [targets[i] for i in infeasible.needs]) from infeasible
+        raise RoundError("minimum_unreachable", targets=[targets[i] for i in infeasible.needs]) from infeasible
     greedy = greedy_round(quality, allowed, max_per_need, max_per_idea, min_per_need)
     pairs = [{"target": _target_key(targets[i])[0], "target_id": targets[i].id, "idea_id": ideas[j].id,
               "band": str(bands[i, j]), "score": round(float(quality[i, j]), 4)}
@@ -159,7 +156,7 @@ def publish_round(rnd: MatchingRound, actor: User) -> int:
                                      notify_staff=False, commit=False)
         made += proposal is not None
     if made:  # one summary for the whole round, not one notification per pair
-        notifications.notify_staff("proposals_new_batch", {"count": made}, "/review/", except_user=actor)
+        notifications.notify_staff("proposals_new_batch", {"count": made}, except_user=actor)
     rnd.state, rnd.published_at = RoundState.PUBLISHED.value, utcnow()
     audit.record(actor, "round.publish", "round", rnd.id, before, {**_summary(rnd), "proposals": made})
     db.session.commit()

@@ -9,16 +9,12 @@ import sqlalchemy as sa
 from extensions import db
 from matching.text import clean_text, detect_language  # the engine owns text cleanup and languages
 from models import Idea, Place, Role, Sector, Status, Submission, User, Visibility
-from models.people import utcnow
+from models.people import is_staff, utcnow
 from services import audit, match_index
 from services.submission_types import IDEA, NEED, TYPES, SubmissionType, type_of, with_facets
 
 
 # --- permissions -----------------------------------------------------------------
-
-def _is_staff(user: User | None) -> bool:
-    return bool(user and user.is_authenticated and user.is_staff)
-
 
 def _is_owner(user: User | None, item: Submission) -> bool:
     return bool(user and user.is_authenticated and item.owner_id == user.id)
@@ -34,7 +30,7 @@ def can_edit(user: User | None, item: Submission) -> bool:
 
 
 def can_view(user: User | None, item: Submission) -> bool:
-    if _is_owner(user, item) or _is_staff(user):
+    if _is_owner(user, item) or is_staff(user):
         return True
     if item.status not in (Status.PUBLISHED.value, Status.CLOSED.value):
         return False
@@ -46,7 +42,7 @@ def can_view(user: User | None, item: Submission) -> bool:
 def can_see_details(user: User | None, item: Submission) -> bool:
     """A confidential need shows its company and details only to staff and its author."""
     if item.confidential:
-        return _is_owner(user, item) or _is_staff(user)
+        return _is_owner(user, item) or is_staff(user)
     return True
 
 
@@ -173,7 +169,7 @@ def _text_match(submission_type: SubmissionType, user: User | None, q: str) -> s
     model = submission_type.model
     pattern = f"%{q}%"
     everything = sa.or_(*(getattr(model, f).ilike(pattern) for f in submission_type.text_fields))
-    if submission_type is not NEED or _is_staff(user):
+    if submission_type is not NEED or is_staff(user):
         return everything
     # Confidential needs are searchable by title only, so a search never reveals hidden details.
     public = sa.or_(*(getattr(model, f).ilike(pattern) for f in submission_type.public_text_fields))

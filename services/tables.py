@@ -18,7 +18,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-FORMATS = ("xlsx", "csv")
+from services.errors import ServiceError
+
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -28,13 +29,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BOM = b"\xef\xbb\xbf"
 
 
-class TableError(ValueError):
-    """An upload that cannot be read as a table; `code` selects the translated message:
-    "format" (not .xlsx/.csv), "encoding" (a CSV that is not UTF-8), "unreadable", "empty"."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class TableError(ServiceError):
+    """An upload that cannot be read as a table: "format" (not .xlsx/.csv), "encoding" (a CSV that
+    is not UTF-8), "unreadable", "empty"."""
 
 
 # --- writing ---------------------------------------------------------------------

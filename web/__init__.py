@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from extensions import db, login_manager
 from models import User
+from models.people import Visitor
 from services import submissions as submission_service
 from services.submission_types import BY_SLUG, type_of
 
@@ -51,6 +52,10 @@ def register_blueprints(app: Flask) -> None:
                 "can_see_details": lambda item: submission_service.can_see_details(current_user, item),
                 "SUBMISSION_TYPES": BY_SLUG, "type_of": type_of,
                 **template_labels()}
+
+
+# Visitors answer is_staff/is_admin like accounts do: one check, `current_user.is_staff`, for everyone.
+login_manager.anonymous_user = Visitor
 
 
 @login_manager.user_loader

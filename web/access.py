@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 
 def admin_required(view):
+    """Administrators only."""
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):

@@ -94,10 +94,21 @@ def test_switching_email_off_keeps_the_bell_but_sends_nothing(client, auth, app,
         assert db.session.get(User, world.innovator[0]).email_notifications is True
 
 
+def test_each_notification_opens_the_page_it_is_about(app, world):
+    about = {"idea": "A", "target": "B", "proposal": 7}
+    with app.app_context():
+        staff, innovator = db.session.get(User, world.staff[0]), db.session.get(User, world.innovator[0])
+        assert notifications.link_for("proposal_new", about, staff) == "/review/7"
+        assert notifications.link_for("proposal_approved", about, staff) == "/review/7"
+        assert notifications.link_for("proposal_approved", about, innovator) == "/matches"
+        assert notifications.link_for("introduction", about, staff) == "/matches"  # the contacts are there
+        assert notifications.link_for("proposals_new_batch", {"count": 3}, staff) == "/review/"
+
+
 def test_a_rolled_back_change_sends_no_mail(app, world):
     with app.app_context():
         notifications.notify(db.session.get(User, world.innovator[0]), "proposal_approved",
-                             {"idea": "A", "target": "B"}, "/matches")
+                             {"idea": "A", "target": "B"})
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
         db.session.commit()

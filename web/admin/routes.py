@@ -9,6 +9,7 @@ from models import Place, Sector, User
 from services import accounts, reference
 from web.access import admin_required
 from web.admin.forms import NewUserForm, PlaceForm, SectorForm, UserRoleForm
+from web.messages import message_for
 
 bp = Blueprint("admin", __name__)
 
@@ -21,8 +22,8 @@ def users():
         try:
             accounts.create_user(form.email.data, form.password.data, form.full_name.data, form.role.data,
                                  organisation=form.organisation.data)
-        except accounts.AccountError:
-            form.email.errors.append(_("An account with this e-mail already exists."))
+        except accounts.AccountError as error:
+            form.email.errors.append(message_for(error))
         else:
             flash(_("Account created."), "success")
             return redirect(url_for(".users"))

@@ -9,9 +9,9 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 
 from services import proposals, submissions
+from services.labels import MATCH_BANDS, PROPOSAL_STATES
 from services.matchmaking import MatchView
 from services.submission_types import IDEA, NEED, ORDER, type_of
-from services.labels import MATCH_BANDS, PROPOSAL_STATES
 
 # The fields each type shows beyond the common ones (the API's schemas in web/api/schemas.py).
 FIELDS = {

@@ -16,8 +16,8 @@ from web.api.problems import api_abort, problems
 from web.api.schemas import PageArgs, ProposalInput, ProposalPage, ProposalSchema, TransitionInput
 from web.api.submissions import MAX_ID, paginate
 from web.forms import BaseForm
+from web.messages import message_for
 from web.review.forms import NOTE, TransitionForm
-from web.review.routes import REFUSALS
 
 
 # ProposalError code -> status
@@ -61,7 +61,7 @@ def _visible(submission_type: SubmissionType, item_id: int | None, user):
 
 
 def _refuse(code: str):
-    api_abort(STATUS.get(code, 403), REFUSALS.get(code, REFUSALS["not_allowed"]), problem=code.replace("_", "-"))
+    api_abort(STATUS.get(code, 403), message_for(code), problem=code.replace("_", "-"))
 
 
 @bp.route("", methods=["GET"])
@@ -133,6 +133,6 @@ def transition_proposal(proposal_id):
         proposals.transition(proposal, form.to.data, user, reason=form.reason.data or None, note=form.note.data)
     except ProposalError as error:
         if error.code == "reason_required":
-            api_abort(422, errors={"reason": [_l("Choose why the proposal is rejected.")]}, problem="validation")
+            api_abort(422, errors={"reason": [message_for(error)]}, problem="validation")
         _refuse(error.code)
     return present.proposal(proposal, user)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from services import indicators
@@ -12,6 +12,7 @@ from web.api import API_PREFIX, api_blueprint
 from web.api.auth import require_user
 from web.api.problems import api_abort, problems
 from web.api.schemas import IndicatorsSchema, MeSchema, PeriodArgs
+from web.messages import message_for
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # a period outside these years is a typing mistake
 ME_FIELDS = ("id", "email", "full_name", "role", "preferred_language")
@@ -31,10 +32,8 @@ def _period(start: str | None, end: str | None) -> indicators.Period:
     try:
         period = indicators.parse_period(start, end)
     except indicators.PeriodError as error:
-        if error.code == "reversed":
-            api_abort(422, errors={"to": [_("The end of the period is before its start.")]}, problem="validation")
-        bad = "from" if start and not _is_date(start) else "to"
-        api_abort(422, errors={bad: [_("Dates must look like 2025-01-31.")]}, problem="validation")
+        bad_start = error.code == "bad_date" and start and not _is_date(start)  # else the end is at fault
+        api_abort(422, errors={"from" if bad_start else "to": [message_for(error)]}, problem="validation")
     for name, day in (("from", period.start), ("to", period.end)):
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
             api_abort(422, errors={name: [_l("Choose dates between the years 2000 and 2100.")]}, problem="validation")

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from extensions import limiter
 from services import accounts
 from web.auth.forms import LoginForm, ProfileForm, RegisterForm
+from web.messages import message_for
 from web.urls import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -22,8 +23,8 @@ def register():
                 innovator_type=form.innovator_type.data, organisation=form.organisation.data,
                 place_code=form.place.data, phone=form.phone.data,
                 preferred_language=form.preferred_language.data)
-        except accounts.AccountError:
-            form.email.errors.append(_("An account with this e-mail already exists."))
+        except accounts.AccountError as error:
+            form.email.errors.append(message_for(error))
         else:
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")

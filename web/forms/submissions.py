@@ -14,7 +14,7 @@ from services.labels import (AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGE
                              choices)
 from services.match_index import text_problem
 from web.forms import BaseForm
-from web.reference import place_choices, sector_choices
+from services.reference import place_choices, sector_choices
 
 LANGUAGE_CHOICES = choices({**AUTO_LANGUAGE, **LANGUAGE_ENDONYMS})
 MAX_VND = 10**13

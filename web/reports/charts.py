@@ -8,7 +8,7 @@ from flask_babel import format_decimal, gettext as _
 from services.indicators import Figure, row_label
 from services.labels import FIGURE_NOTES, FIGURE_SERIES, FIGURE_TITLES
 
-WIDTH, LABEL_H, BAR_H, GAP, BAR_MAX = 640, 16, 16, 10, 500
+LABEL_H, BAR_H, GAP, BAR_MAX = 16, 16, 10, 500  # in the 640-wide viewBox of templates/reports/_chart.html
 
 
 def summary(figure: Figure) -> str | None:

@@ -9,9 +9,10 @@ from werkzeug.datastructures import MultiDict
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length, Optional
 
+from services.reference import place_choices, sector_choices
 from web.forms import BaseForm
 from web.forms.submissions import IdeaForm
-from web.reference import place_choices, sector_choices
+from services.reference import place_choices, sector_choices
 
 
 class ImportForm(BaseForm):

@@ -5,12 +5,14 @@ import json
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
-from flask_login import current_user, login_required
+from flask_babel import get_locale
+from flask_login import current_user
 
 from models import ProposalState
 from services import audit, decisions, exports, imports, indicators, jobs, proposals
+from web.access import staff_required
 from web.downloads import table_response
+from web.messages import message_for
 from web.reports.charts import chart
 from web.reports.forms import ConfirmForm, ImportForm, idea_row_validator
 
@@ -20,11 +22,8 @@ FIGURE = f"<any({', '.join(indicators.FIGURES)}):figure>"
 STATE_CODES = {s.value for s in ProposalState}  # ?state= narrows the proposals download to one of them
 
 
-@bp.before_request
-@login_required
-def staff_only():
-    if not current_user.is_staff:
-        abort(403)
+# Every page here is for staff: checked once for the whole blueprint.
+bp.before_request(staff_required(lambda: None))
 
 
 def _period() -> tuple[indicators.Period, str | None]:
@@ -32,9 +31,7 @@ def _period() -> tuple[indicators.Period, str | None]:
     try:
         return indicators.parse_period(request.args.get("from"), request.args.get("to")), None
     except indicators.PeriodError as error:
-        message = (_("The end of the period is before its start.") if error.code == "reversed"
-                   else _("Dates must look like 2025-01-31."))
-        return indicators.current_year(), message
+        return indicators.current_year(), message_for(error)
 
 
 @bp.route("/")
@@ -93,28 +90,6 @@ def audit_table(fmt):
 
 # --- bulk import of ideas -------------------------------------------------------------
 
-def _file_error_message(error: imports.ImportFileError) -> str:
-    if error.code == "encoding":
-        return _("The file is not in UTF-8. In Excel choose “Save as” > “CSV UTF-8 (Comma delimited)”, "
-                 "or upload the .xlsx file itself.")
-    if error.code == "columns":
-        parts = []
-        if error.missing:
-            parts.append(_("Missing columns: %(names)s.", names=", ".join(error.missing)))
-        if error.unknown:
-            parts.append(_("Unknown columns: %(names)s.", names=", ".join(error.unknown)))
-        return " ".join(parts) + " " + _("Use the headers of the template file.")
-    if error.code == "format":
-        return _("Upload an .xlsx or .csv file.")
-    if error.code == "too_many_rows":
-        return _("The file has more than %(n)s rows. Split it into smaller files.", n=imports.MAX_ROWS)
-    if error.code == "default_owner":
-        return _("The default author must be the e-mail of an existing innovator account.")
-    if error.code in ("empty", "no_rows"):
-        return _("The file has no rows to import.")
-    return _("The file cannot be read. Check that it is a valid .xlsx or .csv file.")
-
-
 @bp.route("/import", methods=["GET", "POST"])
 def import_upload():
     form = ImportForm()
@@ -125,7 +100,7 @@ def import_upload():
             job = imports.preview(current_user, upload.filename or "", upload.read(), form.default_owner.data,
                                   idea_row_validator())
         except imports.ImportFileError as problem:
-            error = _file_error_message(problem)
+            error = message_for(problem)
         else:
             return redirect(url_for(".import_job", job_id=job.id))
     status = 422 if (error or form.errors) else 200
@@ -161,10 +136,7 @@ def import_confirm(job_id):
     try:
         imports.confirm(job, current_user)
     except imports.ImportStateError as refused:
-        message = {"has_errors": _("Correct every error in the file and upload it again: nothing was imported."),
-                   "not_yours": _("Only the person who uploaded the file can confirm it."),
-                   }.get(refused.code, _("This import was already confirmed."))
-        flash(message, "error")
+        flash(message_for(refused), "error")
         return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=form), \
             403 if refused.code == "not_yours" else 422 if refused.code == "has_errors" else 409
     jobs.enqueue("apply_import", job.id)

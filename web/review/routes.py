@@ -1,6 +1,6 @@
 """Match proposals: the staff queue, one proposal, proposing by hand, expressing interest, my matches."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from extensions import db
@@ -10,22 +10,16 @@ from services.proposals import ProposalError
 from services.submission_types import BY_SLUG, engine_id, type_of
 from web.access import staff_required
 from services.labels import PROPOSAL_STATES
+from web.messages import message_for
 from web.review.forms import InterestForm, ProposeForm, TransitionForm
 
 bp = Blueprint("review", __name__)
 
-REFUSALS = {
-    "not_allowed": _l("This step is not possible for this proposal, or not for your role."),
-    "conflict_of_interest": _l("This proposal involves your own organisation, so you may not decide on it. "
-                               "It goes to another reviewer."),
-    "exists": _l("This pair has already been proposed; it is not proposed twice."),
-    "own_item_invalid": _l("Choose one of your own published submissions."),
-}
 TABS = ("open", *[s.value for s in ProposalState], "all")
 
 
 def _refuse(code: str, status: int = 403):
-    return render_template("errors/error.html", code=status, message=str(REFUSALS[code])), status
+    return render_template("errors/error.html", code=status, message=message_for(code)), status
 
 
 def _load(proposal_id: int):
@@ -82,7 +76,7 @@ def transition(proposal_id):
                              note=form.note.data)
     except ProposalError as error:
         if error.code == "reason_required":  # the form checks this first; kept for safety
-            form.reason.errors = [*form.reason.errors, _("Choose why the proposal is rejected.")]
+            form.reason.errors = [*form.reason.errors, message_for(error)]
             return _detail(proposal, form, 422)
         return _refuse(error.code)
     flash(_("Saved: %(state)s.", state=PROPOSAL_STATES[proposal.state]), "success")
@@ -107,7 +101,7 @@ def propose():
         try:
             proposal = proposals.propose_by_hand(current_user, idea, target, note=form.note.data)
         except ProposalError as error:
-            form.target.errors = [*form.target.errors, str(REFUSALS[error.code])]
+            form.target.errors = [*form.target.errors, message_for(error)]
         else:
             flash(_("Proposal created."), "success")
             return redirect(url_for(".detail", proposal_id=proposal.id))
@@ -132,7 +126,7 @@ def interest(slug, item_id):
         except ProposalError as error:
             if error.code != "exists":
                 return _refuse(error.code)
-            form.own.errors = [*form.own.errors, str(REFUSALS["exists"])]
+            form.own.errors = [*form.own.errors, message_for(error)]
         else:
             flash(_("Thank you. The department reviews your interest and introduces you if it fits."), "success")
             return redirect(url_for(".my_matches"))

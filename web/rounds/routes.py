@@ -4,8 +4,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from services import rounds
+from services.reference import sector_choices
 from web.access import staff_required
-from web.reference import sector_choices
+from web.messages import message_for
 from web.rounds.forms import RoundForm
 
 bp = Blueprint("rounds", __name__)
@@ -20,18 +21,6 @@ def _load(round_id: int):
     if rnd is None:
         abort(404)
     return rnd
-
-
-def _error_message(error: rounds.RoundError) -> str:
-    if error.code == "minimum_unreachable":
-        return _("These needs or orders cannot get the minimum number of ideas: %(titles)s. "
-                 "Lower the minimum, add ideas or leave them out.",
-                 titles="; ".join(t.title for t in error.targets))
-    if error.code == "engine_unavailable":
-        return _("The matching engine is not ready yet. Please try again in a moment.")
-    if error.code == "not_draft":
-        return _("This round was already published or discarded.")
-    return _("Some of the chosen items are no longer published. Reload the page and choose again.")
 
 
 @bp.route("/")
@@ -50,7 +39,7 @@ def create():
                                       form.ideas.data, form.max_per_need.data, form.max_per_idea.data,
                                       form.min_per_need.data)
         except rounds.RoundError as error:
-            form.form_errors.append(_error_message(error))
+            form.form_errors.append(message_for(error))
         else:
             flash(_("The round is solved. Check the draft, then publish it or discard it."), "success")
             return redirect(url_for(".detail", round_id=rnd.id))
@@ -72,7 +61,7 @@ def publish(round_id):
     try:
         made = rounds.publish_round(rnd, current_user)
     except rounds.RoundError as error:
-        flash(_error_message(error), "error")
+        flash(message_for(error), "error")
     else:
         flash(_("Published: %(n)s proposals are in the review queue.", n=made), "success")
     return redirect(url_for(".detail", round_id=rnd.id))
@@ -84,7 +73,7 @@ def discard(round_id):
     try:
         rounds.discard_round(rnd, current_user)
     except rounds.RoundError as error:
-        flash(_error_message(error), "error")
+        flash(message_for(error), "error")
     else:
         flash(_("The round was discarded; nothing was proposed."), "success")
     return redirect(url_for(".detail", round_id=rnd.id))

@@ -8,8 +8,8 @@ from services import matchmaking, proposals, submissions
 from services.submission_types import BY_SLUG, IDEA, TYPES
 from web.filters import browse_filters, query_args
 from services.labels import IDEA_KINDS
+from services.reference import sector_choices
 from web.forms.submissions import FORMS
-from web.reference import sector_choices
 from web.review.forms import InterestForm
 
 bp = Blueprint("submissions", __name__)

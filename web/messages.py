@@ -1,0 +1,73 @@
+"""What a refused action says: one table from a service error's code to its sentence, in the
+reader's language, for pages and API problem details alike (services only name the reason)."""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from services.errors import ServiceError
+
+
+def _minimum_unreachable(targets) -> str:
+    return _("These needs or orders cannot get the minimum number of ideas: %(titles)s. "
+             "Lower the minimum, add ideas or leave them out.", titles="; ".join(t.title for t in targets))
+
+
+def _columns(missing=(), unknown=()) -> str:
+    parts = []
+    if missing:
+        parts.append(_("Missing columns: %(names)s.", names=", ".join(missing)))
+    if unknown:
+        parts.append(_("Unknown columns: %(names)s.", names=", ".join(unknown)))
+    return " ".join(parts) + " " + _("Use the headers of the template file.")
+
+
+_EMPTY_FILE = _l("The file has no rows to import.")
+
+# code -> the sentence (filled with the error's params), or a function of the params for the
+# sentences that are put together from parts. Codes are unique across every ServiceError.
+MESSAGES: dict[str, LazyString | Callable[..., str]] = {
+    # accounts
+    "email_taken": _l("An account with this e-mail already exists."),
+    "bad_role": _l("This role cannot be chosen here."),
+    # proposals
+    "not_allowed": _l("This step is not possible for this proposal, or not for your role."),
+    "conflict_of_interest": _l("This proposal involves your own organisation, so you may not decide on it. "
+                               "It goes to another reviewer."),
+    "exists": _l("This pair has already been proposed; it is not proposed twice."),
+    "own_item_invalid": _l("Choose one of your own published submissions."),
+    "reason_required": _l("Choose why the proposal is rejected."),
+    # matching rounds
+    "minimum_unreachable": _minimum_unreachable,
+    "engine_unavailable": _l("The matching engine is not ready yet. Please try again in a moment."),
+    "not_draft": _l("This round was already published or discarded."),
+    "unknown_item": _l("Some of the chosen items are no longer published. Reload the page and choose again."),
+    # periods of the indicators
+    "bad_date": _l("Dates must look like 2025-01-31."),
+    "reversed": _l("The end of the period is before its start."),
+    # uploaded tables and imports
+    "format": _l("Upload an .xlsx or .csv file."),
+    "encoding": _l("The file is not in UTF-8. In Excel choose “Save as” > “CSV UTF-8 (Comma delimited)”, "
+                   "or upload the .xlsx file itself."),
+    "unreadable": _l("The file cannot be read. Check that it is a valid .xlsx or .csv file."),
+    "empty": _EMPTY_FILE,
+    "no_rows": _EMPTY_FILE,
+    "columns": _columns,
+    "too_many_rows": _l("The file has more than %(n)s rows. Split it into smaller files."),
+    "default_owner": _l("The default author must be the e-mail of an existing innovator account."),
+    "has_errors": _l("Correct every error in the file and upload it again: nothing was imported."),
+    "not_yours": _l("Only the person who uploaded the file can confirm it."),
+    "not_preview": _l("This import was already confirmed."),
+}
+
+
+def message_for(error: ServiceError | str) -> str:
+    """The sentence for a service error, or for a bare code (e.g. what proposals.refusal() answers),
+    in the current request's language."""
+    code, params = (error.code, error.params) if isinstance(error, ServiceError) else (error, {})
+    entry = MESSAGES[code]
+    if isinstance(entry, LazyString):
+        return str(entry) % params if params else str(entry)
+    return entry(**params)
