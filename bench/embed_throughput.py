@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from matching.embedders import E5_PROMPTS, DEFAULT_MODEL_DIR_NAME  # noqa: E402
+from matching.embedders import DEFAULT_MODEL_DIR_NAME, E5_PROMPTS  # noqa: E402
 
 TATOEBA = Path("/work/shared/eval/tatoeba/tatoeba.vie-eng.vie")
 

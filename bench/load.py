@@ -38,7 +38,8 @@ DB_NAME = "bench_load"
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(int(mem) / 1e6, 1), "python": platform.python_version()}
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(int(mem) / 1e6, 1),
+            "python": platform.python_version()}
 
 
 def recreate_database() -> str:
@@ -178,7 +179,8 @@ def main() -> None:
                 time.sleep(0.5)
         engine = sa.create_engine(url)
         with engine.connect() as conn:
-            idea_id = conn.execute(sa.text("SELECT id FROM ideas WHERE status='published' ORDER BY id LIMIT 1")).scalar()
+            idea_id = conn.execute(
+                sa.text("SELECT id FROM ideas WHERE status='published' ORDER BY id LIMIT 1")).scalar()
         engine.dispose()
         paths = ["/", "/ideas/?page=40", f"/ideas/{idea_id}", "/api/v1/ideas?page=3&per_page=20"]
         # The first matches page of each worker loads the index (all vectors) into memory.

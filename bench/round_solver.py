@@ -22,6 +22,7 @@ import scipy
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from embed_throughput import machine  # noqa: E402
+
 from matching.assignment import greedy_round, solve_round  # noqa: E402
 from matching.ranking import DEFAULT_BANDS  # noqa: E402
 
@@ -61,7 +62,8 @@ def main() -> None:
                 "greedy_pairs": len(greedy.pairs),
                 "improvement_pct": round(100 * (best.total - greedy.total) / greedy.total, 2) if greedy.total else None,
             })
-    print(json.dumps({"machine": {**machine(), "scipy": scipy.__version__}, "command": " ".join(["python"] + sys.argv), "rows": rows},
+    print(json.dumps({"machine": {**machine(), "scipy": scipy.__version__},
+                      "command": " ".join(["python"] + sys.argv), "rows": rows},
                      indent=1, ensure_ascii=False))
 
 

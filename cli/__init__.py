@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cli.data import (backup_command, create_admin_command, demo_logins_command, restore_command,
-                      seed_command)
-from cli.engine import (build_model_command, eval_matching_command, eval_tatoeba_command, fit_bands_command,
-                        propose_matches_command, reindex_command)
+from cli.data import backup_command, create_admin_command, demo_logins_command, restore_command, seed_command
+from cli.engine import (
+    build_model_command,
+    eval_matching_command,
+    eval_tatoeba_command,
+    fit_bands_command,
+    propose_matches_command,
+    reindex_command,
+)
 from cli.worker import worker_command
 
 COMMANDS = (

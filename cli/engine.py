@@ -10,8 +10,8 @@ from flask.cli import with_appcontext
 
 from matching.calibration import band_report, collect_scores, fit_band_thresholds
 from matching.embedders import DEFAULT_MODEL_DIR_NAME, build_sentence_transformers_model
-from matching.ranking import DEFAULT_BANDS
 from matching.evaluation import EvalSetError, evaluate, evaluate_tatoeba, load_eval_set
+from matching.ranking import DEFAULT_BANDS
 from services import match_index, proposals, submissions
 from services.submission_types import TYPES
 

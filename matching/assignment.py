@@ -17,8 +17,9 @@ Minimums that cannot all be met raise :class:`RoundInfeasible` naming the needs 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -88,7 +89,7 @@ class RoundProblem:
 
     @classmethod
     def build(cls, scores: np.ndarray, allowed: np.ndarray | None, max_per_need: Quota,
-              max_per_idea: Quota, min_per_need: Quota = 0) -> "RoundProblem":
+              max_per_idea: Quota, min_per_need: Quota = 0) -> RoundProblem:
         """Check shapes and values; pairs whose score is NaN are not allowed."""
         scores = np.asarray(scores, float)
         if scores.ndim != 2:

@@ -8,7 +8,7 @@ paraphrase in a mixed pool.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -30,7 +30,7 @@ class LanguageDebias:
         self.means_: dict[str, np.ndarray] = {}
         self.counts_: dict[str, int] = {}
 
-    def fit(self, vecs: np.ndarray, langs: Sequence[str]) -> "LanguageDebias":
+    def fit(self, vecs: np.ndarray, langs: Sequence[str]) -> LanguageDebias:
         """Estimate per-language means; returns self."""
         vecs = np.asarray(vecs, np.float32)
         langs = list(langs)

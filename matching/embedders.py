@@ -15,8 +15,9 @@ import shutil
 import tempfile
 import time
 import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -188,8 +189,7 @@ class SentenceTransformerEmbedder(_ChunkingEmbedder):
         self.prompts = dict(prompts) if prompts is not None else (
             dict(E5_PROMPTS) if _is_e5(name) else {})
         self.model_id = Path(name).name if local else name
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension")
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = get_dim()
         self.dim = int(dim or self._model.encode(["x"]).shape[1])
         self.batch_size = batch_size

@@ -14,9 +14,9 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 

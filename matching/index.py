@@ -1,7 +1,7 @@
 """Exact in-memory vector index: one float32 matrix, ids beside it."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -5,7 +5,7 @@ English words and unsegmented Chinese alike, with no tokenizer per language.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ class LexicalScorer:
         self.max_features = max_features
         self._vec = None
 
-    def fit(self, texts: Sequence[str]) -> "LexicalScorer":
+    def fit(self, texts: Sequence[str]) -> LexicalScorer:
         """Fit vocabulary and IDF on ``texts``; returns self."""
         self._vec = self._new_vectorizer()
         self._vec.fit(list(texts) or [""])

@@ -6,9 +6,9 @@ display band comes from the per-query standardised score (see
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Collection, Sequence
 
 import numpy as np
 

@@ -1,17 +1,30 @@
 """The data, one module per aggregate. Importing this package registers every table."""
 from models.audit import AuditEntry
+from models.imports import ImportJob
 from models.matches import (
-    MatchingRound, MatchProposal, ProposalSource, ProposalState, RejectReason, RoundState,
+    MatchingRound,
+    MatchProposal,
+    ProposalSource,
+    ProposalState,
+    RejectReason,
+    RoundState,
 )
 from models.matching import EmbeddingVector
-from models.imports import ImportJob
 from models.notifications import Notification
-from models.tokens import ApiToken
-from models.people import Role, InnovatorType, User
+from models.people import InnovatorType, Role, User
 from models.places import Place, Sector
 from models.submissions import (
-    Idea, IdeaKind, ResearchOrder, Stage, Status, Submission, TechnologyNeed, Urgency, Visibility,
+    Idea,
+    IdeaKind,
+    ResearchOrder,
+    Stage,
+    Status,
+    Submission,
+    TechnologyNeed,
+    Urgency,
+    Visibility,
 )
+from models.tokens import ApiToken
 
 __all__ = [
     "AuditEntry", "MatchingRound", "MatchProposal", "ProposalSource", "ProposalState", "RejectReason",

@@ -84,11 +84,13 @@ def restore(path: Path) -> dict[str, int]:
     if document.get("format") != FORMAT:
         raise BackupError("not_a_backup", f"{path} is not a backup of this application.")
     if document.get("revision") != _revision():
-        raise BackupError("revision_differs", f"Schema revision differs (backup {document.get('revision')}, database {_revision()}): "
+        raise BackupError("revision_differs",
+                          f"Schema revision differs (backup {document.get('revision')}, database {_revision()}): "
                           "run `flask --app app db upgrade` to the backup's revision first.")
     for table in db.metadata.sorted_tables:
         if db.session.execute(sa.select(sa.func.count()).select_from(table)).scalar():
-            raise BackupError("not_empty", f"The database is not empty (table {table.name} has rows): restore needs an empty one.")
+            raise BackupError("not_empty",
+                              f"The database is not empty (table {table.name} has rows): restore needs an empty one.")
     counts = {}
     try:
         for table in db.metadata.sorted_tables:

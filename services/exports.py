@@ -12,7 +12,8 @@ author.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -21,8 +22,20 @@ from extensions import db
 from models import Idea, ResearchOrder, TechnologyNeed, User
 from models.people import is_staff
 from services import submissions
-from services.labels import (IDEA_KINDS, LANGUAGES, PROPOSAL_SOURCES, PROPOSAL_STATES, REJECT_REASONS, STAGES,
-                             STATUSES, SYSTEM_ACTOR, TARGET_TYPES, URGENCIES, YES_NO, label)
+from services.labels import (
+    IDEA_KINDS,
+    LANGUAGES,
+    PROPOSAL_SOURCES,
+    PROPOSAL_STATES,
+    REJECT_REASONS,
+    STAGES,
+    STATUSES,
+    SYSTEM_ACTOR,
+    TARGET_TYPES,
+    URGENCIES,
+    YES_NO,
+    label,
+)
 from services.submission_types import BY_SLUG, type_of
 from services.submissions import BrowseFilters
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _

@@ -39,7 +39,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import force_locale, get_locale, gettext as _
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 
 from extensions import db
 from models import AuditEntry, Idea, IdeaKind, MatchProposal, Place, ProposalState, Sector, Status, User

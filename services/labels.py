@@ -9,9 +9,10 @@ here, so a state or a kind is called the same on every page, in every answer and
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 IDEA_KINDS = {
     "startup_idea": _l("Startup idea"),

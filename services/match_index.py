@@ -14,9 +14,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Collection, Iterable, Sequence
 
 import numpy as np
 import sqlalchemy as sa

@@ -13,7 +13,8 @@ from datetime import date
 
 import numpy as np
 import sqlalchemy as sa
-from flask_babel import LazyString, format_date, get_locale, gettext as _
+from flask_babel import LazyString, format_date, get_locale
+from flask_babel import gettext as _
 
 from extensions import db
 from matching.embedders import ModelMissingError

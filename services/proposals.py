@@ -16,8 +16,17 @@ from sqlalchemy.orm import aliased, joinedload
 
 from extensions import db
 from models import (
-    AuditEntry, Idea, MatchingRound, MatchProposal, ProposalSource, ProposalState, RejectReason, Role, Status,
-    Submission, User,
+    AuditEntry,
+    Idea,
+    MatchingRound,
+    MatchProposal,
+    ProposalSource,
+    ProposalState,
+    RejectReason,
+    Role,
+    Status,
+    Submission,
+    User,
 )
 from models.people import is_staff, utcnow
 from services import audit, matchmaking, notifications

@@ -1,7 +1,8 @@
 """The reference data that admins edit, places and sectors: reading it (also as the choices of
 select fields) and editing it."""
 import sqlalchemy as sa
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Place, Sector, User

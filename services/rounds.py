@@ -216,5 +216,6 @@ def groups(rnd: MatchingRound) -> list[RoundGroup]:
         if target is None or idea is None:
             continue
         group = out.setdefault((p["target"], p["target_id"]), RoundGroup(target, type_of(target)))
-        group.pairs.append(RoundPair(idea, p["band"], p["score"], made.get((p["idea_id"], p["target"], p["target_id"]))))
+        proposal = made.get((p["idea_id"], p["target"], p["target_id"]))
+        group.pairs.append(RoundPair(idea, p["band"], p["score"], proposal))
     return list(out.values())

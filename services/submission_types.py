@@ -11,8 +11,8 @@ per type, keyed by the slug. Adding a fourth type: see ``docs/architecture.md``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload

@@ -13,7 +13,6 @@ from models.people import is_staff, utcnow
 from services import audit, match_index
 from services.submission_types import IDEA, NEED, TYPES, SubmissionType, type_of, with_facets
 
-
 # --- permissions -----------------------------------------------------------------
 
 def _is_owner(user: User | None, item: Submission) -> bool:

@@ -1,7 +1,7 @@
 """The engine's VectorStore backed by the database (table embedding_vectors)."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ class DatabaseVectorStore:
 
     def put_many(self, model_id: str, role: str, vectors: Mapping[str, np.ndarray]) -> None:
         # Another process may have stored the same text meanwhile: skip keys that exist now.
-        for attempt in range(2):
+        for _attempt in range(2):
             existing = set(self.get_many(model_id, role, list(vectors)))
             db.session.add_all(
                 EmbeddingVector(model_id=model_id, role=role, text_key=key,

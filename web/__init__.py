@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from extensions import db, login_manager
@@ -13,20 +14,19 @@ from services.submission_types import BY_SLUG, type_of
 
 
 def register_blueprints(app: Flask) -> None:
-    from web import errors
-    from web.admin.routes import bp as admin_bp
-    from web.auth.routes import bp as auth_bp
-    from web.main.routes import bp as main_bp
-    from web.submissions.routes import bp as submissions_bp
-    from web.review.routes import bp as review_bp
-    from web.notifications.routes import bp as notifications_bp
-    from web.audit.routes import bp as audit_bp
-    from web.rounds.routes import bp as rounds_bp
-    from web.reports.routes import bp as reports_bp
-    from web.exports.routes import bp as exports_bp
-    from web.tokens.routes import bp as tokens_bp
-    from web import api
     from services.labels import template_labels
+    from web import api, errors
+    from web.admin.routes import bp as admin_bp
+    from web.audit.routes import bp as audit_bp
+    from web.auth.routes import bp as auth_bp
+    from web.exports.routes import bp as exports_bp
+    from web.main.routes import bp as main_bp
+    from web.notifications.routes import bp as notifications_bp
+    from web.reports.routes import bp as reports_bp
+    from web.review.routes import bp as review_bp
+    from web.rounds.routes import bp as rounds_bp
+    from web.submissions.routes import bp as submissions_bp
+    from web.tokens.routes import bp as tokens_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")

@@ -2,9 +2,10 @@
 reader's language, for pages and API problem details alike (services only name the reason)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from services.errors import ServiceError

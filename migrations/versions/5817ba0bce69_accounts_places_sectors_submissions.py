@@ -1,13 +1,12 @@
 """accounts, places, sectors, submissions
 
 Revision ID: 5817ba0bce69
-Revises: 
+Revises:
 Create Date: 2026-11-27 13:57:08.705864
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5817ba0bce69'

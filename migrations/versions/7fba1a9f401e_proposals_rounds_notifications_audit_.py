@@ -5,9 +5,8 @@ Revises: b1841f97110b
 Create Date: 2026-11-27 14:14:10.467255
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7fba1a9f401e'

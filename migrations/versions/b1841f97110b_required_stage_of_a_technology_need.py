@@ -5,9 +5,8 @@ Revises: bbfce278d2b8
 Create Date: 2026-11-27 14:05:05.888986
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b1841f97110b'

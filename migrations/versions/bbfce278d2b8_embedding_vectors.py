@@ -5,9 +5,8 @@ Revises: 5817ba0bce69
 Create Date: 2026-11-27 13:58:09.108698
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'bbfce278d2b8'

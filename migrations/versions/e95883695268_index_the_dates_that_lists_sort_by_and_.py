@@ -6,8 +6,6 @@ Create Date: 2026-11-27 16:02:50.089722
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = 'e95883695268'

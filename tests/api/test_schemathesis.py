@@ -8,7 +8,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 from app import create_app
@@ -73,7 +75,7 @@ schema.config.phases.coverage.enabled = False
 @schema.parametrize()
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_as_every_role(case, api_app):
-    for role, headers in api_app.config["TEST_HEADERS"].items():
+    for headers in api_app.config["TEST_HEADERS"].values():
         case.call_and_validate(headers=headers, checks=CHECKS, app=api_app)
         SENT["requests"] += 1
         SENT["operations"].add(case.operation.label)

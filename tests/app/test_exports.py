@@ -153,6 +153,7 @@ def test_audit_log_export_for_staff(client, make_user, submit, login_as):
 
 def test_the_table_writer_round_trips(app):
     from datetime import date
+
     from services import tables
     headers, rows = ["Tên", "Số", "Ngày"], [["Lào Cai", 3, date(2025, 7, 1)], [None, 2.5, None]]
     book = load_workbook(io.BytesIO(tables.to_xlsx(headers, rows)))

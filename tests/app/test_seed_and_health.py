@@ -1,4 +1,3 @@
-import json
 
 import pytest
 import sqlalchemy as sa
@@ -40,7 +39,7 @@ def test_demo_logins_work(runner, client):
     output = runner.invoke(args=["demo-logins"]).output
     rows = [line.split() for line in output.splitlines() if "@" in line]
     assert {row[0] for row in rows} == {"admin", "staff", "innovator", "business"}
-    for role, email, password in rows:
+    for _role, email, password in rows:
         assert client.post("/auth/login", data={"email": email, "password": password}).status_code == 302
         client.post("/auth/logout")
 

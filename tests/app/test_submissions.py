@@ -51,7 +51,7 @@ def test_idea_create_edit_withdraw(client, login_as, app):
     client.post(f"/ideas/{idea.id}/withdraw")
     assert only(app, Idea).status == "withdrawn"
     assert "Buồng sấy quế bơm nhiệt" not in client.get("/ideas/").get_data(as_text=True)
-    client.post(f"/auth/logout")
+    client.post("/auth/logout")
     assert client.get(f"/ideas/{idea.id}").status_code == 404
 
 

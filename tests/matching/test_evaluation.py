@@ -3,8 +3,16 @@ import math
 
 import pytest
 
-from matching.evaluation import (EvalSetError, _split_judgements, evaluate, evaluate_tatoeba,
-                                 load_eval_set, ndcg_at_k, recall_at_k, reciprocal_rank)
+from matching.evaluation import (
+    EvalSetError,
+    _split_judgements,
+    evaluate,
+    evaluate_tatoeba,
+    load_eval_set,
+    ndcg_at_k,
+    recall_at_k,
+    reciprocal_rank,
+)
 
 
 def test_metrics_on_a_hand_computed_case():

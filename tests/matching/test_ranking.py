@@ -36,7 +36,8 @@ def test_debias_puts_english_paraphrase_clearly_first(probe_vecs):
     raw = _engine(probe_vecs, debias=False, lexical=False).rank(NEED, probe_vecs[0])
     fixed = _engine(probe_vecs, lexical=False).rank(NEED, probe_vecs[0])
     assert fixed[0].item_id == "I_en"
-    margin = lambda ms: ms[0].score - ms[1].score if ms[0].item_id == "I_en" else ms[0].score * 0 - 1
+    def margin(ms):
+        return ms[0].score - ms[1].score if ms[0].item_id == "I_en" else ms[0].score * 0 - 1
     # raw cosine ranks it first by a hair (or not at all); debiased, clearly
     assert margin(fixed) > 0.2 and margin(fixed) > 5 * max(margin(raw), 0.01)
     assert fixed[0].band in ("strong", "good")

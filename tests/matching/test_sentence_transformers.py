@@ -1,5 +1,4 @@
 """The converted sentence-transformers model (the app's default backend)."""
-import numpy as np
 import pytest
 
 from matching.embedders import E5_PROMPTS, parity_check

@@ -2,8 +2,7 @@ import unicodedata
 
 import pytest
 
-from matching.text import (TextRejected, check_text, chunk_text, clean_text, detect_language,
-                           split_sentences)
+from matching.text import TextRejected, check_text, chunk_text, clean_text, detect_language, split_sentences
 
 
 def test_clean_text_strips_html_entities_and_scripts():

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from web.forms import BaseForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
 from services.labels import PLACE_KINDS, ROLES, choices
+from web.forms import BaseForm
 
 
 class NewUserForm(BaseForm):
@@ -22,8 +22,9 @@ class UserRoleForm(BaseForm):
 
 
 class PlaceForm(BaseForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=60),
-                                               Regexp(r"^[a-z0-9-]+$", message=_l("Lower-case letters, digits and dashes only."))])
+    code = StringField(_l("Code"), validators=[
+        DataRequired(), Length(max=60),
+        Regexp(r"^[a-z0-9-]+$", message=_l("Lower-case letters, digits and dashes only."))])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(_l("Type"), choices=choices(PLACE_KINDS))
     former_district = StringField(_l("Former district"), validators=[DataRequired(), Length(max=60)])

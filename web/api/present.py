@@ -6,7 +6,7 @@ this module only leaves out what they say to hide.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from services import proposals, submissions
 from services.labels import MATCH_BANDS, PROPOSAL_STATES
@@ -28,7 +28,7 @@ CONFIDENTIAL = ("problem", "desired_outcome", "organisation")
 
 def utc(value: datetime | None) -> datetime | None:
     """Times are stored as naive UTC; the API says so (RFC 3339 needs the offset)."""
-    return value.replace(tzinfo=timezone.utc) if value is not None else None
+    return value.replace(tzinfo=UTC) if value is not None else None
 
 
 def _is_mine(user, item) -> bool:
@@ -64,8 +64,9 @@ def organisation(item, user) -> str | None:
 def match(view: MatchView) -> dict:
     """One match, as the viewer it was made for may see it (services.matchmaking.matches_for)."""
     other, why = view.submission, view.why
-    facets = [{"code": f.code, "value": list(f.value) if isinstance(f.value, (list, tuple, set, frozenset)) else f.value,
-               "label": str(f.sentence)} for f in why.facets] if why else []
+    facets = [{"code": f.code, "label": str(f.sentence),
+               "value": list(f.value) if isinstance(f.value, (list, tuple, set, frozenset)) else f.value}
+              for f in why.facets] if why else []
     terms = [{"query_term": t.query_term, "candidate_term": t.candidate_term} for t in why.shared_terms] if why else []
     pairs = [{"query_sentence": p.query_sentence, "candidate_sentence": p.candidate_sentence,
               "strength": p.strength, "strength_label": str(MATCH_BANDS.get(p.strength, p.strength))}

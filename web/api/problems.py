@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask_smorest import abort
+from flask_smorest import Blueprint, abort
 
 PROBLEM_BASE = "/api/problems/"
 

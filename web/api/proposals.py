@@ -19,7 +19,6 @@ from web.forms import BaseForm
 from web.messages import message_for
 from web.review.forms import NOTE, TransitionForm
 
-
 # ProposalError code -> status
 STATUS = {"not_allowed": 403, "conflict_of_interest": 403, "exists": 409, "own_item_invalid": 422}
 NO_SUCH_ITEM = _l("There is no such item, or you cannot see it.")

@@ -146,7 +146,8 @@ def _page_schema(name: str, item: type[Schema]) -> type[Schema]:
 # Bodies: documentation only (the forms validate). PATCH takes any subset of the same fields.
 _LANG = validate.OneOf(["auto", *TEXT_LANGUAGES])
 _COMMON_INPUT = {
-    "title": fields.String(metadata={"description": "5 to 200 characters", "example": "Cảm biến độ ẩm cho ruộng bậc thang"}),
+    "title": fields.String(metadata={"description": "5 to 200 characters",
+                                     "example": "Cảm biến độ ẩm cho ruộng bậc thang"}),
     "sectors": fields.List(fields.String(), metadata={"description": "Sector codes, at least one",
                                                        "example": ["agriculture_highland"]}),
     "place": fields.String(allow_none=True, metadata={"description": "Commune or ward code"}),

@@ -2,7 +2,8 @@
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import lazy_gettext as _l, to_utc
+from flask_babel import lazy_gettext as _l
+from flask_babel import to_utc
 
 from extensions import db
 from services import audit

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from web.forms import BaseForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from services.labels import INNOVATOR_TYPES, LANGUAGE_ENDONYMS, choices
 from services.reference import place_choices
+from web.forms import BaseForm
 
 PHONE = Regexp(r"^[0-9 +().-]{8,20}$", message=_l("Enter a phone number, e.g. 0912 345 678."))
 LANGUAGE_CHOICES = [(code, LANGUAGE_ENDONYMS[code]) for code in ("vi", "en")]  # the languages of the pages

@@ -5,8 +5,8 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from services import exports
-from web.filters import browse_filters
 from web.downloads import table_response
+from web.filters import browse_filters
 
 bp = Blueprint("exports", __name__)
 FORMAT = "<any(xlsx, csv):fmt>"

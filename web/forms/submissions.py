@@ -6,15 +6,22 @@ here, beside BaseForm, rather than in either blueprint.
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     SubmitField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from services.labels import (AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGES, URGENCIES, VISIBILITIES,
-                             choices)
+from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGES, URGENCIES, VISIBILITIES, choices
 from services.match_index import text_problem
-from web.forms import BaseForm
 from services.reference import place_choices, sector_choices
+from web.forms import BaseForm
 
 LANGUAGE_CHOICES = choices({**AUTO_LANGUAGE, **LANGUAGE_ENDONYMS})
 MAX_VND = 10**13

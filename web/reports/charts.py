@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_decimal, gettext as _
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 
 from services.indicators import Figure, row_label
 from services.labels import FIGURE_NOTES, FIGURE_SERIES, FIGURE_TITLES

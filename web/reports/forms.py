@@ -12,7 +12,6 @@ from wtforms.validators import Length, Optional
 from services.reference import place_choices, sector_choices
 from web.forms import BaseForm
 from web.forms.submissions import IdeaForm
-from services.reference import place_choices, sector_choices
 
 
 class ImportForm(BaseForm):

@@ -12,8 +12,8 @@ class TransitionForm(BaseForm):
     """One button per allowed move; a rejection also carries a reason and maybe a note."""
 
     to = HiddenField(validators=[DataRequired()])
-    reason = SelectField(_l("Reason for rejecting"), choices=[("", _l("— Choose a reason —"))] + choices(REJECT_REASONS),
-                         validators=[Optional()])
+    reason = SelectField(_l("Reason for rejecting"),
+                         choices=[("", _l("— Choose a reason —")), *choices(REJECT_REASONS)], validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE)], render_kw={"rows": 3})
 
     def validate_reason(self, field):

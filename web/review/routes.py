@@ -6,10 +6,10 @@ from flask_login import current_user, login_required
 from extensions import db
 from models import ProposalState
 from services import matchmaking, proposals, submissions
+from services.labels import PROPOSAL_STATES
 from services.proposals import ProposalError
 from services.submission_types import BY_SLUG, engine_id, type_of
 from web.access import staff_required
-from services.labels import PROPOSAL_STATES
 from web.messages import message_for
 from web.review.forms import InterestForm, ProposeForm, TransitionForm
 

@@ -13,8 +13,8 @@ class RoundForm(BaseForm):
                        description=_l("For example the hackathon or the call for proposals."))
     needs = SelectMultipleField(_l("Technology needs"), coerce=int, render_kw={"size": 10})
     orders = SelectMultipleField(_l("Research orders"), coerce=int, render_kw={"size": 10})
-    ideas = SelectMultipleField(_l("Ideas"), coerce=int, validators=[DataRequired(message=_l("Choose at least one idea."))],
-                                render_kw={"size": 14})
+    ideas = SelectMultipleField(_l("Ideas"), coerce=int, render_kw={"size": 14},
+                                validators=[DataRequired(message=_l("Choose at least one idea."))])
     max_per_need = IntegerField(_l("At most this many ideas for each need or order"), default=5,
                                 validators=[InputRequired(), NumberRange(1, MAX_QUOTA)])
     max_per_idea = IntegerField(_l("Each idea goes to at most this many needs or orders"), default=3,

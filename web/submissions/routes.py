@@ -5,10 +5,10 @@ from flask_login import current_user, login_required
 
 from extensions import db
 from services import matchmaking, proposals, submissions
-from services.submission_types import BY_SLUG, IDEA, TYPES
-from web.filters import browse_filters, query_args
 from services.labels import IDEA_KINDS
 from services.reference import sector_choices
+from services.submission_types import BY_SLUG, IDEA, TYPES
+from web.filters import browse_filters, query_args
 from web.forms.submissions import FORMS
 from web.review.forms import InterestForm
 
@@ -125,5 +125,6 @@ def publish(slug, item_id):
 def mine():
     # Each type the user may create, and any other type they still own something of (e.g. after a role change).
     owned = {t.slug: submissions.mine(t, current_user) for t in TYPES}
-    lists = {slug: items for slug, items in owned.items() if items or submissions.can_create(current_user, BY_SLUG[slug])}
+    lists = {slug: items for slug, items in owned.items()
+             if items or submissions.can_create(current_user, BY_SLUG[slug])}
     return render_template("submissions/mine.html", lists=lists)
