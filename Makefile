@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test setup install translations model db clean
+.PHONY: run test lint setup install translations model db clean
 
 run: setup ## set everything up, then serve on http://127.0.0.1:5000
 	@echo ""
@@ -13,9 +13,12 @@ run: setup ## set everything up, then serve on http://127.0.0.1:5000
 	@echo ""
 	MATCHING_PRELOAD=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install translations model ## the whole test suite (TEST_DATABASE_URL=postgresql://... for PostgreSQL)
+test: lint translations model ## lint, then the whole test suite (TEST_DATABASE_URL=postgresql://... for PostgreSQL)
 	@scripts/ensure-chromium.sh
 	$(BIN)/pytest
+
+lint: install ## ruff: lint and import order (settings in pyproject.toml); fails on any finding
+	$(BIN)/ruff check .
 
 setup: install translations model db
 
