@@ -1,5 +1,6 @@
 """The data, one module per aggregate. Importing this package registers every table."""
 from models.audit import AuditEntry
+from models.embeddings import EmbeddingVector
 from models.imports import ImportJob
 from models.matches import (
     MatchingRound,
@@ -9,7 +10,6 @@ from models.matches import (
     RejectReason,
     RoundState,
 )
-from models.matching import EmbeddingVector
 from models.notifications import Notification
 from models.people import InnovatorType, Role, User
 from models.places import Place, Sector

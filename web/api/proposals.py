@@ -16,8 +16,8 @@ from web.api.problems import api_abort, problems
 from web.api.schemas import PageArgs, ProposalInput, ProposalPage, ProposalSchema, TransitionInput
 from web.api.submissions import MAX_ID, paginate
 from web.forms import BaseForm
+from web.forms.review import NOTE, TransitionForm
 from web.messages import message_for
-from web.review.forms import NOTE, TransitionForm
 
 # ProposalError code -> status
 STATUS = {"not_allowed": 403, "conflict_of_interest": 403, "exists": 409, "own_item_invalid": 422}

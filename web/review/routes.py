@@ -10,8 +10,8 @@ from services.labels import PROPOSAL_STATES
 from services.proposals import ProposalError
 from services.submission_types import BY_SLUG, engine_id, type_of
 from web.access import staff_required
+from web.forms.review import InterestForm, ProposeForm, TransitionForm
 from web.messages import message_for
-from web.review.forms import InterestForm, ProposeForm, TransitionForm
 
 bp = Blueprint("review", __name__)
 

@@ -9,8 +9,8 @@ from services.labels import IDEA_KINDS
 from services.reference import sector_choices
 from services.submission_types import BY_SLUG, IDEA, TYPES
 from web.filters import browse_filters, query_args
+from web.forms.review import InterestForm
 from web.forms.submissions import FORMS
-from web.review.forms import InterestForm
 
 bp = Blueprint("submissions", __name__)
 SLUG_PATTERN = "<any(ideas, needs, orders):slug>"

@@ -1,3 +1,5 @@
+"""Forms of match proposals: moving one, proposing by hand, expressing interest. The review pages and the
+JSON API both validate with them."""
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
