@@ -124,7 +124,8 @@ def visible_proposals(user: User) -> sa.Select:
 
 
 def get(proposal_id: int) -> MatchProposal | None:
-    return db.session.get(MatchProposal, proposal_id)
+    """The proposal with both sides and their authors (check can_view), or None."""
+    return db.session.get(MatchProposal, proposal_id, options=_with_sides())
 
 
 # --- privacy -----------------------------------------------------------------------

@@ -186,9 +186,10 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we support
 
 
 def get(submission_type: SubmissionType, item_id: int) -> Submission | None:
+    """The submission (any status; check can_view) with its sectors, place and author, or None."""
     if not 0 < item_id <= MAX_ID:
         return None
-    return db.session.get(submission_type.model, item_id)
+    return db.session.get(submission_type.model, item_id, options=with_facets(submission_type))
 
 
 def latest(user: User | None, n: int) -> dict[str, list[Submission]]:
