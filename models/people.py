@@ -22,6 +22,10 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
 
 
+# Department staff and administrators: who reviews proposals, runs rounds and sees everything.
+STAFF_ROLES = (Role.STAFF.value, Role.ADMIN.value)
+
+
 class InnovatorType(str, enum.Enum):
     STUDENT = "student"
     STARTUP = "startup"
@@ -66,7 +70,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.STAFF.value, Role.ADMIN.value)
+        return self.role in STAFF_ROLES
 
     @property
     def is_admin(self) -> bool:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from extensions import db
 from models import AuditEntry, User
@@ -29,7 +30,8 @@ def entries(entity_type: str = "", action: str = "", actor_email: str = "",
             since: datetime | None = None, until: datetime | None = None) -> sa.Select:
     """Audit entries, newest first, narrowed by entity type, action (a prefix such as "proposal"
     or an exact "proposal.approved"), the actor's e-mail and a time range [since, until) in UTC."""
-    stmt = sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    stmt = (sa.select(AuditEntry).options(joinedload(AuditEntry.actor))  # the list shows who acted
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()))
     if entity_type:
         stmt = stmt.where(AuditEntry.entity_type == entity_type)
     if action:

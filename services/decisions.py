@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import Idea, MatchProposal, ProposalState, RejectReason
 from services.indicators import Period, agreed
-from services.submission_types import type_of
+from services.submission_types import IDEA, type_of
 
 S = ProposalState
 STRONG = (S.APPROVED.value, S.IN_DISCUSSION.value, S.AGREEMENT_SIGNED.value)
@@ -56,7 +56,7 @@ def _common(item) -> dict[str, Any]:
 
 def _need_record(target) -> dict[str, Any]:
     kind = type_of(target)
-    record = {"id": f"{kind.code[0].upper()}{target.id}", "kind": kind.engine_kind, **_common(target)}
+    record = {"id": f"{kind.label_set_prefix}{target.id}", "kind": kind.engine_kind, **_common(target)}
     org = None if target.confidential else target.organisation_name
     if org:
         record["org"] = org
@@ -64,7 +64,7 @@ def _need_record(target) -> dict[str, Any]:
 
 
 def _idea_record(idea: Idea) -> dict[str, Any]:
-    return {"id": f"I{idea.id}", "kind": idea.kind, "stage": idea.stage, **_common(idea)}
+    return {"id": f"{IDEA.label_set_prefix}{idea.id}", "kind": idea.kind, "stage": idea.stage, **_common(idea)}
 
 
 def eval_set(period: Period | None = None) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from services.labels import (
     STAGES,
     STATUSES,
     SYSTEM_ACTOR,
-    TARGET_TYPES,
     URGENCIES,
     YES_NO,
     label,
@@ -126,7 +125,7 @@ def _needs(items: list[TechnologyNeed], user: User | None) -> Table:
         records.append({
             "id": need.id, "title": need.title,
             # The page's rule: a confidential need's company and details only for staff and the author.
-            "organisation": (need.organisation or need.owner.organisation) if details else "",
+            "organisation": need.organisation_name if details else "",
             "problem": need.problem if details else "", "desired_outcome": need.desired_outcome if details else "",
             "budget_min": need.budget_min, "budget_max": need.budget_max, "deadline": need.deadline,
             "required_stage": label(STAGES, need.required_stage), "confidential": label(YES_NO, need.confidential),
@@ -165,7 +164,7 @@ def proposals_table(stmt: sa.Select) -> Table:
             records.append({
                 "id": p.id, "state": label(PROPOSAL_STATES, p.state), "source": label(PROPOSAL_SOURCES, p.source),
                 "idea_id": p.idea_id, "idea": p.idea.title, "idea_author": p.idea.owner.full_name,
-                "target_type": label(TARGET_TYPES, type_of(p.target).code), "target_id": target.id,
+                "target_type": str(type_of(target).label).capitalize(), "target_id": target.id,
                 "target": target.title, "band": p.band, "reviewer": p.reviewer.full_name if p.reviewer else "",
                 "reject_reason": label(REJECT_REASONS, p.reject_reason), "note": p.note,
                 "created_at": p.created_at, "decided_at": p.decided_at, "introduced_at": p.introduced_at,

@@ -65,8 +65,6 @@ SUBMISSION_TYPE_NAMES = {
     "needs": _l("technology need"),
     "orders": _l("research order"),
 }
-# What a proposal matches an idea with, by the type code proposals, rounds and the audit log use.
-TARGET_TYPES = {"need": _l("Technology need"), "order": _l("Research order")}
 
 PROPOSAL_STATES = {
     "proposed": _l("Proposed"),
@@ -168,7 +166,6 @@ def template_labels() -> dict:
         "IDEA_KINDS": IDEA_KINDS, "STAGES": STAGES, "STATUSES": STATUSES, "ROLES": ROLES,
         "INNOVATOR_TYPES": INNOVATOR_TYPES, "LANGUAGE_NAMES": LANGUAGES, "LANGUAGE_ENDONYMS": LANGUAGE_ENDONYMS,
         "VISIBILITIES": VISIBILITIES, "URGENCIES": URGENCIES, "MATCH_BANDS": MATCH_BANDS,
-        "TARGET_TYPES": TARGET_TYPES,
         "PROPOSAL_STATES": PROPOSAL_STATES, "PROPOSAL_ACTIONS": PROPOSAL_ACTIONS,
         "PROPOSAL_SOURCES": PROPOSAL_SOURCES, "REJECT_REASONS": REJECT_REASONS, "ROUND_STATES": ROUND_STATES,
         "PLACE_KINDS": PLACE_KINDS, "AUDIT_ENTITY_TYPES": AUDIT_ENTITY_TYPES, "SYSTEM_ACTOR": SYSTEM_ACTOR,

@@ -63,14 +63,17 @@ class MatchIndex:
     """One process's embedder and engine. Built lazily: the model loads on first use.
 
     ``refresh()`` brings the engine up to date with the database; ``rank()`` and ``similar()``
-    embed the query (cached) and ask the engine. The lock guards the engine and the time of the
-    last refresh, nothing else. Raises :class:`matching.embedders.ModelMissingError` when the
-    model has not been built.
+    embed the query (cached) and ask the engine. Two locks: the engine's lock guards the engine
+    alone and is held only while it changes or ranks (numpy work, milliseconds); refreshes take
+    turns under a lock of their own while they read the database and embed, so a slow refresh
+    never holds up a ranking. Raises :class:`matching.embedders.ModelMissingError` when the model
+    has not been built.
     """
 
     def __init__(self, backend: str, model: str | None, model_dir: str):
         self.backend, self.model, self.model_dir = backend, model, model_dir
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()           # the engine
+        self._refreshing = threading.Lock()      # one refresh at a time, so changes apply in order
         self._embedder: CachedEmbedder | None = None
         self._engine: MatchEngine | None = None
         self._refreshed_at: datetime | None = None
@@ -86,30 +89,35 @@ class MatchIndex:
     def refresh(self) -> None:
         """Pick up every submission changed since the last refresh (all published ones the first
         time): withdrawn and closed ones leave the engine, published ones are (re-)added."""
-        with self._lock:
-            if self._engine is None:
-                self._engine = MatchEngine(dim=self.embedder.dim)
+        with self._refreshing:
+            since = self._refreshed_at
             changed: list[Submission] = []
-            newest = self._refreshed_at
-            for kind in TYPES:
-                model = kind.model
-                stmt = sa.select(model).options(*with_facets(kind))
-                if self._refreshed_at is not None:
-                    stmt = stmt.where(model.updated_at >= self._refreshed_at)
+            newest = since
+            for submission_type in TYPES:
+                model = submission_type.model
+                stmt = sa.select(model).options(*with_facets(submission_type))
+                if since is not None:
+                    stmt = stmt.where(model.updated_at >= since)
                 else:
                     stmt = stmt.where(model.status == Status.PUBLISHED.value)
                 rows = list(db.session.scalars(stmt))
                 changed.extend(rows)
                 newest = max([newest, *(r.updated_at for r in rows)], key=lambda t: t or datetime.min)
-            self._engine.remove([engine_id(s) for s in changed if not s.is_published])
+            gone = [engine_id(s) for s in changed if not s.is_published]
             items = [to_item(s) for s in changed if s.is_published]
-            if items:  # one call: the cache looks the vectors up in large chunks, the model embeds only misses
-                self._engine.add(items, self.embedder.embed([item_text(i) for i in items], "query"))
-            self._refreshed_at = newest
+            # One call: the cache looks the vectors up in large chunks, the model embeds only misses.
+            vecs = self.embedder.embed([item_text(i) for i in items], "query") if items else None
+            with self._lock:
+                if self._engine is None:
+                    self._engine = MatchEngine(dim=self.embedder.dim)
+                self._engine.remove(gone)
+                if items:
+                    self._engine.add(items, vecs)
+                self._refreshed_at = newest
 
     def reset(self) -> None:
         """Forget the engine; the next refresh rebuilds it from the stored vectors (after a reindex)."""
-        with self._lock:
+        with self._refreshing, self._lock:
             self._engine, self._refreshed_at = None, None
 
     def _query_vector(self, query: Item) -> np.ndarray:

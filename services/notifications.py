@@ -19,8 +19,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from extensions import db
-from models import Notification, Role, User
-from models.people import utcnow
+from models import Notification, User
+from models.people import STAFF_ROLES, utcnow
+from services import jobs
 
 # kind -> the message, filled with the notification's params.
 MESSAGES = {
@@ -99,7 +100,7 @@ def notify_staff(kind: str, params: dict, except_user: User | None = None) -> in
 
 def staff_members() -> list[User]:
     return list(db.session.scalars(sa.select(User).where(
-        User.role.in_((Role.STAFF.value, Role.ADMIN.value)), User.active.is_(True)).order_by(User.id)))
+        User.role.in_(STAFF_ROLES), User.active.is_(True)).order_by(User.id)))
 
 
 def unread_count(user: User) -> int:
@@ -134,7 +135,6 @@ def _absolute(link: str) -> str:
 @event.listens_for(Session, "after_commit")
 def _send_queued(session: Session) -> None:
     # Through the job queue: a slow or absent SMTP server never holds up the request.
-    from services import jobs
     for to, subject, body in session.info.pop(QUEUE_KEY, []):
         jobs.enqueue("send_mail", to, subject, body)
 

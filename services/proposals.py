@@ -28,10 +28,11 @@ from models import (
     Submission,
     User,
 )
-from models.people import is_staff, utcnow
+from models.people import STAFF_ROLES, is_staff, utcnow
 from services import audit, matchmaking, notifications
 from services.errors import ServiceError
 from services.submission_types import IDEA, NEED, TARGETS, type_of
+from services.submissions import MAX_ID
 from services.submissions import can_view as can_view_submission
 
 S = ProposalState
@@ -102,6 +103,7 @@ def _with_sides() -> tuple:
     """Loader options: the idea, the need or order and their authors, and the reviewer come along
     with each proposal (a list shows them and checks conflicts of interest without more queries)."""
     return (joinedload(MatchProposal.idea).joinedload(Idea.owner), joinedload(MatchProposal.reviewer),
+            joinedload(MatchProposal.created_by),
             *(joinedload(getattr(MatchProposal, kind.code)).joinedload(kind.model.owner) for kind in TARGETS))
 
 
@@ -125,6 +127,8 @@ def visible_proposals(user: User) -> sa.Select:
 
 def get(proposal_id: int) -> MatchProposal | None:
     """The proposal with both sides and their authors (check can_view), or None."""
+    if not 0 < proposal_id <= MAX_ID:
+        return None
     return db.session.get(MatchProposal, proposal_id, options=_with_sides())
 
 
@@ -330,7 +334,7 @@ def _least_loaded_reviewer(proposal: MatchProposal, exclude: User) -> User | Non
     load = sa.select(sa.func.count(MatchProposal.id)).where(
         MatchProposal.reviewer_id == User.id, MatchProposal.state == S.UNDER_REVIEW.value).scalar_subquery()
     candidates = db.session.execute(sa.select(User, load).where(
-        User.role.in_((Role.STAFF.value, Role.ADMIN.value)), User.active.is_(True), User.id != exclude.id)
+        User.role.in_(STAFF_ROLES), User.active.is_(True), User.id != exclude.id)
         .order_by(load, User.id)).all()
     return next((person for person, _ in candidates if not has_conflict(proposal, person)), None)
 
@@ -404,7 +408,7 @@ def _notify_transition(proposal: MatchProposal, to_state: str, actor: User, assi
 
 def history(proposal: MatchProposal) -> list[tuple]:
     """The proposal's audit entries, oldest first, as (entry, before, after)."""
-    found = db.session.scalars(sa.select(AuditEntry).where(
+    found = db.session.scalars(sa.select(AuditEntry).options(joinedload(AuditEntry.actor)).where(
         AuditEntry.entity_type == "proposal", AuditEntry.entity_id == proposal.id)
         .order_by(AuditEntry.created_at, AuditEntry.id))
     return [(entry, *audit.values(entry)) for entry in found]

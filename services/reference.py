@@ -29,12 +29,6 @@ def place_choices(blank: bool = True) -> list[tuple[str, str]]:
     return head + [(p.code, p.label) for p in places()]
 
 
-def sector_name(code: str) -> str:
-    """A sector's name in the current language, or the code itself if no sector has it."""
-    sector = db.session.scalar(sa.select(Sector).where(Sector.code == code))
-    return sector.name(str(get_locale())) if sector else code
-
-
 def code_taken(code: str, except_id: int | None = None) -> bool:
     stmt = sa.select(Place.id).where(Place.code == code)
     if except_id:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from extensions import db
 from matching.assignment import RoundInfeasible, greedy_round, solve_round
@@ -21,7 +22,7 @@ from models import Idea, MatchingRound, MatchProposal, ProposalSource, RoundStat
 from models.people import utcnow
 from services import audit, matchmaking, notifications, proposals
 from services.errors import ServiceError
-from services.submission_types import BY_CODE, IDEA, NEED, ORDER, TARGETS, SubmissionType, type_of
+from services.submission_types import BY_CODE, IDEA, NEED, ORDER, TARGETS, SubmissionType, type_of, with_facets
 
 
 class RoundError(ServiceError):
@@ -53,7 +54,7 @@ def candidates(sector: str = "", event: str = "") -> dict[str, list[Submission]]
     three) and by an event name (ideas only), newest first."""
     def published(kind: SubmissionType, *where):
         model = kind.model
-        stmt = sa.select(model).where(model.status == Status.PUBLISHED.value, *where)
+        stmt = sa.select(model).where(model.status == Status.PUBLISHED.value, *where).options(*with_facets(kind))
         if sector:
             stmt = stmt.where(model.sectors.any(Sector.code == sector))
         return list(db.session.scalars(stmt.order_by(model.published_at.desc(), model.id.desc())))
@@ -182,8 +183,8 @@ def _summary(rnd: MatchingRound) -> dict:
 # --- reading ---------------------------------------------------------------------
 
 def rounds() -> list[MatchingRound]:
-    return list(db.session.scalars(sa.select(MatchingRound).order_by(MatchingRound.created_at.desc(),
-                                                                     MatchingRound.id.desc())))
+    return list(db.session.scalars(sa.select(MatchingRound).options(joinedload(MatchingRound.created_by))
+                                   .order_by(MatchingRound.created_at.desc(), MatchingRound.id.desc())))
 
 
 def get(round_id: int) -> MatchingRound | None:

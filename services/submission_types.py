@@ -21,6 +21,7 @@ from extensions import db
 from matching.ranking import Item
 from matching.text import clean_text
 from models import Idea, MatchProposal, ResearchOrder, Role, Submission, TechnologyNeed
+from models.people import STAFF_ROLES
 from services.labels import SUBMISSION_TYPE_NAMES, SUBMISSION_TYPE_TITLES
 
 
@@ -46,6 +47,7 @@ class SubmissionType:
     label: object            # singular, lazy (Babel, services/labels.py): "technology need"
     title: object            # the list's heading, lazy (Babel): "Technology needs"
     stage_field: str | None = None
+    label_set_prefix: str = ""   # ids in an exported labelled set (shared/eval/SCHEMA.md): "N12", "I5"
     public_text_fields: tuple[str, ...] = ("title",)
 
     @property
@@ -69,17 +71,19 @@ IDEA = SubmissionType(
     code="idea", slug="ideas", model=Idea, side="idea", engine_kind=None,
     text_fields=("title", "summary", "description", "keywords"),
     creator_roles=(Role.INNOVATOR.value,),
-    label=SUBMISSION_TYPE_NAMES["ideas"], title=SUBMISSION_TYPE_TITLES["ideas"], stage_field="stage")
+    label=SUBMISSION_TYPE_NAMES["ideas"], title=SUBMISSION_TYPE_TITLES["ideas"], stage_field="stage",
+    label_set_prefix="I")
 NEED = SubmissionType(
     code="need", slug="needs", model=TechnologyNeed, side="need", engine_kind="business_need",
     text_fields=("title", "problem", "desired_outcome"),
     creator_roles=(Role.BUSINESS.value,),
-    label=SUBMISSION_TYPE_NAMES["needs"], title=SUBMISSION_TYPE_TITLES["needs"], stage_field="required_stage")
+    label=SUBMISSION_TYPE_NAMES["needs"], title=SUBMISSION_TYPE_TITLES["needs"], stage_field="required_stage",
+    label_set_prefix="N")
 ORDER = SubmissionType(
     code="order", slug="orders", model=ResearchOrder, side="need", engine_kind="research_order",
     text_fields=("title", "objectives", "main_content", "expected_products"),
-    creator_roles=(Role.STAFF.value, Role.ADMIN.value),
-    label=SUBMISSION_TYPE_NAMES["orders"], title=SUBMISSION_TYPE_TITLES["orders"])
+    creator_roles=STAFF_ROLES,
+    label=SUBMISSION_TYPE_NAMES["orders"], title=SUBMISSION_TYPE_TITLES["orders"], label_set_prefix="O")
 
 TYPES: tuple[SubmissionType, ...] = (IDEA, NEED, ORDER)
 BY_SLUG: dict[str, SubmissionType] = {t.slug: t for t in TYPES}
@@ -108,20 +112,22 @@ def parse_engine_id(value: str) -> tuple[SubmissionType, int] | None:
 
 def to_item(sub: Submission) -> Item:
     """What the engine knows of a submission: its text and facets, nothing personal."""
-    kind = type_of(sub)
+    submission_type = type_of(sub)
     keywords = tuple(k.strip() for k in (getattr(sub, "keywords", None) or "").split(",") if k.strip())
-    return Item(id=engine_id(sub), side=kind.side, kind=kind.engine_kind or sub.kind, lang=sub.language or "vi",
-                text=clean_text(kind.description(sub)), title=clean_text(sub.title or ""),
+    # The engine's kind: "business_need" or "research_order" for a whole type, an idea's own kind for ideas.
+    engine_kind = submission_type.engine_kind or sub.kind
+    return Item(id=engine_id(sub), side=submission_type.side, kind=engine_kind, lang=sub.language or "vi",
+                text=clean_text(submission_type.description(sub)), title=clean_text(sub.title or ""),
                 sectors=frozenset(s.code for s in sub.sectors),
                 place=sub.place.code if sub.place else None,
                 place_group=sub.place.former_district if sub.place else None,
-                stage=getattr(sub, kind.stage_field) if kind.stage_field else None,
+                stage=getattr(sub, submission_type.stage_field) if submission_type.stage_field else None,
                 trl=getattr(sub, "trl", None), deadline=sub.open_until, keywords=keywords)
 
 
-def with_facets(kind: SubmissionType) -> tuple:
+def with_facets(submission_type: SubmissionType) -> tuple:
     """Loader options that bring a type's sectors, place and author along (no query per row)."""
-    model = kind.model
+    model = submission_type.model
     return selectinload(model.sectors), joinedload(model.place), joinedload(model.owner)
 
 
@@ -134,7 +140,8 @@ def load(engine_ids: Iterable[str]) -> dict[str, Submission]:
         if parsed:
             wanted.setdefault(parsed[0], set()).add(parsed[1])
     found: dict[str, Submission] = {}
-    for kind, ids in wanted.items():
-        stmt = sa.select(kind.model).where(kind.model.id.in_(ids)).options(*with_facets(kind))
-        found.update((f"{kind.code}:{s.id}", s) for s in db.session.scalars(stmt))
+    for submission_type, ids in wanted.items():
+        model = submission_type.model
+        stmt = sa.select(model).where(model.id.in_(ids)).options(*with_facets(submission_type))
+        found.update((f"{submission_type.code}:{s.id}", s) for s in db.session.scalars(stmt))
     return found

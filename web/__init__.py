@@ -10,6 +10,7 @@ from extensions import db, login_manager
 from models import User
 from models.people import Visitor
 from services import submissions as submission_service
+from services.notifications import unread_count
 from services.submission_types import BY_SLUG, type_of
 
 
@@ -51,6 +52,9 @@ def register_blueprints(app: Flask) -> None:
         return {"locale": str(get_locale()), "version": app.config["VERSION"],
                 "can_see_details": lambda item: submission_service.can_see_details(current_user, item),
                 "SUBMISSION_TYPES": BY_SLUG, "type_of": type_of,
+                # The bell in the navigation bar: counted here, once per page, not by the template.
+                "unread_notifications": unread_count(current_user)
+                if current_user.is_authenticated else 0,
                 **template_labels()}
 
 

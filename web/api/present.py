@@ -82,7 +82,7 @@ def proposal(p, user) -> dict:
     out = {
         "id": p.id, "state": p.state, "state_label": str(PROPOSAL_STATES.get(p.state, p.state)), "source": p.source,
         "band": p.band,
-        "idea": {"type": "idea", "id": p.idea.id, "title": p.idea.title, "organisation": p.idea.organisation},
+        "idea": {"type": IDEA.code, "id": p.idea.id, "title": p.idea.title, "organisation": p.idea.organisation},
         "target": {"type": type_of(target).code, "id": target.id, "title": target.title,
                    "organisation": organisation(target, user) if named else None},
         "reject_reason": p.reject_reason, "note": p.note if user.is_staff or p.created_by_id == user.id else None,

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from models import Role
 from services import proposals, submissions
 from services.proposals import ProposalError
 from services.submission_types import IDEA, NEED, ORDER, SubmissionType
@@ -14,7 +15,7 @@ from web.api.auth import require_user
 from web.api.bodies import formdata, json_body
 from web.api.problems import api_abort, problems
 from web.api.schemas import PageArgs, ProposalInput, ProposalPage, ProposalSchema, TransitionInput
-from web.api.submissions import MAX_ID, paginate
+from web.api.submissions import paginate
 from web.forms import BaseForm
 from web.forms.review import NOTE, TransitionForm
 from web.messages import message_for
@@ -39,7 +40,7 @@ class ProposalBody(BaseForm):
 
 def _load(proposal_id: int):
     user = require_user()
-    proposal = proposals.get(proposal_id) if proposal_id <= MAX_ID else None
+    proposal = proposals.get(proposal_id)
     if proposal is None or not proposals.can_view(proposal, user):
         api_abort(404, _l("There is no such proposal, or you cannot see it."))
     return user, proposal
@@ -55,7 +56,7 @@ def _form(form_class, fields: tuple[str, ...]):
 
 def _visible(submission_type: SubmissionType, item_id: int | None, user):
     item = submissions.get(submission_type, item_id) \
-        if item_id is not None and 0 < item_id <= MAX_ID else None
+        if item_id is not None else None
     return item if item is not None and submissions.can_view(user, item) else None
 
 
@@ -109,7 +110,7 @@ def create_proposal():
             proposal = proposals.propose_by_hand(user, idea, target, note=form.note.data)
         else:
             # The caller is interested in the other side's item, with their own one.
-            item, own = (target, idea) if user.role == "innovator" else (idea, target)
+            item, own = (target, idea) if user.role == Role.INNOVATOR.value else (idea, target)
             proposal = proposals.express_interest(user, item, note=form.note.data, own=own)
     except ProposalError as error:
         _refuse(error.code)
@@ -125,9 +126,9 @@ def transition_proposal(proposal_id):
     code (and a `note` for "other")."""
     user, proposal = _load(proposal_id)
     form = _form(TransitionForm, ("to", "reason", "note"))
-    if form.to.data not in proposals.allowed_transitions(proposal, user):
-        deciding = user.is_staff and form.to.data in proposals.DECISIONS
-        _refuse("conflict_of_interest" if deciding and proposals.has_conflict(proposal, user) else "not_allowed")
+    refused = proposals.refusal(proposal, form.to.data, user)
+    if refused:
+        _refuse(refused)
     try:
         proposals.transition(proposal, form.to.data, user, reason=form.reason.data or None, note=form.note.data)
     except ProposalError as error:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
 from models import IdeaKind, ProposalState, RejectReason, Stage, Status, Urgency, Visibility
+from services.submission_types import BY_CODE
 
 TEXT_LANGUAGES = ["vi", "en", "zh"]
 BANDS = ["strong", "good", "possible", "weak"]
@@ -80,7 +81,7 @@ class PeriodArgs(Schema):
 
 class SubmissionSchema(Schema):
     id = fields.Integer(required=True)
-    type = fields.String(required=True, validate=validate.OneOf(["idea", "need", "order"]))
+    type = fields.String(required=True, validate=validate.OneOf(list(BY_CODE)))
     title = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(_values(Status)))
     language = fields.String(required=True)
@@ -230,7 +231,7 @@ class ExplanationSchema(Schema):
 
 
 class MatchSchema(Schema):
-    type = fields.String(required=True, validate=validate.OneOf(["idea", "need", "order"]))
+    type = fields.String(required=True, validate=validate.OneOf(list(BY_CODE)))
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     band = fields.String(required=True, validate=validate.OneOf(BANDS))
@@ -246,7 +247,7 @@ class MatchListSchema(Schema):
 # --- proposals -------------------------------------------------------------------
 
 class SideSchema(Schema):
-    type = fields.String(required=True, validate=validate.OneOf(["idea", "need", "order"]))
+    type = fields.String(required=True, validate=validate.OneOf(list(BY_CODE)))
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     organisation = fields.String(allow_none=True, metadata={"description": "null while it is confidential"})

@@ -24,7 +24,6 @@ from web.api.problems import api_abort, problems
 from web.api.schemas import KIND_SCHEMAS, BrowseArgs, IdeaBrowseArgs, MatchListSchema
 from web.forms.submissions import FORMS
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one names nothing
 DESCRIPTIONS = {
     "ideas": "Ideas and projects of innovators (startup ideas, STEM and hackathon projects, research proposals).",
     "needs": "Technology needs of businesses; a confidential one shows its company and details only to staff "
@@ -43,7 +42,7 @@ def paginate(stmt: sa.Select, page: int, per_page: int) -> tuple[list, dict]:
 
 def load(slug: str, item_id: int):
     """The item if the caller may see it; 404 otherwise, whether it exists or not."""
-    item = submissions.get(BY_SLUG[slug], item_id) if item_id <= MAX_ID else None
+    item = submissions.get(BY_SLUG[slug], item_id)
     if item is None or not submissions.can_view(current_user, item):
         api_abort(404, _l("There is no such item, or you cannot see it."))
     return item

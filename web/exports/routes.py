@@ -7,13 +7,14 @@ from flask_login import current_user
 from services import exports
 from web.downloads import table_response
 from web.filters import browse_filters
+from web.urls import SLUG_PATTERN
 
 bp = Blueprint("exports", __name__)
 FORMAT = "<any(xlsx, csv):fmt>"
 
 
 # `slug`, not `kind`: "kind" is one of the ideas page's filters, passed on in the query string.
-@bp.route(f"/<any(ideas, needs, orders):slug>/export.{FORMAT}")
+@bp.route(f"/{SLUG_PATTERN}/export.{FORMAT}")
 def submissions(slug, fmt):
     filters = browse_filters(request.args)
     headers, rows = exports.submissions_table(slug, current_user, filters)

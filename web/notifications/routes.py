@@ -8,11 +8,6 @@ from services import notifications
 bp = Blueprint("notifications", __name__)
 
 
-@bp.app_context_processor
-def bell():
-    def unread_notifications() -> int:
-        return notifications.unread_count(current_user) if current_user.is_authenticated else 0
-    return {"unread_notifications": unread_notifications}
 
 
 @bp.route("/notifications")

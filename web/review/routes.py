@@ -12,6 +12,7 @@ from services.submission_types import BY_SLUG, engine_id, type_of
 from web.access import staff_required
 from web.forms.review import InterestForm, ProposeForm, TransitionForm
 from web.messages import message_for
+from web.urls import SLUG_PATTERN
 
 bp = Blueprint("review", __name__)
 
@@ -108,7 +109,7 @@ def propose():
     return render_template("review/new.html", form=form), 422 if form.errors else 200
 
 
-@bp.route("/<any(ideas, needs, orders):slug>/<int:item_id>/interest", methods=["POST"])
+@bp.route(f"/{SLUG_PATTERN}/<int:item_id>/interest", methods=["POST"])
 @login_required
 def interest(slug, item_id):
     item = submissions.get(BY_SLUG[slug], item_id)

@@ -25,9 +25,10 @@ class RoundForm(BaseForm):
 
     def set_choices(self, candidates: dict) -> None:
         """Fill the three lists from services.rounds.candidates()."""
-        self.needs.choices = [(n.id, f"#{n.id} {n.title}" + (f" ({n.organisation})" if n.organisation else ""))
+        self.needs.choices = [(n.id, f"#{n.id} {n.title}"
+                               + (f" ({n.organisation_name})" if n.organisation_name else ""))
                               for n in candidates["needs"]]
-        self.orders.choices = [(o.id, f"#{o.id} {o.title} ({o.ordering_body})") for o in candidates["orders"]]
+        self.orders.choices = [(o.id, f"#{o.id} {o.title} ({o.organisation_name})") for o in candidates["orders"]]
         self.ideas.choices = [(i.id, f"#{i.id} {i.title}" + (f" ({i.event})" if i.event else ""))
                               for i in candidates["ideas"]]
 

@@ -11,9 +11,9 @@ from services.submission_types import BY_SLUG, IDEA, TYPES
 from web.filters import browse_filters, query_args
 from web.forms.review import InterestForm
 from web.forms.submissions import FORMS
+from web.urls import SLUG_PATTERN
 
 bp = Blueprint("submissions", __name__)
-SLUG_PATTERN = "<any(ideas, needs, orders):slug>"
 
 
 def _load(slug: str, item_id: int):
