@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from extensions import db
@@ -119,9 +119,16 @@ class Submission:
         """The last day it takes proposals (None: no deadline). Ideas have none."""
         return None
 
+    @hybrid_method
     def is_open(self, today: date) -> bool:
-        """Published and not past its deadline on ``today``."""
+        """Published and not past its deadline on ``today``; on the class, the same rule as a SQL
+        condition (for needs and orders: ``select(TechnologyNeed).where(TechnologyNeed.is_open(d))``)."""
         return self.is_published and (self.open_until is None or self.open_until >= today)
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_condition(cls, today: date) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.status == Status.PUBLISHED.value, sa.or_(cls.open_until.is_(None), cls.open_until >= today))
 
 
 class Idea(Submission, db.Model):

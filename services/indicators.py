@@ -251,8 +251,7 @@ def needs_and_orders(period: Period, today: date | None = None) -> Figure:
     rows = []
     for kind in TARGETS:
         model = kind.model
-        open_ = sa.and_(model.status == Status.PUBLISHED.value,
-                        sa.or_(model.open_until.is_(None), model.open_until >= today))
+        open_ = model.is_open(today)
         result = db.session.execute(
             sa.select(sa.func.count(model.id).filter(open_), sa.func.count(model.id).filter(sa.not_(open_)))
             .where(model.status.in_((Status.PUBLISHED.value, Status.CLOSED.value, Status.WITHDRAWN.value)),

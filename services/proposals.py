@@ -237,9 +237,7 @@ def propose(idea: Idea, target: Target, source: str, actor: User | None = None, 
 def _open_targets(today: date) -> list[Target]:
     """Published needs and orders not past their deadline on ``today``, needs first."""
     return [target for kind in TARGETS for target in db.session.scalars(
-        sa.select(kind.model).where(kind.model.status == Status.PUBLISHED.value,
-                                    sa.or_(kind.model.open_until.is_(None), kind.model.open_until >= today))
-        .order_by(kind.model.id))]
+        sa.select(kind.model).where(kind.model.is_open(today)).order_by(kind.model.id))]
 
 
 def propose_from_engine(top_k: int = 3) -> int:
