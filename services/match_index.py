@@ -120,14 +120,16 @@ class MatchIndex:
         with self._refreshing, self._lock:
             self._engine, self._refreshed_at = None, None
 
-    def _query_vector(self, query: Item) -> np.ndarray:
-        return self.embedder.embed([item_text(query)], "query")[0]
+    def query_vectors(self, queries: Sequence[Item]) -> np.ndarray:
+        """float32 (len(queries), dim): the queries' vectors, in one cached call."""
+        return self.embedder.embed([item_text(q) for q in queries], "query")
 
     def rank(self, query: Item, top_k: int = 10, exclude: Collection[str] = (), min_band: str = "weak",
-             candidate_ids: Collection[str] | None = None) -> list[Match]:
+             candidate_ids: Collection[str] | None = None, query_vec: np.ndarray | None = None) -> list[Match]:
         """The best items on the other side of ``query``, best first (see
-        :meth:`matching.ranking.MatchEngine.rank`). Call ``refresh()`` first."""
-        vec = self._query_vector(query)
+        :meth:`matching.ranking.MatchEngine.rank`); ``query_vec`` from ``query_vectors()`` when the
+        caller embedded many queries at once. Call ``refresh()`` first."""
+        vec = self.query_vectors([query])[0] if query_vec is None else query_vec
         with self._lock:
             return self._ready().rank(query, vec, top_k=top_k, exclude=exclude, min_band=min_band,
                                       candidate_ids=candidate_ids)
@@ -136,7 +138,7 @@ class MatchIndex:
                 min_band: str = "good") -> list[Match]:
         """Items on the same side as ``query`` (near-duplicates), best first (see
         :meth:`matching.ranking.MatchEngine.similar`). Call ``refresh()`` first."""
-        vec = self._query_vector(query)
+        vec = self.query_vectors([query])[0]
         with self._lock:
             return self._ready().similar(query, vec, top_k=top_k, exclude=exclude, min_band=min_band)
 

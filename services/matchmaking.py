@@ -23,7 +23,7 @@ from matching.ranking import Item, Match, item_text
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
 from models.people import is_staff
 from services import submission_types
-from services.match_index import BATCH, match_index, text_problem
+from services.match_index import BATCH, MatchIndex, match_index, text_problem
 from services.submission_types import IDEA, NEED, SubmissionType, engine_id, to_item, type_of
 from services.submissions import can_see_details, can_view
 
@@ -143,17 +143,26 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
 
 # --- asking --------------------------------------------------------------------------
 
-def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10) -> list[MatchView]:
-    """The best matches on the other side for a submission, with reasons, that this viewer may see.
-    Returns [] when the engine cannot run (no model yet): pages still work."""
-    query = to_item(sub)
+def _refreshed_index() -> MatchIndex | None:
+    """The process's index, up to date with the database; None (and a warning in the log) when the
+    model has not been built yet, so that pages still work without matches."""
     try:
         index = match_index()
         index.refresh()
-        matches = index.rank(query, top_k=top_k, exclude=hidden_from(viewer), min_band=SHOWN_BAND)
     except ModelMissingError as missing:
         log.warning("%s", missing)
+        return None
+    return index
+
+
+def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10) -> list[MatchView]:
+    """The best matches on the other side for a submission, with reasons, that this viewer may see.
+    Returns [] when the engine cannot run (no model yet): pages still work."""
+    index = _refreshed_index()
+    if index is None:
         return []
+    query = to_item(sub)
+    matches = index.rank(query, top_k=top_k, exclude=hidden_from(viewer), min_band=SHOWN_BAND)
     return _views(query, matches, viewer, explain_top, quote_query=can_see_details(viewer, sub))
 
 
@@ -166,14 +175,11 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     query = to_item(draft)
     if text_problem(item_text(query)):
         return []
-    exclude = hidden_from(viewer) | ({f"{IDEA.code}:{exclude_id}"} if exclude_id else set())
-    try:
-        index = match_index()
-        index.refresh()
-        matches = index.similar(query, top_k=top_k, exclude=exclude, min_band=DUPLICATE_BAND)
-    except ModelMissingError as missing:
-        log.warning("%s", missing)
+    index = _refreshed_index()
+    if index is None:
         return []
+    exclude = hidden_from(viewer) | ({f"{IDEA.code}:{exclude_id}"} if exclude_id else set())
+    matches = index.similar(query, top_k=top_k, exclude=exclude, min_band=DUPLICATE_BAND)
     return _views(query, matches, viewer, explain_top=top_k)
 
 
@@ -181,13 +187,10 @@ def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> lis
     """The best published submissions on the other side, as (submission, band, score), best first,
     without explanations and without hiding anything: for proposals that staff review.
     Returns [] when the engine cannot run."""
-    try:
-        index = match_index()
-        index.refresh()
-        matches = index.rank(to_item(sub), top_k=top_k, min_band=min_band)
-    except ModelMissingError as missing:
-        log.warning("%s", missing)
+    index = _refreshed_index()
+    if index is None:
         return []
+    matches = index.rank(to_item(sub), top_k=top_k, min_band=min_band)
     subs = submission_types.load(m.item_id for m in matches)
     return [(subs[m.item_id], m.band, m.score) for m in matches
             if m.item_id in subs and subs[m.item_id].is_published]
@@ -196,15 +199,12 @@ def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> lis
 def explain_pair(idea: Idea, target: Submission) -> tuple[str | None, Reasons | None]:
     """The engine's band and reasons for one given pair, seen from the need's or order's side
     ((None, None) when the engine cannot run; band None when the idea is not in the index)."""
-    query, candidate_id = to_item(target), engine_id(idea)
-    try:
-        index = match_index()
-        index.refresh()
-        found = index.rank(query, top_k=1, candidate_ids=[candidate_id])
-        why = explain(query, to_item(idea), index.embedder)
-    except ModelMissingError as missing:
-        log.warning("%s", missing)
+    index = _refreshed_index()
+    if index is None:
         return None, None
+    query = to_item(target)
+    found = index.rank(query, top_k=1, candidate_ids=[engine_id(idea)])
+    why = explain(query, to_item(idea), index.embedder)
     return (found[0].band if found else None), _reasons(why, _sectors(), quote_query=True)
 
 
@@ -223,9 +223,9 @@ def pair_scores(targets: list[Submission], ideas: list[Idea]) -> tuple[np.ndarra
     queries = [to_item(t) for t in targets]
     for start in range(0, len(queries), BATCH):
         # Embed a batch at once (cached), then rank each query against the chosen ideas only.
-        index.embedder.embed([item_text(q) for q in queries[start:start + BATCH]], "query")
-        for row, query in enumerate(queries[start:start + BATCH], start):
-            for match in index.rank(query, top_k=len(column), candidate_ids=column):
+        batch = queries[start:start + BATCH]
+        for row, (query, vec) in enumerate(zip(batch, index.query_vectors(batch)), start):
+            for match in index.rank(query, top_k=len(column), candidate_ids=column, query_vec=vec):
                 z[row, column[match.item_id]] = match.z
                 bands[row, column[match.item_id]] = match.band
     return z, bands
