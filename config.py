@@ -39,6 +39,8 @@ def from_env(env=os.environ) -> dict:
         "MATCHING_MODEL": env.get("MATCHING_MODEL") or None,
         "MODEL_DIR": env.get("MODEL_DIR", str(ROOT / ".cache" / "models")),
         "MATCHING_PRELOAD": env.get("MATCHING_PRELOAD", "0") == "1",
+        # fitted second-stage rankers (flask --app app fit-ranker); the shipped one is in seed_data/ranker
+        "RANKER_DIR": env.get("RANKER_DIR", str(ROOT / "instance" / "ranker")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("APP_ENV") == "production",

@@ -12,7 +12,7 @@ from cli.engine import (
     build_model_command,
     eval_matching_command,
     eval_tatoeba_command,
-    fit_bands_command,
+    fit_ranker_command,
     propose_matches_command,
     reindex_command,
 )
@@ -20,7 +20,7 @@ from cli.worker import worker_command
 
 COMMANDS = (
     create_admin_command, seed_command, build_model_command, reindex_command, eval_matching_command,
-    eval_tatoeba_command, fit_bands_command, backup_command, restore_command, propose_matches_command, worker_command,
+    eval_tatoeba_command, fit_ranker_command, backup_command, restore_command, propose_matches_command, worker_command,
     demo_logins_command,
 )
 

@@ -8,11 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from matching.calibration import band_report, collect_scores, fit_band_thresholds
 from matching.embedders import DEFAULT_MODEL_DIR_NAME, build_sentence_transformers_model
 from matching.evaluation import EvalSetError, evaluate, evaluate_tatoeba, load_eval_set
-from matching.ranking import DEFAULT_BANDS
-from services import match_index, proposals, submissions
+from services import match_index, proposals, ranker, submissions
 from services.submission_types import TYPES
 
 
@@ -46,40 +44,84 @@ def reindex_command(missing_only):
     click.echo(f"{done} submissions indexed with {match_index.match_index().embedder.model_id}.")
 
 
-@click.command("fit-bands")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@with_appcontext
-def fit_bands_command(path):
-    """Fit the display bands' z thresholds on a labelled set (shared/eval/SCHEMA.md) and print them
-    beside the thresholds in use, with the share of relevant pairs inside each band under both.
-    Fit on a tuning set only (e.g. seed_data/eval/laocai-dev.json), never on a held-out one."""
-    try:
-        data = load_eval_set(path)
-    except EvalSetError as error:
-        raise click.ClickException(str(error)) from error
-    scores = collect_scores(data, match_index.match_index().embedder.embedder)
-    fitted = fit_band_thresholds(scores["z"], scores["grade"])
-    result = {
-        band: {"in_use": getattr(DEFAULT_BANDS, band), "fitted": getattr(fitted, band)}
-        for band in ("strong", "good", "possible")
-    }
-    result["pairs_in_band"] = {"in_use": band_report(scores["z"], scores["grade"], DEFAULT_BANDS),
-                               "fitted": band_report(scores["z"], scores["grade"], fitted)}
-    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
-
-
 @click.command("eval-matching")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON object of shared/eval/SCHEMA.md.")
+@click.option("--text-only", is_flag=True,
+              help="Give the ranker titles and descriptions only (no sector, place, stage).")
+@click.option("--first-stage", is_flag=True, help="Rank with the first stage alone (no ranker).")
 @with_appcontext
-def eval_matching_command(path, as_json):
-    """Rank a labelled set (shared/eval/SCHEMA.md) with the app's engine and print the metrics."""
+def eval_matching_command(path, as_json, text_only, first_stage):
+    """Rank a labelled set (shared/eval/SCHEMA.md) with the app's engine and ranker and print the
+    metrics, with the fields the ranker saw. A set the ranker was fitted on gives figures that are
+    too good: use the cross-validated figures `fit-ranker` prints for those."""
     try:
         data = load_eval_set(path)
     except EvalSetError as error:
         raise click.ClickException(str(error)) from error
-    result = evaluate(data, match_index.match_index().embedder.embedder)
+    model = ranker.current_ranker()
+    use = None if first_stage else model
+    result = evaluate(data, match_index.match_index().embedder.embedder, ranker=use,
+                      glossary=match_index.current_glossary(), text_only=text_only,
+                      top_n=match_index.SECOND_STAGE_TOP_N)
+    result["ranker"] = f"ranker-{use.version:04d}" if use else None
+    if use is not None:
+        fitted_on = use.meta.get("sources", [])
+        result["ranker_fitted_on_this_set"] = Path(path).stem in fitted_on
     click.echo(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))
+
+
+DEFAULT_TRAINING_SETS = ("seed_data/eval/laocai-dev.json", "seed_data/eval/matching-dev-v2.json")
+
+
+@click.command("fit-ranker")
+@click.option("--set", "paths", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A labelled set to learn from (repeatable). Default: " + ", ".join(DEFAULT_TRAINING_SETS))
+@click.option("--no-decisions", is_flag=True, help="Leave the staff decisions in the database out.")
+@click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds (grouped by need).")
+@click.option("--c", "c", type=float, default=1.0, show_default=True,
+              help="Inverse L2 strength of the logistic regression.")
+@click.option("--dry-run", is_flag=True, help="Print the figures; install nothing.")
+@click.option("--force", is_flag=True, help="Install even when the new ranker is worse than the current one.")
+@with_appcontext
+def fit_ranker_command(paths, no_decisions, folds, c, dry_run, force):
+    """Fit the second-stage ranker on labelled sets and staff decisions, print its cross-validated
+    figures beside the current ranker's, and install it as the next version unless it is worse.
+    Never pass a held-out set (seed_data/eval/laocai-heldout.json): it must stay unseen."""
+    root = Path(current_app.root_path)
+    paths = paths or tuple(str(root / p) for p in DEFAULT_TRAINING_SETS)
+    index = match_index.match_index()
+    index.refresh()
+    glossary = match_index.current_glossary()
+    sources = []
+    try:
+        for path in paths:
+            click.echo(f"Reading {path} ...")
+            sources.append(ranker.set_source(Path(path).stem, load_eval_set(path), index.embedder, glossary))
+    except EvalSetError as error:
+        raise click.ClickException(str(error)) from error
+    if not no_decisions:
+        decided = ranker.decision_source(index)
+        click.echo(f"Staff decisions: {0 if decided is None else len(decided.grade)} graded pairs.")
+        if decided is not None:
+            sources.append(decided)
+    current = ranker.current_ranker()
+    try:
+        report = ranker.fit(sources, current, folds=folds, c=c)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json.dumps({"cross_validated": report.figures, "bands": report.candidate.bands,
+                           "current": f"ranker-{report.current_version:04d}" if report.current_version else None},
+                          ensure_ascii=False, indent=2))
+    if dry_run:
+        click.echo("Dry run: nothing installed.")
+        return
+    if not report.better and not force:
+        raise click.ClickException("The new ranker is worse than the current one on the labelled sets "
+                                   "(mean nDCG@10, cross-validated against the current model's own figures); "
+                                   "nothing installed. Use --force to install it anyway.")
+    path = ranker.install(report.candidate)
+    click.echo(f"Installed {path} (version {report.candidate.version}); every process uses it from its next ranking.")
 
 
 @click.command("eval-tatoeba")

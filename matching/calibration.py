@@ -1,40 +1,23 @@
-"""Fitting the display bands on a labelled set (dev split only).
+"""Fitting the display bands on labelled pairs.
 
-The band of a candidate depends on its per-query z-score (the combined score
-standardised against that query's pool). Thresholds are the lowest z at which
-the labelled pairs above it reach a target precision.
+A band is a threshold on a score: the second stage's probability that the
+pair is relevant (``flask --app app fit-ranker`` fits them on out-of-fold
+probabilities), or, when no ranker is installed, the first stage's per-query
+z-score. Each threshold is the lowest score at which the labelled pairs
+between it and the band above reach a target precision.
 """
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 import numpy as np
 
-from .embedders import Embedder
-from .evaluation import build_engine
-from .ranking import DEFAULT_BANDS, BandThresholds, MatchEngine
+from .ranking import DEFAULT_BANDS, BandThresholds
 
 # Precision wanted among the pairs that fall *inside* each band (from its
 # threshold up to the next band's): strong = mostly grade-2 fits,
 # good = mostly relevant, possible = relevant often enough to be worth a look.
 DEFAULT_TARGETS = {"strong": ("grade2", 0.85), "good": ("relevant", 0.7), "possible": ("relevant", 0.35)}
-
-
-def collect_scores(data: dict, embedder: Embedder, engine: MatchEngine | None = None,
-                   today: date | None = None) -> dict:
-    """z, score and grade of every (query, candidate) pair, both directions.
-    Returns {"z": float (m,), "score": float (m,), "grade": int (m,)}."""
-    eng, needs, ideas, vecs = build_engine(data, embedder, (lambda: engine) if engine else None)
-    grade = {(q["need"], q["idea"]): q["grade"] for q in data["qrels"]}
-    zs, scores, grades = [], [], []
-    for q in needs + ideas:
-        for m in eng.rank(q, vecs[q.id], top_k=len(eng), today=today or date.today()):
-            key = (q.id, m.item_id) if q.side == "need" else (m.item_id, q.id)
-            zs.append(m.z)
-            scores.append(m.score)
-            grades.append(grade.get(key, 0))
-    return {"z": np.array(zs), "score": np.array(scores), "grade": np.array(grades)}
 
 
 def _lowest_threshold(z: np.ndarray, hit: np.ndarray, target: float, min_support: int,

@@ -15,6 +15,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -75,19 +76,25 @@ def load_eval_set(path: str | Path) -> dict:
     return validate_eval_set(data, str(path))
 
 
-def eval_items(data: dict) -> tuple[list[Item], list[Item]]:
+FIELDS = ("title", "description", "lang", "sector", "district", "stage")
+TEXT_FIELDS = ("title", "description", "lang")
+
+
+def eval_items(data: dict, text_only: bool = False) -> tuple[list[Item], list[Item]]:
     """SCHEMA records -> (needs, ideas) :class:`Item` lists; missing ``lang``
-    is detected from the text; ``district`` becomes ``place_group``."""
+    is detected from the text; ``district`` becomes ``place_group``. With
+    ``text_only`` the items get only :data:`TEXT_FIELDS` (no sector, place, stage)."""
     def make(rec: dict, side: str) -> Item:
         title = clean_text(rec.get("title") or "")
         text = clean_text(rec.get("description") or "")
         lang = detect_language(f"{title}\n{text}", rec.get("lang"))
         default_kind = "business_need" if side == "need" else "startup_idea"
-        return Item(id=rec["id"], side=side, kind=rec.get("kind") or default_kind, lang=lang,
+        item = Item(id=rec["id"], side=side, kind=rec.get("kind") or default_kind, lang=lang,
                     text=text, title=title,
                     sectors=frozenset([rec["sector"]]) if rec.get("sector") else frozenset(),
                     place_group=rec.get("district") or None,
                     stage=rec.get("stage") if side == "idea" else None)
+        return replace(item, sectors=frozenset(), place_group=None, stage=None) if text_only else item
     return ([make(r, "need") for r in data["needs"]], [make(r, "idea") for r in data["ideas"]])
 
 
@@ -128,9 +135,11 @@ def _split_judgements(grades: dict[str, int], langs: dict[str, str], qlang: str,
     return kept, removed
 
 
-def _direction(engine: MatchEngine, queries: list[Item], qvecs: dict[str, np.ndarray],
-               judgements: dict[str, dict[str, int]], cand_langs: dict[str, str], split: str,
-               today: date, metrics: str) -> dict:
+RankFn = Callable[[Item, int, date, set], list]
+
+
+def _direction(rank: RankFn, queries: list[Item], judgements: dict[str, dict[str, int]],
+               cand_langs: dict[str, str], split: str, today: date, metrics: str) -> dict:
     ndcg, rec, rr = [], [], []
     for q in queries:
         grades, removed = _split_judgements(judgements.get(q.id, {}), cand_langs, q.lang, split)
@@ -140,8 +149,7 @@ def _direction(engine: MatchEngine, queries: list[Item], qvecs: dict[str, np.nda
                 continue
         elif not strong:
             continue
-        matches = engine.rank(q, qvecs[q.id], top_k=len(cand_langs), today=today, exclude=removed)
-        ranked = [m.item_id for m in matches]
+        ranked = [m.item_id for m in rank(q, len(cand_langs), today, removed)]
         if metrics == "n2i":
             ndcg.append(ndcg_at_k(ranked, grades, 10))
             if strong:
@@ -156,10 +164,10 @@ def _direction(engine: MatchEngine, queries: list[Item], qvecs: dict[str, np.nda
 
 
 def build_engine(data: dict, embedder: Embedder,
-                 engine_factory: Callable[[], MatchEngine] | None = None):
+                 engine_factory: Callable[[], MatchEngine] | None = None, text_only: bool = False):
     """Embed the set's items (role "query", symmetric matching) and load them
     into a fresh engine. Returns (engine, needs, ideas, vectors by id)."""
-    needs, ideas = eval_items(data)
+    needs, ideas = eval_items(data, text_only)
     items = needs + ideas
     vecs = embedder.embed([item_text(it) for it in items], "query")
     engine = engine_factory() if engine_factory else MatchEngine(dim=embedder.dim)
@@ -167,21 +175,113 @@ def build_engine(data: dict, embedder: Embedder,
     return engine, needs, ideas, dict(zip((it.id for it in items), vecs))
 
 
-def evaluate(data: dict, embedder: Embedder,
+@dataclass
+class Candidates:
+    """Everything the second stage reads of an evaluation set, computed once:
+    the first stage's engine, items and vectors by id, and their materials."""
+
+    engine: MatchEngine
+    needs: list[Item]
+    ideas: list[Item]
+    vecs: dict[str, np.ndarray]
+    materials: dict
+    centres: dict
+    text_only: bool
+    model_id: str = ""
+
+    @property
+    def items(self) -> dict[str, Item]:
+        return {it.id: it for it in self.needs + self.ideas}
+
+
+def prepare(data: dict, embedder: Embedder, glossary=None, text_only: bool = False,
+            engine_factory: Callable[[], MatchEngine] | None = None) -> Candidates:
+    """Build the first stage over ``data`` and the second stage's materials (see
+    :func:`matching.rerank.materials_for`). Reads no qrels."""
+    from .rerank import materials_for
+
+    engine, needs, ideas, vecs = build_engine(data, embedder, engine_factory, text_only)
+    items = needs + ideas
+    mats = materials_for(items, np.stack([vecs[it.id] for it in items]), embedder, engine.debiaser, glossary)
+    return Candidates(engine, needs, ideas, vecs, mats, engine.centres(), text_only, embedder.model_id)
+
+
+def labelled_pairs(cands: Candidates, data: dict, top_n: int = 100, today: date | None = None):
+    """Training rows of the second stage: for each need, its first-stage top ``top_n`` ideas
+    and, for each idea, its top ``top_n`` needs (each pair once). Returns (x float (m,
+    len(FEATURES)), grade int (m,), need ids (m,)) for grouped cross-validation by need."""
+    from .rerank import pair_features
+
+    today = today or date.today()
+    grade = {(q["need"], q["idea"]): q["grade"] for q in data["qrels"]}
+    items = cands.items
+    seen: set = set()
+    rows, grades, groups = [], [], []
+    for q in cands.needs + cands.ideas:
+        for m in cands.engine.rank(q, cands.vecs[q.id], top_k=top_n, today=today):
+            need, idea = (q, items[m.item_id]) if q.side == "need" else (items[m.item_id], q)
+            if (need.id, idea.id) in seen:
+                continue
+            seen.add((need.id, idea.id))
+            rows.append(pair_features(need, idea, cands.materials[need.id], cands.materials[idea.id],
+                                      cands.centres, cands.text_only))
+            grades.append(grade.get((need.id, idea.id), 0))
+            groups.append(need.id)
+    return np.array(rows), np.array(grades), np.array(groups)
+
+
+def two_stage(cands: Candidates, ranker_for: Callable[[str], object] | object | None,
+              top_n: int = 100) -> RankFn:
+    """A rank function for :func:`evaluate`: the first stage, then its top ``top_n`` re-ranked.
+    ``ranker_for``: a :class:`matching.rerank.Ranker`, or need id -> Ranker (cross-validation:
+    each pair is scored by the model that did not see its need), or None (first stage only)."""
+    from .rerank import pair_features
+
+    items = cands.items
+
+    def rank(q: Item, k: int, today: date, removed: set) -> list:
+        first = cands.engine.rank(q, cands.vecs[q.id], top_k=k, today=today, exclude=removed)
+        if ranker_for is None:
+            return first
+        head, tail = first[:top_n], first[top_n:]
+        if not head:
+            return first
+        pairs = [(q, items[m.item_id]) if q.side == "need" else (items[m.item_id], q) for m in head]
+        x = np.stack([pair_features(n, i, cands.materials[n.id], cands.materials[i.id], cands.centres,
+                                    cands.text_only) for n, i in pairs])
+        p = np.empty(len(head))
+        rankers = [ranker_for(n.id) if callable(ranker_for) else ranker_for for n, _ in pairs]
+        for r in {id(r): r for r in rankers}.values():
+            rows = [k for k, other in enumerate(rankers) if other is r]
+            p[rows] = r.probability(r.columns(x[rows]))
+        scored = sorted(zip(p, range(len(head))), key=lambda t: -t[0])
+        scored = [(s, head[k]) for s, k in scored]
+        return [m for _, m in scored] + tail
+    return rank
+
+
+def evaluate(data: dict, embedder: Embedder | None,
              engine_factory: Callable[[], MatchEngine] | None = None,
-             today: date | None = None) -> dict:
+             today: date | None = None, ranker=None, glossary=None, text_only: bool = False,
+             top_n: int = 100, cands: Candidates | None = None) -> dict:
     """SCHEMA.md metrics for ``data`` (already loaded/validated).
 
     Rankings use only what a live submission has (texts, declared or
-    detected language, sector, district, stage); qrels are read only to
-    score. Returns the SCHEMA.md JSON object (plus per-split query counts).
+    detected language, sector, district, stage; with ``text_only`` the texts
+    alone); qrels are read only to score. ``ranker``: None for the first
+    stage alone, a :class:`matching.rerank.Ranker`, or need id -> Ranker
+    (cross-validation). ``embedder`` may be None when ``cands`` (from
+    :func:`prepare`) is given. Returns the SCHEMA.md JSON object plus per-split
+    query counts, ``fields`` (what the ranker saw) and ``stages``.
     """
     start = time.perf_counter()
     validate_eval_set(data)
     today = today or date.today()
-    engine, needs, ideas, qvecs = build_engine(data, embedder, engine_factory)
-    need_lang = {n.id: n.lang for n in needs}
-    idea_lang = {i.id: i.lang for i in ideas}
+    if cands is None:
+        cands = prepare(data, embedder, glossary, text_only, engine_factory)
+    rank = two_stage(cands, ranker, top_n)
+    need_lang = {n.id: n.lang for n in cands.needs}
+    idea_lang = {i.id: i.lang for i in cands.ideas}
     by_need: dict[str, dict[str, int]] = {}
     by_idea: dict[str, dict[str, int]] = {}
     for q in data["qrels"]:
@@ -191,15 +291,17 @@ def evaluate(data: dict, embedder: Embedder,
     out: dict = {}
     for split, key in (("all", None), ("same", "same_language"), ("cross", "cross_language")):
         res = {
-            "needs_to_ideas": _direction(engine, needs, qvecs, by_need, idea_lang, split, today, "n2i"),
-            "ideas_to_needs": _direction(engine, ideas, qvecs, by_idea, need_lang, split, today, "i2n"),
+            "needs_to_ideas": _direction(rank, cands.needs, by_need, idea_lang, split, today, "n2i"),
+            "ideas_to_needs": _direction(rank, cands.ideas, by_idea, need_lang, split, today, "i2n"),
         }
         if key is None:
             out.update(res)
         else:
             out[key] = res
-    out["counts"] = {"needs": len(needs), "ideas": len(ideas), "qrels": len(data["qrels"])}
-    out["model"] = embedder.model_id
+    out["counts"] = {"needs": len(cands.needs), "ideas": len(cands.ideas), "qrels": len(data["qrels"])}
+    out["fields"] = list(TEXT_FIELDS if cands.text_only else FIELDS)
+    out["stages"] = "first" if ranker is None else f"first + second (top {top_n} re-ranked)"
+    out["model"] = cands.model_id
     out["seconds"] = round(time.perf_counter() - start, 2)
     return out
 

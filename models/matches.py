@@ -34,6 +34,7 @@ class RejectReason(str, enum.Enum):
     NOT_FEASIBLE = "not_feasible"
     STAGE_MISMATCH = "stage_mismatch"
     DUPLICATE = "duplicate"
+    ALREADY_CONTRACTED = "already_contracted"   # the need was met elsewhere: says nothing about the fit
     CONFLICT_OF_INTEREST = "conflict_of_interest"
     OTHER = "other"
 

@@ -6,8 +6,9 @@ Grades, from what staff decided and what happened next:
 - 1 (partial fit): introduced but no agreement (also closed that way), or rejected as "not
   feasible" or "stage mismatch" (on topic, not usable as it stands);
 - 0 (not relevant, listed explicitly): rejected as "off topic";
-- not listed: proposals not decided yet, and rejections for "duplicate", "conflict of interest"
-  or "other", which say nothing about whether the two texts fit. Beware: the schema reads an
+- not listed: proposals not decided yet, and rejections for "duplicate", "already contracted",
+  "conflict of interest" or "other", which say nothing about whether the two texts fit (so the
+  ranker does not learn from them, see services/ranker.py). Beware: the schema reads an
   unlisted pair as not relevant, so such a pair counts as a miss if the engine ranks it high.
 
 The set holds the needs/orders and ideas that appear in at least one listed pair. A confidential

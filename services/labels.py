@@ -97,6 +97,7 @@ REJECT_REASONS = {
     "not_feasible": _l("Not feasible"),
     "stage_mismatch": _l("Stage mismatch"),
     "duplicate": _l("Duplicate"),
+    "already_contracted": _l("Need already met (contracted elsewhere)"),
     "conflict_of_interest": _l("Conflict of interest"),
     "other": _l("Other (explain in the note)"),
 }

@@ -11,10 +11,13 @@ deciding who may see what and explaining happen afterwards, in ``services/matchm
 """
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -23,9 +26,12 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from extensions import db
+from matching.debias import LanguageDebias
 from matching.embedders import CachedEmbedder, Embedder, ModelMissingError, load_embedder
 from matching.explain import texts_to_embed
-from matching.ranking import Item, Match, MatchEngine, item_text
+from matching.glossary import Glossary
+from matching.ranking import BANDS, Item, Match, MatchEngine, item_text
+from matching.rerank import Material, material_texts, materials_for, pair_features, rerank
 from matching.text import TextRejected, check_text, clean_text
 from models import Status, Submission
 from services import jobs, submission_types
@@ -35,6 +41,8 @@ from services.vector_store import DatabaseVectorStore
 log = logging.getLogger(__name__)
 
 BATCH = 64  # texts per embedding call when filling the cache
+SECOND_STAGE_TOP_N = 50  # first-stage candidates the second stage re-ranks (docs/matching.md)
+MATERIALS_CACHED = 4096  # items whose second-stage material a process keeps (about 15 kB each)
 
 
 class SerialEmbedder:
@@ -77,6 +85,9 @@ class MatchIndex:
         self._embedder: CachedEmbedder | None = None
         self._engine: MatchEngine | None = None
         self._refreshed_at: datetime | None = None
+        # item id -> (item, engine generation, glossary, material); least recently used first
+        self._materials: OrderedDict[str, tuple[Item, int, Glossary | None, Material]] = OrderedDict()
+        self._materials_lock = threading.Lock()
 
     @property
     def embedder(self) -> CachedEmbedder:
@@ -126,13 +137,84 @@ class MatchIndex:
 
     def rank(self, query: Item, top_k: int = 10, exclude: Collection[str] = (), min_band: str = "weak",
              candidate_ids: Collection[str] | None = None, query_vec: np.ndarray | None = None) -> list[Match]:
-        """The best items on the other side of ``query``, best first (see
-        :meth:`matching.ranking.MatchEngine.rank`); ``query_vec`` from ``query_vectors()`` when the
-        caller embedded many queries at once. Call ``refresh()`` first."""
+        """The best items on the other side of ``query``, best first, in two stages: the engine's
+        first stage (:meth:`matching.ranking.MatchEngine.rank`) finds the top
+        :data:`SECOND_STAGE_TOP_N`, the ranker in use re-scores them (:func:`matching.rerank.rerank`:
+        ``score`` is the probability that the pair is relevant, ``band`` comes from it and is the
+        same whichever side asks). Without a ranker file the first stage ranks alone.
+        ``query_vec`` from ``query_vectors()`` when the caller embedded many queries at once.
+        Call ``refresh()`` first."""
+        from services.ranker import current_ranker
+
         vec = self.query_vectors([query])[0] if query_vec is None else query_vec
+        ranker = current_ranker()
         with self._lock:
-            return self._ready().rank(query, vec, top_k=top_k, exclude=exclude, min_band=min_band,
-                                      candidate_ids=candidate_ids)
+            engine = self._ready()
+            if ranker is None:
+                return engine.rank(query, vec, top_k=top_k, exclude=exclude, min_band=min_band,
+                                   candidate_ids=candidate_ids)
+            first = engine.rank(query, vec, top_k=max(top_k, SECOND_STAGE_TOP_N), exclude=exclude,
+                                candidate_ids=candidate_ids)
+            if not first:
+                return []
+            context = self._context(engine, [engine.get(m.item_id) for m in first])
+        items = {it.id: it for it in context.items}
+        items[query.id] = query
+        materials = self._materials_of(context, extra=(query, vec))
+        ranked = rerank(query, first, items, materials, context.centres, ranker)
+        allowed = BANDS[:BANDS.index(min_band) + 1]
+        return [m for m in ranked if m.band in allowed][:top_k]
+
+    def pair_features(self, need: Item, idea: Item) -> np.ndarray | None:
+        """The second stage's features of one pair as the live index sees it (float64
+        (len(FEATURES),)), None when either is not in the index. Call ``refresh()`` first."""
+        with self._lock:
+            engine = self._ready()
+            if engine.get(need.id) is None or engine.get(idea.id) is None:
+                return None
+            context = self._context(engine, [engine.get(need.id), engine.get(idea.id)])
+        materials = self._materials_of(context)
+        return pair_features(need, idea, materials[need.id], materials[idea.id], context.centres)
+
+    def _context(self, engine: MatchEngine, items: list[Item]) -> _Context:
+        """What computing materials needs from the engine, taken under the engine's lock: the
+        items' raw vectors, a copy of the fitted debiasing (a refit replaces its arrays, it does
+        not change them in place), the sides' centres and the generation."""
+        return _Context(items, engine.raw_vectors([it.id for it in items]), copy.copy(engine.debiaser),
+                        engine.centres(), engine.generation)
+
+    def _materials_of(self, context: _Context, extra: tuple[Item, np.ndarray] | None = None) -> dict[str, Material]:
+        """Materials of the context's items (and of ``extra``, a query with its vector), from the
+        process's cache where the item, the engine's generation and the glossary are unchanged;
+        the rest in one cached embedding call."""
+        glossary = current_glossary()
+        items = list(context.items)
+        vecs = list(context.vectors)
+        if extra is not None:
+            items.append(extra[0])
+            vecs.append(extra[1])
+        out: dict[str, Material] = {}
+        missing: list[int] = []
+        with self._materials_lock:
+            for k, it in enumerate(items):
+                hit = self._materials.get(it.id)
+                if hit is not None and hit[0] == it and hit[1] == context.generation and hit[2] is glossary:
+                    self._materials.move_to_end(it.id)
+                    out[it.id] = hit[3]
+                else:
+                    missing.append(k)
+        if missing:
+            made = materials_for([items[k] for k in missing], np.stack([vecs[k] for k in missing]),
+                                 self.embedder, context.debias, glossary)
+            with self._materials_lock:
+                for k in missing:
+                    it = items[k]
+                    out[it.id] = made[it.id]
+                    if it.id:  # a draft being written has no id worth keeping
+                        self._materials[it.id] = (it, context.generation, glossary, made[it.id])
+                while len(self._materials) > MATERIALS_CACHED:
+                    self._materials.popitem(last=False)
+        return out
 
     def similar(self, query: Item, top_k: int = 5, exclude: Collection[str] = (),
                 min_band: str = "good") -> list[Match]:
@@ -146,6 +228,24 @@ class MatchIndex:
         if self._engine is None:
             raise RuntimeError("MatchIndex.refresh() must be called before asking the engine")
         return self._engine
+
+
+@dataclass
+class _Context:
+    """A snapshot of what the second stage reads from the engine (see ``MatchIndex._context``)."""
+
+    items: list[Item]
+    vectors: np.ndarray
+    debias: LanguageDebias | None
+    centres: dict[str, np.ndarray]
+    generation: int
+
+
+def current_glossary() -> Glossary | None:
+    """The province glossary the engine reads (None when it cannot be loaded)."""
+    from services import glossary
+
+    return glossary.current_glossary()
 
 
 def match_index(app: Flask | None = None) -> MatchIndex:
@@ -190,6 +290,9 @@ def embed_submissions(subs: Iterable[Submission]) -> int:
         item = to_item(sub)
         texts.append(item_text(item))
         texts.extend(texts_to_embed(item))
+        title, sentences = material_texts(item)
+        texts.append(title)
+        texts.extend(sentences)
         count += 1
     for start in range(0, len(texts), BATCH):
         embedder.embed(texts[start:start + BATCH], "query")

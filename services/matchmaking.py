@@ -24,6 +24,7 @@ from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visib
 from models.people import is_staff
 from services import submission_types
 from services.match_index import BATCH, MatchIndex, match_index, text_problem
+from services.ranker import current_ranker
 from services.submission_types import IDEA, NEED, SubmissionType, engine_id, to_item, type_of
 from services.submissions import can_see_details, can_view
 
@@ -209,14 +210,16 @@ def explain_pair(idea: Idea, target: Submission) -> tuple[str | None, Reasons | 
 
 
 def pair_scores(targets: list[Submission], ideas: list[Idea]) -> tuple[np.ndarray, np.ndarray]:
-    """Every (need/order, idea) pair as the engine sees it from the need's or order's side, for a
-    matching round: the calibrated z-score, float (len(targets), len(ideas)), NaN where the engine
-    does not hold the idea (not published), and the band, str array of the same shape ("weak" there).
-    Raises ModelMissingError when the engine cannot run: a round must not be solved on nothing."""
-    z = np.full((len(targets), len(ideas)), np.nan)
-    bands = np.full(z.shape, "weak", dtype=object)
+    """Every (need/order, idea) pair as the engine scores it, for a matching round: the score,
+    float (len(targets), len(ideas)) (the ranker's probability that the pair is relevant; the
+    first stage's z-score when no ranker is installed), NaN where the engine does not hold the
+    idea (not published), and the band, str array of the same shape ("weak" there). A pair's score
+    and band are those its pages show. Raises ModelMissingError when the engine cannot run: a
+    round must not be solved on nothing."""
+    score = np.full((len(targets), len(ideas)), np.nan)
+    bands = np.full(score.shape, "weak", dtype=object)
     if not targets or not ideas:
-        return z, bands
+        return score, bands
     column = {engine_id(idea): j for j, idea in enumerate(ideas)}
     index = match_index()
     index.refresh()
@@ -226,6 +229,6 @@ def pair_scores(targets: list[Submission], ideas: list[Idea]) -> tuple[np.ndarra
         batch = queries[start:start + BATCH]
         for row, (query, vec) in enumerate(zip(batch, index.query_vectors(batch)), start):
             for match in index.rank(query, top_k=len(column), candidate_ids=column, query_vec=vec):
-                z[row, column[match.item_id]] = match.z
+                score[row, column[match.item_id]] = match.score if current_ranker() else match.z
                 bands[row, column[match.item_id]] = match.band
-    return z, bands
+    return score, bands

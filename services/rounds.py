@@ -1,10 +1,10 @@
 """Batch matching rounds: staff choose needs/orders and ideas with quotas; the round is solved
 exactly (matching.assignment), kept as a draft, then published as proposals or discarded.
 
-A pair's quality is the engine's calibrated z-score of the idea in the need's (or order's)
-ranking, the number behind the bands people see. Only pairs of band "possible" or better may
-be chosen (their z is above the "possible" threshold, so quality is positive), and never a pair
-that already has a proposal in any state: a rejected pair is not proposed again.
+A pair's quality is the engine's score of the pair (the second-stage ranker's probability that
+the idea is relevant to the need or order), the number behind the band its pages show. Only
+pairs of band "possible" or better may be chosen, and never a pair that already has a proposal
+in any state: a rejected pair is not proposed again.
 """
 from __future__ import annotations
 
@@ -112,12 +112,12 @@ def create_round(actor: User, name: str, need_ids: list[int], order_ids: list[in
     targets = _published(NEED.model, need_ids) + _published(ORDER.model, order_ids)
     ideas = _published(Idea, idea_ids)
     try:
-        z, bands = matchmaking.pair_scores(targets, ideas)
+        score, bands = matchmaking.pair_scores(targets, ideas)
     except ModelMissingError as missing:
         raise RoundError("engine_unavailable") from missing
-    allowed = (bands != "weak") & ~np.isnan(z) & ~_already_proposed(targets, ideas)
-    # z above the "possible" threshold is positive; the clip only guards a recalibration below zero.
-    quality = np.where(allowed, np.clip(np.nan_to_num(z), 0.0, None), np.nan)
+    allowed = (bands != "weak") & ~np.isnan(score) & ~_already_proposed(targets, ideas)
+    # scores of shown pairs are positive; the clip only guards a recalibration below zero.
+    quality = np.where(allowed, np.clip(np.nan_to_num(score), 0.0, None), np.nan)
     try:
         best = solve_round(quality, allowed, max_per_need, max_per_idea, min_per_need)
     except RoundInfeasible as infeasible:

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from models import ProposalState
-from services import audit, decisions, exports, imports, indicators, jobs, proposals
+from services import audit, decisions, exports, imports, indicators, jobs, proposals, ranker
 from web.access import staff_required
 from web.downloads import table_response
 from web.messages import message_for
@@ -39,7 +39,7 @@ def index():
     period, error = _period()
     charts = [chart(f) for f in indicators.dashboard(period)]
     return render_template("reports/index.html", period=period, charts=charts, error=error,
-                           total=indicators.total_ideas(period)), 422 if error else 200
+                           total=indicators.total_ideas(period), ranker=ranker.info()), 422 if error else 200
 
 
 @bp.route(f"/{FIGURE}.{FORMAT}")

@@ -1,0 +1,292 @@
+"""The second stage: re-ranking the first stage's candidates on richer pair features.
+
+The first stage (:class:`matching.ranking.MatchEngine`) ranks the whole corpus by the debiased
+cosine of whole-document vectors. A long need is blurred into one vector ("sensors + farmers +
+humidity"), so a generic sensor idea can beat the dryer that solves it. The second stage looks
+at each (need, idea) pair of the first stage's top candidates more closely, on features that
+are cheap once the texts are embedded (see :data:`FEATURES` and docs/matching.md):
+
+- title against title, and titles against whole texts;
+- sentence-level late interaction (ColBERT-style MaxSim, Khattab & Zaharia, SIGIR 2020, here
+  over sentence vectors rather than tokens): how well each sentence of one text is covered by
+  the best sentence of the other, both ways;
+- hubness: how close each text is to the centre of the other side (a text close to everything,
+  a "hub", is a weaker sign when it is close to this one; CSLS, Conneau et al., ICLR 2018);
+- concepts of the province glossary named by both texts, in any language: technologies and
+  problems ("dryer", "landslide") apart from crops, places and institutions, since a hard
+  negative shares the crop or the place but not the problem;
+- the facts a submitter gives: a shared sector, the same place, a stage that fits.
+
+No feature uses the texts' languages or whether they share one. Every feature is symmetric in
+the pair or taken in the fixed orientation (need, idea), so a pair gets one score and one band
+whichever side asks. A :class:`Ranker` (a logistic regression fitted by :func:`fit_ranker`)
+turns the features into the probability that the idea is relevant to the need; bands are
+thresholds on that probability.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from .debias import LanguageDebias
+from .embedders import Embedder
+from .glossary import Glossary
+from .ranking import Item, Match, stage_fit
+from .text import split_sentences
+
+__all__ = ["FEATURES", "FACT_FEATURES", "Material", "materials_for", "pair_features", "Ranker",
+           "fit_ranker", "rerank", "RankerFileError", "MAX_SENTENCES"]
+
+TOPIC_KINDS = ("crop", "place", "institution")  # glossary kinds that say what a text is about, not what it does
+MAX_SENTENCES = 24  # sentences per text that the late interaction reads (the rest is rare and costly)
+
+FEATURES = (
+    "doc",            # debiased cosine of the whole texts (the first stage's semantic score)
+    "title",          # debiased cosine of the two titles
+    "title_doc",      # mean of title(need)·text(idea) and text(need)·title(idea)
+    "cover_need",     # mean over the need's sentences of the best cosine with an idea sentence
+    "cover_idea",     # the same from the idea's sentences
+    "best_pair",      # the single best sentence pair
+    "hub_need",       # the need's cosine with the centre of all ideas
+    "hub_idea",       # the idea's cosine with the centre of all needs
+    "shared_methods",  # glossary technologies and problems named by both texts (log(1 + n))
+    "shared_topics",   # glossary crops, places and institutions named by both texts (log(1 + n))
+    "sector",         # at least one shared sector (0/1)
+    "place",          # same commune/ward or same former district (0/1)
+    "stage",          # the idea's stage fits the need's (+1), falls short (-1), unknown (0)
+)
+# facts a submitter picks rather than text: left out by a text-only evaluation
+FACT_FEATURES = ("sector", "place", "stage")
+
+
+@dataclass(frozen=True)
+class Material:
+    """What the second stage reads of one item: debiased unit vectors, float32.
+
+    ``doc`` (dim,) the whole text, ``title`` (dim,) the title (the text when there is none),
+    ``sentences`` (s, dim) up to :data:`MAX_SENTENCES` sentences, ``methods`` and ``topics``
+    the glossary concepts the text names (technologies and other concepts; crops, places and
+    institutions). It depends on the item, the embedder, the engine's fitted
+    debiasing and the glossary, so it can be cached until one of them changes.
+    """
+
+    doc: np.ndarray
+    title: np.ndarray
+    sentences: np.ndarray
+    methods: frozenset[str] = frozenset()
+    topics: frozenset[str] = frozenset()
+
+
+def material_texts(item: Item) -> tuple[str, list[str]]:
+    """(title text, sentences) of ``item`` that :func:`materials_for` embeds."""
+    from .ranking import item_text
+
+    text = item_text(item)
+    return (item.title.strip() or text), split_sentences(text)[:MAX_SENTENCES]
+
+
+def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedder,
+                  debias: LanguageDebias | None, glossary: Glossary | None = None) -> dict[str, Material]:
+    """:class:`Material` of each item, by id, from ONE ``embedder.embed`` call (a cached
+    embedder answers from its store). ``doc_vecs`` float32 (len(items), dim): the items' raw
+    document vectors; ``debias``: the engine's fitted :class:`LanguageDebias` (None: vectors
+    used raw); ``glossary``: for the concepts (None: no concepts)."""
+    if not items:
+        return {}
+    parts = [material_texts(it) for it in items]
+    texts: list[str] = []
+    for title, sentences in parts:
+        texts.append(title)
+        texts.extend(sentences)
+    raw = embedder.embed(texts, "query")
+    langs: list[str] = []
+    for it, (_, sentences) in zip(items, parts):
+        langs.extend([it.lang] * (1 + len(sentences)))
+    docs = np.asarray(doc_vecs, np.float32).reshape(len(items), -1)
+    if debias is not None:
+        raw = debias.transform(raw, langs)
+        docs = debias.transform(docs, [it.lang for it in items])
+    out: dict[str, Material] = {}
+    pos = 0
+    for k, (it, (_, sentences)) in enumerate(zip(items, parts)):
+        title = raw[pos]
+        sents = raw[pos + 1: pos + 1 + len(sentences)]
+        pos += 1 + len(sentences)
+        concepts = glossary.concepts(f"{it.title}\n{it.text}") if glossary is not None else frozenset()
+        topics = frozenset(c for c in concepts if glossary.kind(c) in TOPIC_KINDS)
+        out[it.id] = Material(doc=docs[k], title=title, sentences=sents if len(sents) else docs[k][None, :],
+                              methods=concepts - topics, topics=topics)
+    return out
+
+
+def pair_features(need: Item, idea: Item, n: Material, i: Material, centres: Mapping[str, np.ndarray],
+                  text_only: bool = False) -> np.ndarray:
+    """float64 (len(FEATURES),) features of the pair (need, idea); see :data:`FEATURES`.
+    ``centres``: side ("idea"/"need") -> float32 (dim,) unit centre of that side's debiased
+    vectors (:meth:`matching.ranking.MatchEngine.centres`). With ``text_only`` the
+    submitter's facts (sector, place, stage) are 0."""
+    sim = n.sentences @ i.sentences.T
+    if text_only:
+        sector = place = stage = 0.0
+    else:
+        sector = float(bool(need.sectors & idea.sectors))
+        place = float(bool((need.place and need.place == idea.place)
+                           or (need.place_group and need.place_group == idea.place_group)))
+        fit = stage_fit(idea, need)
+        stage = 0.0 if fit is None else (1.0 if fit else -1.0)
+    return np.array([
+        float(n.doc @ i.doc),
+        float(n.title @ i.title),
+        0.5 * float(n.title @ i.doc + n.doc @ i.title),
+        float(sim.max(axis=1).mean()),
+        float(sim.max(axis=0).mean()),
+        float(sim.max()),
+        float(n.doc @ centres["idea"]),
+        float(i.doc @ centres["need"]),
+        float(np.log1p(len(n.methods & i.methods))),
+        float(np.log1p(len(n.topics & i.topics))),
+        sector,
+        place,
+        stage,
+    ])
+
+
+class RankerFileError(ValueError):
+    """A ranker file cannot be read or does not fit this code (the message says why)."""
+
+
+@dataclass
+class Ranker:
+    """A fitted second stage: standardised features -> logistic regression -> probability.
+
+    ``coef`` (len(features),), ``mean``/``scale`` the standardisation, ``bands`` probability
+    thresholds {"strong", "good", "possible"}, ``meta`` what it was fitted on and how well
+    it did (see :func:`fit_ranker`), ``version`` an increasing integer.
+    """
+
+    features: tuple[str, ...]
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray
+    scale: np.ndarray
+    bands: dict[str, float]
+    meta: dict = field(default_factory=dict)
+    version: int = 1
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """float64 (n,): P(relevant) for rows of features ``x`` (n, len(features))."""
+        x = np.atleast_2d(np.asarray(x, float))
+        logit = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-logit))
+
+    def band(self, p: float) -> str:
+        """Band of a probability: "strong", "good", "possible" or "weak"."""
+        for name in ("strong", "good", "possible"):
+            if p >= self.bands[name]:
+                return name
+        return "weak"
+
+    def to_json(self) -> str:
+        """The ranker as a JSON document (no pickle: a file anyone can read and diff)."""
+        return json.dumps({"format": "laocai-ranker/1", "version": self.version,
+                           "features": list(self.features), "coef": self.coef.tolist(),
+                           "intercept": self.intercept, "mean": self.mean.tolist(),
+                           "scale": self.scale.tolist(), "bands": self.bands, "meta": self.meta},
+                          ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "ranker") -> Ranker:
+        """Read :meth:`to_json`'s output. Raises :class:`RankerFileError`."""
+        try:
+            d = json.loads(text)
+            if d.get("format") != "laocai-ranker/1":
+                raise RankerFileError(f"{source}: not a ranker file (format {d.get('format')!r})")
+            features = tuple(d["features"])
+            unknown = set(features) - set(FEATURES)
+            if unknown:
+                raise RankerFileError(f"{source}: unknown features {sorted(unknown)}")
+            ranker = cls(features, np.asarray(d["coef"], float), float(d["intercept"]),
+                         np.asarray(d["mean"], float), np.asarray(d["scale"], float),
+                         {k: float(d["bands"][k]) for k in ("strong", "good", "possible")},
+                         d.get("meta", {}), int(d["version"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, RankerFileError):
+                raise
+            raise RankerFileError(f"{source}: {exc}") from exc
+        if not (len(ranker.coef) == len(ranker.mean) == len(ranker.scale) == len(features)):
+            raise RankerFileError(f"{source}: coefficients and features differ in length")
+        return ranker
+
+    @classmethod
+    def load(cls, path: str | Path) -> Ranker:
+        """Read a ranker file. Raises :class:`RankerFileError`."""
+        try:
+            return cls.from_json(Path(path).read_text(encoding="utf-8"), str(path))
+        except OSError as exc:
+            raise RankerFileError(f"{path}: {exc}") from exc
+
+    def columns(self, x: np.ndarray) -> np.ndarray:
+        """Select this ranker's columns from a full :data:`FEATURES` matrix (n, len(FEATURES))."""
+        idx = [FEATURES.index(f) for f in self.features]
+        return np.atleast_2d(x)[:, idx]
+
+
+def fit_ranker(x: np.ndarray, grade: np.ndarray, features: Sequence[str] = FEATURES, c: float = 1.0,
+               bands: dict[str, float] | None = None, meta: dict | None = None, version: int = 1) -> Ranker:
+    """Fit a :class:`Ranker` on labelled pairs.
+
+    ``x`` float (n, len(FEATURES)) from :func:`pair_features`; ``grade`` int (n,) 0/1/2 (2 = the
+    idea solves the need, 1 = partly, 0 = not relevant); ``features`` the columns to use; ``c``
+    the inverse L2 strength of scikit-learn's ``LogisticRegression``. The target is "relevant"
+    (grade > 0) with grade-2 pairs weighted twice, so the probability orders strong fits first.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    idx = [FEATURES.index(f) for f in features]
+    xs = np.asarray(x, float)[:, idx]
+    grade = np.asarray(grade)
+    mean, scale = xs.mean(axis=0), xs.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit((xs - mean) / scale, (grade > 0).astype(int), sample_weight=np.where(grade == 2, 2.0, 1.0))
+    return Ranker(tuple(features), model.coef_[0].astype(float), float(model.intercept_[0]), mean, scale,
+                  bands or {"strong": 0.7, "good": 0.5, "possible": 0.3}, dict(meta or {}), version)
+
+
+def rerank(query: Item, matches: Sequence[Match], items: Mapping[str, Item],
+           materials: Mapping[str, Material], centres: Mapping[str, np.ndarray], ranker: Ranker,
+           text_only: bool = False) -> list[Match]:
+    """Re-score the first stage's ``matches`` for ``query`` with ``ranker``, best first.
+
+    ``centres``: see :func:`pair_features`.
+    ``items``/``materials``: by id, for the query and every candidate (a candidate missing
+    from either keeps its place below the re-scored ones, band "weak"). Returns new
+    :class:`Match` objects: ``score`` the probability, ``band`` from it, ``z`` the first
+    stage's z, ``semantic`` unchanged."""
+    q_mat = materials.get(query.id)
+    scored, rest = [], []
+    for m in matches:
+        cand, c_mat = items.get(m.item_id), materials.get(m.item_id)
+        if q_mat is None or cand is None or c_mat is None:
+            rest.append(replace(m, band="weak", score=0.0))
+            continue
+        need, idea, n_mat, i_mat = ((query, cand, q_mat, c_mat) if query.side == "need"
+                                    else (cand, query, c_mat, q_mat))
+        scored.append((m, pair_features(need, idea, n_mat, i_mat, centres, text_only)))
+    if not scored:
+        return rest
+    p = ranker.probability(ranker.columns(np.stack([f for _, f in scored])))
+    out = [replace(m, score=float(prob), band=ranker.band(float(prob))) for (m, _), prob in zip(scored, p)]
+    out.sort(key=lambda m: -m.score)
+    return out + rest
+
+
+def utc_now() -> str:
+    """ISO time stamp for a ranker's ``meta``."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
