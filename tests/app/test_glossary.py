@@ -76,25 +76,25 @@ def test_current_glossary_follows_every_change_of_the_rows(app, client, admin):
         before = glossary.current_glossary()
         assert glossary.current_glossary() is before  # built once while nothing changes
         assert len(before) == len(SEEDED)
-        assert "grass_jelly" not in before.concepts("Thạch đen, grass jelly, 仙草")
+        assert "zz_jelly" not in before.concepts("Thạch thử, test jelly, 测试冻")
 
-    client.post("/admin/glossary/new", data={"concept": "grass_jelly", "kind": "crop", "vi": "thạch đen",
-                                             "en": "grass jelly", "zh": "仙草"})
+    client.post("/admin/glossary/new", data={"concept": "zz_jelly", "kind": "crop", "vi": "thạch thử",
+                                             "en": "test jelly", "zh": "测试冻"})
     with app.app_context():  # as a request of any worker would: a new context over the same process
         after = glossary.current_glossary()
         assert after is not before
-        assert after.concepts("Grass jelly dryer") >= {"grass_jelly"}
-        assert after.same_concept("thạch đen", "仙草")
-        term_id = _term(app, "grass_jelly").id
+        assert after.concepts("Test jelly dryer") >= {"zz_jelly"}
+        assert after.same_concept("thạch thử", "测试冻")
+        term_id = _term(app, "zz_jelly").id
 
-    client.post(f"/admin/glossary/{term_id}", data={"kind": "crop", "vi": "thạch đen | sương sáo", "en": "", "zh": ""})
+    client.post(f"/admin/glossary/{term_id}", data={"kind": "crop", "vi": "thạch thử | sương thử", "en": "", "zh": ""})
     with app.app_context():
-        assert "grass_jelly" in glossary.current_glossary().concepts("Chế biến sương sáo")
-        assert "grass_jelly" not in glossary.current_glossary().concepts("Grass jelly dryer")
+        assert "zz_jelly" in glossary.current_glossary().concepts("Chế biến sương thử")
+        assert "zz_jelly" not in glossary.current_glossary().concepts("Test jelly dryer")
 
     client.post(f"/admin/glossary/{term_id}/delete")
     with app.app_context():
-        assert "grass_jelly" not in glossary.current_glossary().concepts("Chế biến sương sáo")
+        assert "zz_jelly" not in glossary.current_glossary().concepts("Chế biến sương thử")
         assert len(glossary.current_glossary()) == len(SEEDED)
 
 
@@ -103,11 +103,11 @@ def test_another_process_sees_an_edit_without_a_restart(app, database_url):
     from tests.conftest import MATCHING_TEST_CONFIG
     worker = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, **MATCHING_TEST_CONFIG})
     with worker.app_context():
-        assert "grass_jelly" not in glossary.current_glossary().concepts("thạch đen")
+        assert "zz_jelly" not in glossary.current_glossary().concepts("thạch thử")
     with app.app_context():
-        glossary.save_entry(None, None, "grass_jelly", "crop", vi="thạch đen")
+        glossary.save_entry(None, None, "zz_jelly", "crop", vi="thạch thử")
     with worker.app_context():
-        assert "grass_jelly" in glossary.current_glossary().concepts("thạch đen")
+        assert "zz_jelly" in glossary.current_glossary().concepts("thạch thử")
         db.engine.dispose()
 
 
@@ -118,36 +118,36 @@ def test_admin_adds_finds_edits_and_deletes_a_concept(app, client, admin):
     assert page.status_code == 200
     assert "Bảng thuật ngữ của tỉnh" in page.get_data(as_text=True)
 
-    added = client.post("/admin/glossary/new", data={"concept": "plum", "kind": "crop", "vi": "mận | mận hậu",
-                                                     "en": "plum", "zh": "李子"})
+    added = client.post("/admin/glossary/new", data={"concept": "zz_plum", "kind": "crop",
+                                                     "vi": "mận thử | mận hậu thử", "en": "test plum", "zh": "测试李"})
     assert added.status_code == 302
-    term = _term(app, "plum")
-    assert (term.kind, term.vi, term.en, term.zh) == ("crop", "mận|mận hậu", "plum", "李子")
+    term = _term(app, "zz_plum")
+    assert (term.kind, term.vi, term.en, term.zh) == ("crop", "mận thử|mận hậu thử", "test plum", "测试李")
     assert term.updated_by_id == admin[0]
 
-    found = client.get("/admin/glossary?q=mận hậu").get_data(as_text=True)
-    assert "plum" in found and found.count('class="list-group-item glossary-term"') == 1
-    assert 'class="list-group-item glossary-term"' not in client.get("/admin/glossary?q=mận&kind=place").get_data(
+    found = client.get("/admin/glossary?q=mận hậu thử").get_data(as_text=True)
+    assert "zz_plum" in found and found.count('class="list-group-item glossary-term"') == 1
+    assert 'class="list-group-item glossary-term"' not in client.get("/admin/glossary?q=mận hậu thử&kind=place").get_data(
         as_text=True)
 
     edit_page = client.get(f"/admin/glossary/{term.id}").get_data(as_text=True)
-    assert 'value="mận | mận hậu"' in edit_page
-    client.post(f"/admin/glossary/{term.id}", data={"concept": "renamed", "kind": "crop", "vi": "mận",
-                                                    "en": "plum | Bac Ha plum", "zh": ""})
-    term = _term(app, "plum")
-    assert (term.vi, term.en, term.zh) == ("mận", "plum|Bac Ha plum", "")
+    assert 'value="mận thử | mận hậu thử"' in edit_page
+    client.post(f"/admin/glossary/{term.id}", data={"concept": "renamed", "kind": "crop", "vi": "mận thử",
+                                                    "en": "plum thử | Bac Ha plum thử", "zh": ""})
+    term = _term(app, "zz_plum")
+    assert (term.vi, term.en, term.zh) == ("mận thử", "plum thử|Bac Ha plum thử", "")
     assert _term(app, "renamed") is None  # the id never changes
 
     confirm = client.get(f"/admin/glossary/{term.id}/delete")
-    assert confirm.status_code == 200 and "Xóa khái niệm plum?" in confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "Xóa khái niệm zz_plum?" in confirm.get_data(as_text=True)
     assert client.post(f"/admin/glossary/{term.id}/delete").status_code == 302
-    assert "plum" not in _live_concepts(app)
+    assert "zz_plum" not in _live_concepts(app)
     assert client.get(f"/admin/glossary/{term.id}").status_code == 404
     assert _actions(app) == ["glossary.create", "glossary.update", "glossary.delete"]
 
     # adding it again brings the row back
-    client.post("/admin/glossary/new", data={"concept": "plum", "kind": "crop", "vi": "mận"})
-    assert "plum" in _live_concepts(app) and _term(app, "plum").id == term.id
+    client.post("/admin/glossary/new", data={"concept": "zz_plum", "kind": "crop", "vi": "mận thử"})
+    assert "zz_plum" in _live_concepts(app) and _term(app, "zz_plum").id == term.id
 
 
 def test_the_form_refuses_what_the_engine_would_not_read(app, client, admin):
@@ -186,11 +186,11 @@ def test_the_admin_menu_links_the_glossary(client, admin):
 
 def test_bad_rows_are_each_named_in_vietnamese_and_nothing_is_saved(app, client, admin):
     content = _csv(
-        "tea,crop,chè,tea,茶",                       # row 2: good, yet not saved
-        "plum,fruit,mận,plum,",                      # row 3: unknown kind
-        "Cây Quế,crop,quế,,",                        # row 4: bad concept id
-        "nothing,crop,,,",                           # row 5: no names
-        "tea,crop,chè Shan tuyết,,",                 # row 6: the same concept again
+        "zz_tea,crop,chè thử,test tea,测试茶",  # row 2: good, yet not saved
+        "zz_plum,fruit,mận thử,,",              # row 3: unknown kind
+        "Cây Quế,crop,quế,,",                   # row 4: bad concept id
+        "zz_nothing,crop,,,",                   # row 5: no names
+        "zz_tea,crop,chè thử Shan tuyết,,",     # row 6: the same concept again
     )
     response = _upload(client, content)
     assert response.status_code == 422
@@ -201,13 +201,13 @@ def test_bad_rows_are_each_named_in_vietnamese_and_nothing_is_saved(app, client,
     assert "Loại “fruit” không hợp lệ" in rows[0]
     assert "Mã khái niệm “Cây Quế” chỉ được gồm" in rows[1]
     assert "Cần ít nhất một tên gọi" in rows[2]
-    assert "Khái niệm “tea” đã có ở dòng 2 của tệp." in rows[3]
+    assert "Khái niệm “zz_tea” đã có ở dòng 2 của tệp." in rows[3]
     assert _live_concepts(app) == {e.concept for e in SEEDED}
     assert _actions(app) == []
 
 
 def test_a_file_with_wrong_columns_or_format_is_refused(app, client, admin):
-    wrong = _upload(client, _csv("tea,crop,chè,tea", header="concept,kind,vi,english"))
+    wrong = _upload(client, _csv("zz_tea,crop,chè thử,test tea", header="concept,kind,vi,english"))
     assert wrong.status_code == 422
     html = wrong.get_data(as_text=True)
     assert "Thiếu cột: en, zh." in html and "Cột không xác định: english." in html
@@ -218,12 +218,12 @@ def test_a_file_with_wrong_columns_or_format_is_refused(app, client, admin):
 def test_import_adds_and_changes_concepts_and_export_reads_back(app, client, admin):
     kept = SEEDED[0]
     # a kind is its code or the label the pages show (here in Vietnamese, quoted for its comma)
-    response = _upload(client, _csv('tea,"Cây trồng, sản phẩm",chè|trà,tea,茶',
+    response = _upload(client, _csv('zz_tea,"Cây trồng, sản phẩm",chè thử|trà thử,test tea,测试茶',
                                     f"{kept.concept},{kept.kind},{'|'.join(kept.vi) or 'x'},đổi tên,"))
     assert response.status_code == 302, response.get_data(as_text=True)
     assert "Đã nhập: thêm 1 khái niệm, sửa 1, giữ nguyên 0." in client.get("/admin/glossary").get_data(as_text=True)
-    tea = _term(app, "tea")
-    assert (tea.kind, tea.vi, tea.en, tea.zh) == ("crop", "chè|trà", "tea", "茶")
+    tea = _term(app, "zz_tea")
+    assert (tea.kind, tea.vi, tea.en, tea.zh) == ("crop", "chè thử|trà thử", "test tea", "测试茶")
     assert _term(app, kept.concept).en == "đổi tên"
     assert _actions(app) == ["glossary.create", "glossary.update", "glossary.import"]
 
@@ -232,7 +232,7 @@ def test_import_adds_and_changes_concepts_and_export_reads_back(app, client, adm
     assert csv_export.status_code == 200
     entries = read_glossary_csv(io.StringIO(csv_export.data.decode("utf-8-sig")))
     assert {e.concept for e in entries} == _live_concepts(app)
-    assert next(e for e in entries if e.concept == "tea").vi == ("chè", "trà")
+    assert next(e for e in entries if e.concept == "zz_tea").vi == ("chè thử", "trà thử")
     response = _upload(client, csv_export.data)
     assert response.status_code == 302
     assert f"giữ nguyên {len(entries)}" in client.get("/admin/glossary").get_data(as_text=True)
@@ -240,21 +240,21 @@ def test_import_adds_and_changes_concepts_and_export_reads_back(app, client, adm
     book = load_workbook(io.BytesIO(client.get("/admin/glossary/export.xlsx").data))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert rows[0] == ("concept", "kind", "vi", "en", "zh")
-    tea_row = next(r for r in rows if r[0] == "tea")
+    tea_row = next(r for r in rows if r[0] == "zz_tea")
     edited = Workbook()
     sheet = edited.active
     sheet.append(rows[0])
-    sheet.append((tea_row[0], "technology", tea_row[2], "tea|green tea", tea_row[4]))
+    sheet.append((tea_row[0], "technology", tea_row[2], "test tea|green test tea", tea_row[4]))
     out = io.BytesIO()
     edited.save(out)
     assert _upload(client, out.getvalue(), "glossary.xlsx").status_code == 302
-    tea = _term(app, "tea")
-    assert (tea.kind, tea.en) == ("technology", "tea|green tea")
+    tea = _term(app, "zz_tea")
+    assert (tea.kind, tea.en) == ("technology", "test tea|green test tea")
 
 
 def test_concepts_the_file_does_not_name_stay_and_the_audit_names_the_admin(app, client, admin):
-    assert _upload(client, _csv("tea,crop,chè,tea,")).status_code == 302
-    assert _live_concepts(app) == {e.concept for e in SEEDED} | {"tea"}
+    assert _upload(client, _csv("zz_tea,crop,chè thử,test tea,")).status_code == 302
+    assert _live_concepts(app) == {e.concept for e in SEEDED} | {"zz_tea"}
     with app.app_context():
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "glossary.create"))
         assert db.session.get(User, entry.actor_id).email == admin[1]
