@@ -90,7 +90,8 @@ def current_glossary() -> Glossary:
     if cached is None or cached[0] != key:
         # The key is read before the rows: a change between the two is built in now and rebuilt
         # once more at the next call, never missed.
-        rows = db.session.scalars(sa.select(GlossaryTerm).where(GlossaryTerm.deleted_at.is_(None)))
+        rows = db.session.scalars(sa.select(GlossaryTerm).where(GlossaryTerm.deleted_at.is_(None))
+                                  .order_by(GlossaryTerm.id))  # where two concepts share a name, the older wins
         cached = (key, Glossary(entry_of(t) for t in rows))
         current_app.extensions["glossary"] = cached
     return cached[1]
@@ -112,6 +113,23 @@ def terms(search: str = "", kind: str = "") -> sa.Select:
         stmt = stmt.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in (
             GlossaryTerm.concept, GlossaryTerm.vi, GlossaryTerm.en, GlossaryTerm.zh))))
     return stmt
+
+
+def shared_names() -> list[tuple[str, list[str]]]:
+    """Names that more than one concept gives (compared as the engine compares them: NFC, case
+    ignored), each with its concepts, oldest first: the engine reads the name as the first one."""
+    concepts: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
+    rows = db.session.scalars(sa.select(GlossaryTerm).where(GlossaryTerm.deleted_at.is_(None))
+                              .order_by(GlossaryTerm.id))
+    for term in rows:
+        for lang in LANGS:
+            for name in term.names(lang):
+                key = unicodedata.normalize("NFC", name).casefold()
+                spelling.setdefault(key, name)
+                if term.concept not in concepts.setdefault(key, []):
+                    concepts[key].append(term.concept)
+    return sorted((spelling[key], ids) for key, ids in concepts.items() if len(ids) > 1)
 
 
 def get(term_id: int) -> GlossaryTerm | None:

@@ -150,6 +150,16 @@ def test_admin_adds_finds_edits_and_deletes_a_concept(app, client, admin):
     assert "zz_plum" in _live_concepts(app) and _term(app, "zz_plum").id == term.id
 
 
+def test_the_list_warns_of_a_name_given_to_two_concepts(app, client, admin):
+    assert "tên chung thử" not in client.get("/admin/glossary").get_data(as_text=True).casefold()
+    client.post("/admin/glossary/new", data={"concept": "zz_one", "kind": "crop", "vi": "tên chung thử"})
+    client.post("/admin/glossary/new", data={"concept": "zz_two", "kind": "place", "en": "Tên Chung Thử"})
+    html = client.get("/admin/glossary").get_data(as_text=True)
+    assert '<li class="shared-name">“tên chung thử”: <code>zz_one</code>, <code>zz_two</code></li>' in html
+    with app.app_context():
+        assert glossary.current_glossary().concepts("Tên chung thử") == {"zz_one"}  # the older concept wins
+
+
 def test_the_form_refuses_what_the_engine_would_not_read(app, client, admin):
     existing = SEEDED[0].concept
     cases = [

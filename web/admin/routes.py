@@ -99,7 +99,7 @@ def glossary_list():
     kind = kind if kind in GLOSSARY_KINDS else ""
     page = db.paginate(glossary.terms(search, kind), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("admin/glossary.html", page=page, search=search, kind=kind,
-                           query_args=query_args(request.args))
+                           shared=glossary.shared_names(), query_args=query_args(request.args))
 
 
 # Which field shows a refused concept's message.
