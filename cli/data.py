@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from matching.glossary import GlossaryError
 from services import accounts, seeding
 from services import backup as backups
 
@@ -28,8 +29,11 @@ def create_admin_command(email, name, password):
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Also load demo accounts and content.")
 @with_appcontext
 def seed_command(demo):
-    """Load sectors and places (and the demo data). Running it twice changes nothing."""
-    click.echo(f"Reference data added: {seeding.load_reference()}")
+    """Load sectors, places and the glossary (and the demo data). Running it twice changes nothing."""
+    try:
+        click.echo(f"Reference data added: {seeding.load_reference()}")
+    except GlossaryError as error:
+        raise click.ClickException(f"seed_data/glossary.csv, {error}") from error
     if demo:
         click.echo(f"Demo data added: {seeding.load_demo()}")
 

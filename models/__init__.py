@@ -1,6 +1,7 @@
 """The data, one module per aggregate. Importing this package registers every table."""
 from models.audit import AuditEntry
 from models.embeddings import EmbeddingVector
+from models.glossary import GlossaryTerm
 from models.imports import ImportJob
 from models.matches import (
     MatchingRound,
@@ -29,7 +30,7 @@ from models.tokens import ApiToken
 __all__ = [
     "AuditEntry", "MatchingRound", "MatchProposal", "ProposalSource", "ProposalState", "RejectReason",
     "RoundState", "Notification", "ImportJob", "ApiToken",
-    "EmbeddingVector",
+    "EmbeddingVector", "GlossaryTerm",
     "Role", "InnovatorType", "User", "Place", "Sector", "Idea", "IdeaKind", "Stage",
     "Status", "Submission", "TechnologyNeed", "ResearchOrder", "Urgency", "Visibility",
 ]

@@ -103,10 +103,15 @@ REJECT_REASONS = {
 }
 ROUND_STATES = {"draft": _l("Draft"), "published": _l("Published"), "discarded": _l("Discarded")}
 PLACE_KINDS = {"xa": _l("Commune (xã)"), "phuong": _l("Ward (phường)")}
+# The kinds of the province glossary's concepts (matching.glossary.KINDS).
+GLOSSARY_KINDS = {
+    "crop": _l("Crop or product"), "place": _l("Place"), "technology": _l("Technology"),
+    "institution": _l("Institution"), "other": _l("Other"),
+}
 AUDIT_ENTITY_TYPES = {
     "proposal": _l("Match proposals"), "idea": _l("Ideas"), "need": _l("Technology needs"),
     "order": _l("Research orders"), "user": _l("Accounts"), "place": _l("Communes and wards"),
-    "sector": _l("Sectors"), "round": _l("Matching rounds"),
+    "sector": _l("Sectors"), "round": _l("Matching rounds"), "glossary": _l("Province glossary"),
 }
 # Who an audit entry names when no person acted (imports' jobs, the seeding, the engine).
 SYSTEM_ACTOR = _l("the system")
@@ -169,5 +174,6 @@ def template_labels() -> dict:
         "VISIBILITIES": VISIBILITIES, "URGENCIES": URGENCIES, "MATCH_BANDS": MATCH_BANDS,
         "PROPOSAL_STATES": PROPOSAL_STATES, "PROPOSAL_ACTIONS": PROPOSAL_ACTIONS,
         "PROPOSAL_SOURCES": PROPOSAL_SOURCES, "REJECT_REASONS": REJECT_REASONS, "ROUND_STATES": ROUND_STATES,
-        "PLACE_KINDS": PLACE_KINDS, "AUDIT_ENTITY_TYPES": AUDIT_ENTITY_TYPES, "SYSTEM_ACTOR": SYSTEM_ACTOR,
+        "PLACE_KINDS": PLACE_KINDS, "GLOSSARY_KINDS": GLOSSARY_KINDS,
+        "AUDIT_ENTITY_TYPES": AUDIT_ENTITY_TYPES, "SYSTEM_ACTOR": SYSTEM_ACTOR,
     }

@@ -8,8 +8,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from extensions import db
-from models import Place, Sector, Status, User
+from matching.glossary import read_glossary_csv
+from models import GlossaryTerm, Place, Sector, Status, User
 from models.people import utcnow
+from services import glossary
 from services.submission_types import TYPES
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
@@ -21,8 +23,9 @@ def _read(name: str, seed_dir: Path) -> dict | list:
 
 
 def load_reference(seed_dir: Path = SEED_DIR) -> dict[str, int]:
-    """Insert the sectors and places that are missing; admins' edits to existing ones are kept."""
-    added = {"sectors": 0, "places": 0}
+    """Insert the sectors, places and glossary concepts that are missing; admins' edits to existing
+    ones are kept (and a glossary concept an admin deleted stays deleted)."""
+    added = {"sectors": 0, "places": 0, "glossary": 0}
     known = set(db.session.scalars(sa.select(Sector.code)))
     for row in _read("sectors.json", seed_dir):
         if row["code"] not in known:
@@ -34,6 +37,11 @@ def load_reference(seed_dir: Path = SEED_DIR) -> dict[str, int]:
             db.session.add(Place(code=row["code"], name=row["name"], kind=row["kind"],
                                  former_district=row["former_district"]))
             added["places"] += 1
+    known = set(db.session.scalars(sa.select(GlossaryTerm.concept)))  # deleted ones included
+    for entry in read_glossary_csv(seed_dir / "glossary.csv"):
+        if entry.concept not in known:
+            db.session.add(GlossaryTerm(**glossary.stored_values(entry)))
+            added["glossary"] += 1
     db.session.commit()
     return added
 

@@ -61,6 +61,15 @@ MESSAGES: dict[str, LazyString | Callable[..., str]] = {
     "has_errors": _l("Correct every error in the file and upload it again: nothing was imported."),
     "not_yours": _l("Only the person who uploaded the file can confirm it."),
     "not_preview": _l("This import was already confirmed."),
+    # the province glossary
+    "glossary_concept_missing": _l("Give the concept id, e.g. cinnamon."),
+    "glossary_concept": _l("The concept id “%(value)s” may hold only lower-case letters without accents, digits, "
+                           "“_” and “-”, and must start with a letter or a digit (at most 80 characters)."),
+    "glossary_kind": _l("The kind “%(value)s” is not known. Use one of: %(kinds)s."),
+    "glossary_no_names": _l("Give at least one name, in Vietnamese, English or Chinese."),
+    "glossary_duplicate": _l("The concept “%(value)s” is already in row %(first)s of the file."),
+    "glossary_exists": _l("The concept “%(value)s” is already in the glossary."),
+    "glossary_rows": _l("%(n)s problems in the file: correct them and upload it again. Nothing was imported."),
 }
 
 

@@ -85,7 +85,7 @@ RULES = {
     ("/reports/import/template.<any(xlsx, csv):fmt>", "GET"): STAFF,
     ("/reports/import/<int:job_id>", "GET"): STAFF_MISSING,
     ("/reports/import/<int:job_id>/confirm", "POST"): STAFF_MISSING,
-    # administration (ids: the innovator's account, the first place and sector)
+    # administration (ids: the innovator's account, the first place, sector and glossary concept)
     ("/admin/users", "GET"): ADMIN,
     ("/admin/users", "POST"): ADMIN_POST,
     ("/admin/users/<int:user_id>", "GET"): ADMIN,
@@ -97,6 +97,16 @@ RULES = {
     ("/admin/sectors", "GET"): ADMIN,
     ("/admin/sectors/<int:sector_id>", "GET"): ADMIN,
     ("/admin/sectors/<int:sector_id>", "POST"): ADMIN_POST,
+    ("/admin/glossary", "GET"): ADMIN,
+    ("/admin/glossary/new", "GET"): ADMIN,
+    ("/admin/glossary/new", "POST"): ADMIN_POST,
+    ("/admin/glossary/<int:term_id>", "GET"): ADMIN,
+    ("/admin/glossary/<int:term_id>", "POST"): ADMIN_POST,
+    ("/admin/glossary/<int:term_id>/delete", "GET"): ADMIN,
+    ("/admin/glossary/<int:term_id>/delete", "POST"): ADMIN_POST,
+    ("/admin/glossary/import", "GET"): ADMIN,
+    ("/admin/glossary/import", "POST"): ADMIN_POST,
+    ("/admin/glossary/export.<any(xlsx, csv):fmt>", "GET"): ADMIN,
     # the API and its documents
     ("/api/openapi.json", "GET"): PUBLIC,
     ("/api/docs", "GET"): PUBLIC,
@@ -143,7 +153,7 @@ def test_every_rule_has_an_entry(app):
 def world(app, make_user, submit):
     """Objects for the ids in the URLs, owned by people other than the ones who try them."""
     from extensions import db
-    from models import Idea, Place, Sector, TechnologyNeed, User
+    from models import GlossaryTerm, Idea, Place, Sector, TechnologyNeed, User
     from services import proposals, tokens
     owner, _ = make_user("innovator")
     business, _ = make_user("business")
@@ -156,6 +166,7 @@ def world(app, make_user, submit):
         values = {"proposal_id": proposal.id, "token_id": token.id, "user_id": owner,
                   "place_id": db.session.scalars(db.select(Place.id)).first(),
                   "sector_id": db.session.scalars(db.select(Sector.id)).first(),
+                  "term_id": db.session.scalars(db.select(GlossaryTerm.id)).first(),
                   "round_id": MISSING_ID, "job_id": MISSING_ID, "code": "en", "fmt": "csv",
                   "figure": "ideas_by_kind"}
     return ids, values

@@ -25,7 +25,7 @@ def test_an_imported_command_runs_alone(runner):
     result = runner.invoke(seed_command, ["--no-demo"])
     assert result.exit_code == 0, result.output
     # The fixture has loaded the reference data already: nothing to add, no demo data asked for.
-    assert result.output == "Reference data added: {'sectors': 0, 'places': 0}\n"
+    assert result.output == "Reference data added: {'sectors': 0, 'places': 0, 'glossary': 0}\n"
 
 
 def test_demo_logins_prints_one_account_per_role(runner):

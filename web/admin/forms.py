@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
-from services.labels import PLACE_KINDS, ROLES, choices
+from services.labels import GLOSSARY_KINDS, PLACE_KINDS, ROLES, choices
 from web.forms import BaseForm
 
 
@@ -35,3 +36,26 @@ class SectorForm(BaseForm):
     name_vi = StringField(_l("Name in Vietnamese"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
     submit = SubmitField(_l("Save"))
+
+
+_NAMES_HELP = _l("Several names: separate them with |, e.g. quế | cây quế.")
+
+
+class GlossaryTermForm(BaseForm):
+    concept = StringField(_l("Concept id"), validators=[DataRequired(), Length(max=80)],
+                          description=_l("Lower-case letters without accents, digits, _ and -, e.g. black_cardamom. "
+                                         "It cannot be changed later."))
+    kind = SelectField(_l("Kind"), choices=choices(GLOSSARY_KINDS))
+    vi = StringField(_l("Names in Vietnamese"), validators=[Length(max=2000)], description=_NAMES_HELP)
+    en = StringField(_l("Names in English"), validators=[Length(max=2000)])
+    zh = StringField(_l("Names in Chinese"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Save"))
+
+
+class GlossaryImportForm(BaseForm):
+    file = FileField(_l("File (.xlsx or .csv)"), validators=[FileRequired()])
+    submit = SubmitField(_l("Import"))
+
+
+class DeleteForm(BaseForm):
+    submit = SubmitField(_l("Delete"))
