@@ -56,6 +56,7 @@ FEATURES = (
     "hub_idea",       # the idea's cosine with the centre of all needs
     "shared_methods",  # glossary technologies and problems named by both texts (log(1 + n))
     "shared_topics",   # glossary crops, places and institutions named by both texts (log(1 + n))
+    "title_concepts",  # share of each title's glossary concepts the other text names (mean of both)
     "sector",         # at least one shared sector (0/1)
     "place",          # same commune/ward or same former district (0/1)
     "stage",          # the idea's stage fits the need's (+1), falls short (-1), unknown (0)
@@ -80,6 +81,7 @@ class Material:
     sentences: np.ndarray
     methods: frozenset[str] = frozenset()
     topics: frozenset[str] = frozenset()
+    title_concepts: frozenset[str] = frozenset()
 
 
 def material_texts(item: Item) -> tuple[str, list[str]]:
@@ -91,11 +93,14 @@ def material_texts(item: Item) -> tuple[str, list[str]]:
 
 
 def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedder,
-                  debias: LanguageDebias | None, glossary: Glossary | None = None) -> dict[str, Material]:
+                  debias: LanguageDebias | None, glossary: Glossary | None = None,
+                  sentence_debias: LanguageDebias | None = None) -> dict[str, Material]:
     """:class:`Material` of each item, by id, from ONE ``embedder.embed`` call (a cached
     embedder answers from its store). ``doc_vecs`` float32 (len(items), dim): the items' raw
     document vectors; ``debias``: the engine's fitted :class:`LanguageDebias` (None: vectors
-    used raw); ``glossary``: for the concepts (None: no concepts)."""
+    used raw); ``glossary``: for the concepts (None: no concepts); ``sentence_debias``: the
+    language means of sentences (titles and sentences are short texts whose language component
+    differs from a whole document's; default: ``debias``)."""
     if not items:
         return {}
     parts = [material_texts(it) for it in items]
@@ -108,8 +113,10 @@ def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedde
     for it, (_, sentences) in zip(items, parts):
         langs.extend([it.lang] * (1 + len(sentences)))
     docs = np.asarray(doc_vecs, np.float32).reshape(len(items), -1)
+    short = sentence_debias or debias
+    if short is not None:
+        raw = short.transform(raw, langs)
     if debias is not None:
-        raw = debias.transform(raw, langs)
         docs = debias.transform(docs, [it.lang for it in items])
     out: dict[str, Material] = {}
     pos = 0
@@ -119,8 +126,9 @@ def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedde
         pos += 1 + len(sentences)
         concepts = glossary.concepts(f"{it.title}\n{it.text}") if glossary is not None else frozenset()
         topics = frozenset(c for c in concepts if glossary.kind(c) in TOPIC_KINDS)
+        title_concepts = glossary.concepts(it.title) if glossary is not None else frozenset()
         out[it.id] = Material(doc=docs[k], title=title, sentences=sents if len(sents) else docs[k][None, :],
-                              methods=concepts - topics, topics=topics)
+                              methods=concepts - topics, topics=topics, title_concepts=title_concepts)
     return out
 
 
@@ -150,10 +158,16 @@ def pair_features(need: Item, idea: Item, n: Material, i: Material, centres: Map
         float(i.doc @ centres["need"]),
         float(np.log1p(len(n.methods & i.methods))),
         float(np.log1p(len(n.topics & i.topics))),
+        0.5 * (_covered(n.title_concepts, i.methods | i.topics) + _covered(i.title_concepts, n.methods | n.topics)),
         sector,
         place,
         stage,
     ])
+
+
+def _covered(wanted: frozenset[str], found: frozenset[str]) -> float:
+    """Share of ``wanted`` that is in ``found`` (0 when nothing is wanted)."""
+    return len(wanted & found) / len(wanted) if wanted else 0.0
 
 
 class RankerFileError(ValueError):

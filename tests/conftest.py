@@ -44,6 +44,7 @@ def app(database_url, tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "RANKER_DIR": str(tmp_path / "ranker"),  # only the shipped ranker, unless a test fits one
         "RATELIMIT_ENABLED": False,
         "JOBS_SYNC": True,
         **MATCHING_TEST_CONFIG,

@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from matching.ranking import DEFAULT_BANDS
 from models import EmbeddingVector
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,17 +195,6 @@ def test_eval_matching_refuses_a_bad_file(runner, tmp_path):
     bad.write_text('{"needs": [], "ideas": "x"}', encoding="utf-8")
     result = runner.invoke(args=["eval-matching", str(bad), "--json"])
     assert result.exit_code != 0
-
-
-def test_fit_bands_command_fits_thresholds_best_band_first(runner):
-    result = runner.invoke(args=["fit-bands", str(ROOT / "tests/matching/data/tiny_eval.json")])
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
-    fitted = [report[band]["fitted"] for band in ("strong", "good", "possible")]
-    assert fitted == sorted(fitted, reverse=True)
-    assert report["strong"]["in_use"] == DEFAULT_BANDS.strong
-    in_bands = report["pairs_in_band"]["fitted"]
-    assert sum(b["pairs"] for b in in_bands.values()) > 0
 
 
 def test_eval_tatoeba_command(runner):
