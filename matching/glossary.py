@@ -10,7 +10,8 @@ CSV columns: ``concept`` (a stable id such as ``cinnamon``), ``kind`` (one of
 :data:`KINDS`), ``vi``, ``en``, ``zh`` (each one or more names separated by
 ``|``). Matching is on whole words for Latin scripts (case-insensitive, after
 NFC; Vietnamese diacritics matter: "quế" is not "que") and on substrings for
-Chinese.
+Chinese. Acronyms and names written with a capital inside a word ("AI", "EU",
+"IoT", "HTX") match only as written: Vietnamese "ai" (who) is not "AI".
 """
 from __future__ import annotations
 
@@ -113,6 +114,17 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
 
 
+def _written_exactly(name: str) -> bool:
+    """Acronyms and inner capitals ("AI", "IoT", "TP Lào Cai") are matched as written."""
+    return any(any(c.isupper() for c in word[1:]) for word in name.split())
+
+
+def _alternation(names: Iterable[str], before: str, after: str) -> re.Pattern | None:
+    """One regex matching any of ``names``, longest first (None if there are none)."""
+    alts = [re.escape(n) for n in sorted(names, key=len, reverse=True)]
+    return re.compile(before + "|".join(alts) + after) if alts else None
+
+
 class Glossary:
     """Finds glossary concepts in texts of any language.
 
@@ -123,16 +135,22 @@ class Glossary:
 
     def __init__(self, entries: Iterable[GlossaryEntry] = ()):
         self.entries: dict[str, GlossaryEntry] = {e.concept: e for e in entries}
-        latin: dict[str, str] = {}
+        folded: dict[str, str] = {}
+        exact: dict[str, str] = {}
         cjk: dict[str, str] = {}
         for e in self.entries.values():
             for _, name in e.names():
-                (cjk if _CJK.search(name) else latin).setdefault(_fold(name), e.concept)
-        self._concept_of = {**latin, **cjk}
-        alts = [re.escape(n) for n in sorted(latin, key=len, reverse=True)]
+                if _CJK.search(name):
+                    cjk.setdefault(name, e.concept)
+                elif _written_exactly(name):
+                    exact.setdefault(name, e.concept)
+                else:
+                    folded.setdefault(_fold(name), e.concept)
+        self._folded, self._exact = {**folded, **cjk}, exact
         # whole words: no letter or digit right before or after the name
-        self._latin = re.compile(r"(?<![\w])(" + "|".join(alts) + r")(?![\w])") if alts else None
-        self._cjk = re.compile("|".join(re.escape(n) for n in sorted(cjk, key=len, reverse=True))) if cjk else None
+        self._latin = _alternation(folded, r"(?<![\w])(", r")(?![\w])")
+        self._acronyms = _alternation(exact, r"(?<![\w])(", r")(?![\w])")
+        self._cjk = _alternation(cjk, "(", ")")
 
     @classmethod
     def from_csv(cls, source: str | Path | io.TextIOBase) -> Glossary:
@@ -149,26 +167,39 @@ class Glossary:
 
     def find(self, text: str) -> list[tuple[str, str]]:
         """(concept, surface) for each occurrence in ``text``, in text order;
-        surfaces are as written in ``text``."""
+        surfaces are as written in ``text``. Where names overlap the longer
+        one wins ("TP Lào Cai" before "Lào Cai")."""
         folded = _fold(text)
         # casefold keeps the length of Vietnamese, English and Chinese text, so
         # positions in the folded text are positions in the original
         same_length = len(folded) == len(text)
-        hits: list[tuple[int, str, str]] = []
-        for pattern in (self._latin, self._cjk):
+        hits: list[tuple[int, int, str, str]] = []
+        for pattern, haystack, names in ((self._latin, folded, self._folded), (self._cjk, folded, self._folded),
+                                         (self._acronyms, text, self._exact)):
             if pattern is None:
                 continue
-            for m in pattern.finditer(folded):
-                surface = text[m.start():m.end()] if same_length else m.group(0)
-                hits.append((m.start(), self._concept_of[m.group(0)], surface))
-        hits.sort()
-        return [(c, s) for _, c, s in hits]
+            for m in pattern.finditer(haystack):
+                surface = text[m.start():m.end()] if same_length or haystack is text else m.group(0)
+                hits.append((m.start(), m.end(), names[m.group(0)], surface))
+        hits.sort(key=lambda h: (h[0], h[0] - h[1]))
+        out: list[tuple[str, str]] = []
+        end = -1
+        for start, stop, concept, surface in hits:
+            if start >= end:
+                out.append((concept, surface))
+                end = stop
+        return out
 
     def concepts(self, text: str) -> frozenset[str]:
         """The concept ids named in ``text``."""
         return frozenset(c for c, _ in self.find(text))
 
+    def concept_of(self, term: str) -> str | None:
+        """The concept that ``term`` (a whole name) names, or None."""
+        term = unicodedata.normalize("NFC", " ".join(term.split()))
+        return self._exact.get(term) or self._folded.get(_fold(term))
+
     def same_concept(self, a: str, b: str) -> bool:
         """True when the terms ``a`` and ``b`` are names of one concept."""
-        ca, cb = self._concept_of.get(_fold(a.strip())), self._concept_of.get(_fold(b.strip()))
+        ca, cb = self.concept_of(a), self.concept_of(b)
         return ca is not None and ca == cb
