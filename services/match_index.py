@@ -284,12 +284,13 @@ def embed_submissions(subs: Iterable[Submission]) -> int:
     """Embed (or find in the cache) the texts of these submissions and of their explanations.
     Returns how many submissions were embedded."""
     embedder = match_index().embedder
+    glossary = current_glossary()
     texts: list[str] = []
     count = 0
     for sub in subs:
         item = to_item(sub)
         texts.append(item_text(item))
-        texts.extend(texts_to_embed(item))
+        texts.extend(texts_to_embed(item, glossary=glossary))
         title, sentences = material_texts(item)
         texts.append(title)
         texts.extend(sentences)

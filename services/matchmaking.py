@@ -23,7 +23,7 @@ from matching.ranking import Item, Match, item_text
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
 from models.people import is_staff
 from services import submission_types
-from services.match_index import BATCH, MatchIndex, match_index, text_problem
+from services.match_index import BATCH, MatchIndex, current_glossary, match_index, text_problem
 from services.ranker import current_ranker
 from services.submission_types import IDEA, NEED, SubmissionType, engine_id, to_item, type_of
 from services.submissions import can_see_details, can_view
@@ -127,6 +127,7 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
     """Page-ready matches: rows loaded, unseen ones dropped, the first ``explain_top`` explained."""
     subs = submission_types.load(m.item_id for m in matches)
     embedder = match_index().embedder
+    glossary = current_glossary() if explain_top else None
     sectors = _sectors() if explain_top else {}
     views = []
     for match in matches:
@@ -135,7 +136,7 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
             continue
         why = None
         if len(views) < explain_top:
-            why = _reasons(explain(query, to_item(sub), embedder), sectors, quote_query)
+            why = _reasons(explain(query, to_item(sub), embedder, glossary=glossary), sectors, quote_query)
         hidden = not can_see_details(viewer, sub)
         views.append(MatchView(sub, type_of(sub), match.band, None if hidden else sub.organisation_name,
                                hidden, why))
@@ -205,7 +206,7 @@ def explain_pair(idea: Idea, target: Submission) -> tuple[str | None, Reasons | 
         return None, None
     query = to_item(target)
     found = index.rank(query, top_k=1, candidate_ids=[engine_id(idea)])
-    why = explain(query, to_item(idea), index.embedder)
+    why = explain(query, to_item(idea), index.embedder, glossary=current_glossary())
     return (found[0].band if found else None), _reasons(why, _sectors(), quote_query=True)
 
 
