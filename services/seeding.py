@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import Place, Sector, Status, User
 from models.people import utcnow
+from services import languages
 from services.submission_types import TYPES
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
@@ -65,6 +66,7 @@ def load_demo(seed_dir: Path = SEED_DIR) -> dict[str, int]:
                          place=places.get(row.pop("place", None) or ""))
             for key, value in row.items():
                 setattr(item, key, date.fromisoformat(value) if key in DATE_FIELDS and value else value)
+            item.language = languages.resolve(kind, row)  # a row may say "auto" or nothing
             if item.status == Status.PUBLISHED.value:
                 item.published_at = utcnow()
             db.session.add(item)
