@@ -65,7 +65,7 @@ class DuplicateRule:
     values to put here)."""
 
     number_weight: float = 0.2
-    threshold: float = 0.42
+    threshold: float = 0.415
 
     def scores(self, semantic: np.ndarray | Sequence[float],
                shared_numbers: np.ndarray | Sequence[float]) -> np.ndarray:
