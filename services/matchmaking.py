@@ -8,7 +8,7 @@ Templates and the API get :class:`MatchView` objects that hold everything they s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -17,12 +17,13 @@ from flask_babel import LazyString, format_date, get_locale
 from flask_babel import gettext as _
 
 from extensions import db
+from matching.duplicates import DEFAULT_RULE, number_overlap, numbers_in
 from matching.embedders import ModelMissingError
 from matching.explain import Explanation, SentencePair, TermPair, explain
 from matching.ranking import Item, Match, item_text
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
 from models.people import is_staff
-from services import submission_types
+from services import languages, submission_types
 from services.match_index import BATCH, MatchIndex, current_glossary, match_index, text_problem
 from services.ranker import current_ranker
 from services.submission_types import IDEA, NEED, SubmissionType, engine_id, to_item, type_of
@@ -31,7 +32,8 @@ from services.submissions import can_see_details, can_view
 log = logging.getLogger(__name__)
 
 SHOWN_BAND = "possible"      # weaker matches are never shown
-DUPLICATE_BAND = "good"      # a duplicate warning must be sure of itself
+DUPLICATE_CANDIDATES = 20    # the engine's nearest ideas that the duplicate rule looks at
+STRONG_DUPLICATE_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -122,10 +124,18 @@ def hidden_from(viewer: User | None) -> set[str]:
     return hidden
 
 
+def may_see_matches(viewer: User | None, sub: Submission) -> bool:
+    """A confidential need's match list is its author's and staff's only: the ideas ranked against its
+    hidden text, and their bands, would tell anyone how well a guess matches that text (post an idea,
+    see where it lands). Every other submission's matches are for whoever may view it."""
+    return can_see_details(viewer, sub)
+
+
 def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: int,
-           quote_query: bool = True) -> list[MatchView]:
-    """Page-ready matches: rows loaded, unseen ones dropped, the first ``explain_top`` explained."""
-    subs = submission_types.load(m.item_id for m in matches)
+           quote_query: bool = True, subs: dict[str, Submission] | None = None) -> list[MatchView]:
+    """Page-ready matches: rows loaded (unless given), unseen ones dropped, the first ``explain_top``
+    explained."""
+    subs = submission_types.load(m.item_id for m in matches) if subs is None else subs
     embedder = match_index().embedder
     glossary = current_glossary() if explain_top else None
     sectors = _sectors() if explain_top else {}
@@ -159,7 +169,10 @@ def _refreshed_index() -> MatchIndex | None:
 
 def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10) -> list[MatchView]:
     """The best matches on the other side for a submission, with reasons, that this viewer may see.
-    Returns [] when the engine cannot run (no model yet): pages still work."""
+    Returns [] when the engine cannot run (no model yet): pages still work; and for a confidential
+    need seen by anyone but its author and staff (see :func:`may_see_matches`)."""
+    if not may_see_matches(viewer, sub):
+        return []
     index = _refreshed_index()
     if index is None:
         return []
@@ -169,11 +182,17 @@ def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_t
 
 
 def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = None, top_k: int = 5) -> list[MatchView]:
-    """Existing ideas (any language) close to an idea being written: to avoid duplicates.
-    ``fields``: the idea form's data (title, summary, description, keywords, language, kind)."""
+    """Existing ideas (any language) that duplicate an idea being written: a translation, a paraphrase,
+    the same project. ``fields``: the idea form's data (title, summary, description, keywords,
+    language, kind); a language of "auto" is resolved first, as on save.
+
+    The engine's nearest ideas are candidates; each is kept on its own merits
+    (:data:`matching.duplicates.DEFAULT_RULE`: debiased cosine and shared figures), never by its
+    z-score within the pool. Shown as "strong" when well above the rule's threshold, else "good"."""
+    language = languages.resolve(IDEA, fields)
     draft = Idea(id=exclude_id or 0, title=fields.get("title") or "", summary=fields.get("summary") or "",
                  description=fields.get("description") or "", keywords=fields.get("keywords") or "",
-                 language=fields.get("language") or "vi", kind=fields.get("kind") or "startup_idea")
+                 language=language, kind=fields.get("kind") or "startup_idea")
     query = to_item(draft)
     if text_problem(item_text(query)):
         return []
@@ -181,8 +200,21 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     if index is None:
         return []
     exclude = hidden_from(viewer) | ({f"{IDEA.code}:{exclude_id}"} if exclude_id else set())
-    matches = index.similar(query, top_k=top_k, exclude=exclude, min_band=DUPLICATE_BAND)
-    return _views(query, matches, viewer, explain_top=top_k)
+    candidates = index.similar(query, top_k=DUPLICATE_CANDIDATES, exclude=exclude, min_band="weak")
+    subs = submission_types.load(m.item_id for m in candidates)
+    figures = numbers_in(item_text(query))
+    rule = DEFAULT_RULE
+    kept = []
+    for match in candidates:
+        sub = subs.get(match.item_id)
+        if sub is None:
+            continue
+        score = rule.scores([match.semantic], [number_overlap(figures, numbers_in(item_text(to_item(sub))))])[0]
+        if score >= rule.threshold:
+            band = "strong" if score >= rule.threshold + STRONG_DUPLICATE_MARGIN else "good"
+            kept.append(replace(match, band=band, score=float(score)))
+    kept.sort(key=lambda m: -m.score)
+    return _views(query, kept[:top_k], viewer, explain_top=top_k, subs=subs)
 
 
 def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> list[tuple[Submission, str, float]]:

@@ -11,7 +11,7 @@ from extensions import db
 from matching.glossary import read_glossary_csv
 from models import GlossaryTerm, Place, Sector, Status, User
 from models.people import utcnow
-from services import glossary
+from services import glossary, languages
 from services.submission_types import TYPES
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
@@ -73,6 +73,7 @@ def load_demo(seed_dir: Path = SEED_DIR) -> dict[str, int]:
                          place=places.get(row.pop("place", None) or ""))
             for key, value in row.items():
                 setattr(item, key, date.fromisoformat(value) if key in DATE_FIELDS and value else value)
+            item.language = languages.resolve(kind, row)  # a row may say "auto" or nothing
             if item.status == Status.PUBLISHED.value:
                 item.published_at = utcnow()
             db.session.add(item)

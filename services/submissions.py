@@ -7,10 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from extensions import db
-from matching.text import clean_text, detect_language  # the engine owns text cleanup and languages
+from matching.text import SUPPORTED, clean_text  # the engine owns text cleanup and languages
 from models import Idea, Place, Role, Sector, Status, Submission, User, Visibility
 from models.people import is_staff, utcnow
-from services import audit, match_index
+from services import audit, languages, match_index
 from services.submission_types import IDEA, NEED, TYPES, SubmissionType, type_of, with_facets
 
 # --- permissions -----------------------------------------------------------------
@@ -58,9 +58,8 @@ def _resolve(submission_type: SubmissionType, data: dict[str, Any]) -> dict[str,
     if "place_code" in data:
         code = data.pop("place_code")
         data["place"] = db.session.scalar(sa.select(Place).where(Place.code == code)) if code else None
-    if data.get("language") in (None, "", "auto"):
-        text = "\n".join(str(data.get(f) or "") for f in submission_type.text_fields)
-        data["language"] = detect_language(text)
+    if data.get("language") not in SUPPORTED:  # "auto", none or unknown: stored rows hold vi, en or zh
+        data["language"] = languages.resolve(submission_type, data)
     return data
 
 

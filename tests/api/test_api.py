@@ -261,8 +261,10 @@ def test_a_confidential_need_never_leaks(client, token_for, make_user, submit, c
     assert listed["total"] == 1 and not _leaks(listed)
     assert client.get(f"/api/v1/needs?q={SECRET_WORD}", headers=headers).get_json()["total"] == 0
     assert client.get("/api/v1/needs?q=sấy quế công nghiệp", headers=headers).get_json()["total"] == 1
+    # its match list would tell how well any idea (a guess) matches the hidden text
     matches = client.get(f"/api/v1/needs/{need_id}/matches", headers=headers)
-    assert matches.status_code == 200 and not _leaks(matches.get_json())
+    assert_problem(matches, 403)
+    assert not _leaks(matches.get_json())
     innovator, _ = make_user("innovator")
     idea = submit("ideas", innovator, title="Lò sấy quế công nghiệp tiết kiệm củi",
                   summary="Lò sấy quế kín tiết kiệm củi.", description="Quy trình sấy quế trong lò kín tiết kiệm.")
@@ -283,6 +285,64 @@ def test_staff_and_the_author_see_a_confidential_need(client, app, token_for, co
     item = client.get(f"/api/v1/needs/{need_id}", headers=headers).get_json()
     assert item["details_hidden"] is False and SECRET_WORD in item["problem"] and item["organisation"] == "Công ty Bí Mật"
     assert client.get(f"/api/v1/needs?q={SECRET_WORD}", headers=headers).get_json()["total"] == 1
+
+
+@pytest.mark.parametrize("role", ["staff", "owner"])
+def test_staff_and_the_author_see_a_confidential_needs_matches(client, app, token_for, make_user, submit,
+                                                               confidential_need, role):
+    owner, need_id = confidential_need
+    innovator, _ = make_user("innovator")
+    submit("ideas", innovator, title="Lò sấy quế kín tiết kiệm củi", summary="Lò sấy quế kín, sấy đều, ít củi.",
+           description="Quy trình sấy quế trong lò kín tiết kiệm củi cho hợp tác xã.")
+    if role == "owner":
+        from extensions import db
+        from models import User
+        from services import tokens
+        with app.app_context():
+            headers = {"Authorization": f"Bearer {tokens.create(db.session.get(User, owner), 'x')[1]}"}
+    else:
+        headers = token_for(role)[1]
+    matches = client.get(f"/api/v1/needs/{need_id}/matches", headers=headers)
+    assert matches.status_code == 200
+    assert "Lò sấy quế kín tiết kiệm củi" in [m["title"] for m in matches.get_json()["items"]]
+
+
+def test_a_proposal_does_not_show_others_the_band_of_a_confidential_need(client, app, token_for, submit,
+                                                                         confidential_need):
+    _, need_id = confidential_need
+    innovator, innovator_headers = token_for("innovator")
+    idea = submit("ideas", innovator, title="Lò sấy quế công nghiệp tiết kiệm củi")
+    with app.app_context():
+        from extensions import db
+        from models import Idea, TechnologyNeed
+        from services import proposals
+        proposal = proposals.propose(db.session.get(Idea, idea), db.session.get(TechnologyNeed, need_id), "engine",
+                                     band="strong", score=0.9)
+        proposal.state = "approved"  # introduced: the innovator now sees it
+        db.session.commit()
+        proposal_id = proposal.id
+    _, staff = token_for("staff")
+    assert client.get(f"/api/v1/proposals/{proposal_id}", headers=staff).get_json()["band"] == "strong"
+    seen = client.get(f"/api/v1/proposals/{proposal_id}", headers=innovator_headers)
+    assert seen.status_code == 200 and seen.get_json()["band"] is None
+    listed = client.get("/api/v1/proposals", headers=innovator_headers).get_json()["items"]
+    assert [p["band"] for p in listed] == [None]
+
+
+def test_an_auto_idea_from_the_api_is_stored_and_indexed_with_the_detected_language(client, app, token_for):
+    _, headers = token_for("innovator")
+    body = {**VALID["ideas"], "title": "Frost alarms for plum orchards in Bắc Hà and Mường Khương",
+            "summary": "Cheap sensor posts in Bắc Hà and Mường Khương warn plum growers of frost at night.",
+            "description": "Sensor posts in orchards of Bắc Hà, Mường Khương and Si Ma Cai send SMS frost alarms.",
+            "language": "auto", "publish": True}
+    created = client.post("/api/v1/ideas", json=body, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["language"] == "en"
+    with app.app_context():
+        from services.match_index import match_index
+        index = match_index()
+        index.refresh()
+        assert index._ready().get(f"idea:{created.get_json()['id']}").lang == "en"
 
 
 def test_proposals_keep_a_confidential_need_anonymous_until_the_introduction(client, token_for, submit,

@@ -306,3 +306,20 @@ def test_the_import_stands_when_embedding_fails(app, client, staff, author, monk
     job = _job(app, job_id)
     assert job["status"] == "done" and job["message"] == "embedding_failed"
     assert _count_ideas(app) == 2
+
+
+def test_a_language_left_to_detect_is_stored_as_the_detected_one(app, client, staff, author):
+    headers = [*HEADERS, "Ngôn ngữ"]
+    rows = [_row(1, author, **{"Tiêu đề": "Frost alarms for plum orchards in Bắc Hà and Mường Khương",
+                               "Tóm tắt": "Sensor posts in Bắc Hà and Mường Khương warn growers of frost.",
+                               "Mô tả": "Orchards of Bắc Hà, Mường Khương and Si Ma Cai get SMS frost alarms.",
+                               "Ngôn ngữ": "Tự động"}),
+            _row(2, author, **{"Ngôn ngữ": ""})]
+    job_id = _job_id(_upload(client, _csv(rows, headers)))
+    assert _job(app, job_id)["errors"] == []
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    from extensions import db
+    from models import Idea
+    with app.app_context():
+        assert list(db.session.scalars(sa.select(Idea.language).order_by(Idea.id))) == ["en", "vi"]

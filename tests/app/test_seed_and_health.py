@@ -86,3 +86,20 @@ def test_database_url_uses_psycopg3():
     assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert database_url(None).startswith("sqlite:///")
+
+
+def test_demo_rows_without_a_language_get_the_detected_one(app, tmp_path):
+    import json
+    import shutil
+
+    from services import seeding
+    shutil.copy(seeding.SEED_DIR / "demo.json", tmp_path / "demo.json")
+    demo = json.loads((tmp_path / "demo.json").read_text(encoding="utf-8"))
+    english = next(r for r in demo["ideas"] if r["language"] == "en" and "Bắc Hà" in r["title"])
+    english["language"] = "auto"
+    demo["ideas"] = [english]
+    demo["needs"], demo["orders"] = [], []
+    (tmp_path / "demo.json").write_text(json.dumps(demo, ensure_ascii=False), encoding="utf-8")
+    with app.app_context():
+        seeding.load_demo(tmp_path)
+        assert db.session.scalar(sa.select(Idea.language)) == "en"

@@ -2,7 +2,15 @@ import unicodedata
 
 import pytest
 
-from matching.text import TextRejected, check_text, chunk_text, clean_text, detect_language, split_sentences
+from matching.text import (
+    TextRejected,
+    check_text,
+    chunk_text,
+    clean_text,
+    detect_language,
+    mask_proper_names,
+    split_sentences,
+)
 
 
 def test_clean_text_strips_html_entities_and_scripts():
@@ -75,3 +83,50 @@ def test_chunk_text_splits_a_single_overlong_sentence():
 
 def test_chunk_text_short_text_is_one_chunk():
     assert chunk_text("ngắn gọn") == ["ngắn gọn"]
+
+
+# Places as the service passes them (seed_data/places.json, the former districts, proper_names.txt).
+PLACE_NAMES = ["Bắc Hà", "Mường Khương", "Si Ma Cai", "Văn Yên", "Xã Bản Lầu", "TP Lào Cai", "Y Tý"]
+
+
+@pytest.mark.parametrize("text", [
+    "Frost warning sensors for plum orchards in Bắc Hà",
+    "Plum drying in Mường Khương",
+    "Cinnamon dryer for Văn Yên",
+    "Solar dryer in xã Bản Lầu for black cardamom",
+    "Our cooperative in Bắc Hà, Mường Khương and Si Ma Cai grows Tam Hoa plums and Shan tuyết tea "
+    "near Hoàng Liên Sơn; we sell in TP Lào Cai and at the Y Tý market.",
+    "We dry thảo quả and tam thất for export",  # borrowed crop names
+])
+def test_place_names_do_not_make_an_english_text_vietnamese(text):
+    assert detect_language(text, names=PLACE_NAMES) == "en"
+
+
+def test_known_place_names_are_masked_even_in_lower_case():
+    text = "plum dryer for bắc hà and mường khương farms"
+    assert detect_language(text, names=PLACE_NAMES) == "en"
+    assert detect_language(text) == "vi"  # without the names, the marks look Vietnamese
+
+
+@pytest.mark.parametrize("text", [
+    "Ứng dụng edge AI và IoT để giám sát HPLC",
+    "Edge AI camera, IoT gateway, LoRaWAN, HPLC, GC-MS cho phòng lab của HTX",
+    "Hệ thống edge AI cho camera IoT phát hiện sâu bệnh trên cây chè, dùng HPLC để kiểm tra dư lượng thuốc "
+    "bảo vệ thực vật trong lab, deploy trên Raspberry Pi với model YOLOv8 quantized int8 và dashboard Grafana",
+    "Máy Sấy Quế Năng Lượng Mặt Trời",   # a title in title case is all capitalised words
+    "Máy sấy quế ở Bắc Hà",
+    "Bắc Hà",                              # nothing but a name: the name is all there is
+])
+def test_vietnamese_with_english_terms_or_names_stays_vietnamese(text):
+    assert detect_language(text, names=PLACE_NAMES) == "vi"
+
+
+def test_auto_is_not_a_declared_language():
+    assert detect_language("A smart irrigation system for tea gardens", declared="auto") == "en"
+    assert detect_language("Frost sensors for Bắc Hà orchards", declared="auto", names=PLACE_NAMES) == "en"
+
+
+def test_mask_proper_names_blanks_names_and_capitalised_vietnamese_runs():
+    masked = mask_proper_names("Tea from Y Tý and Mường Hum, sold in huyện Bắc Hà by Apple Inc", ["Bắc Hà"])
+    assert "Tý" not in masked and "Mường" not in masked and "Bắc" not in masked and "huyện" not in masked
+    assert "Apple Inc" in masked  # capitalised English words stay

@@ -81,7 +81,8 @@ def proposal(p, user) -> dict:
     named = proposals.target_named(p, user)
     out = {
         "id": p.id, "state": p.state, "state_label": str(PROPOSAL_STATES.get(p.state, p.state)), "source": p.source,
-        "band": p.band,
+        # The engine's band of a pair with a confidential need says how well the idea matches its hidden text.
+        "band": p.band if submissions.can_see_details(user, target) else None,
         "idea": {"type": IDEA.code, "id": p.idea.id, "title": p.idea.title, "organisation": p.idea.organisation},
         "target": {"type": type_of(target).code, "id": target.id, "title": target.title,
                    "organisation": organisation(target, user) if named else None},

@@ -124,6 +124,9 @@ def publish_item(slug: str, item_id: int):
 def item_matches(slug: str, item_id: int):
     """The best matches on the other side, with the reasons: band, facets, shared terms, sentence pairs."""
     item = load(slug, item_id)
+    if not matchmaking.may_see_matches(current_user, item):
+        api_abort(403, _l("The matches of a confidential need are shown only to its author and department staff."),
+                  problem="confidential")
     return {"items": [present.match(view) for view in matchmaking.matches_for(item, current_user)]}
 
 
@@ -161,7 +164,7 @@ def kind_blueprint(slug: str) -> Blueprint:
           problems(blp, 400, 403, 404, 413, 415, 422))
     route("/<int:item_id>/withdraw", "POST", withdraw_item, blp.response(200, item_schema), problems(blp, 403, 404))
     route("/<int:item_id>/publish", "POST", publish_item, blp.response(200, item_schema), problems(blp, 403, 404))
-    route("/<int:item_id>/matches", "GET", item_matches, blp.response(200, MatchListSchema), problems(blp, 404))
+    route("/<int:item_id>/matches", "GET", item_matches, blp.response(200, MatchListSchema), problems(blp, 403, 404))
     return blp
 
 

@@ -77,6 +77,7 @@ def detail(slug, item_id):
     return render_template(
         f"submissions/detail_{slug}.html", slug=slug, submission_type=BY_SLUG[slug], item=item, can_edit=can_edit,
         matches=matchmaking.matches_for(item, current_user),
+        matches_hidden=not matchmaking.may_see_matches(current_user, item),
         similar=matchmaking.similar_ideas(_fields_of(item), current_user, exclude_id=item.id)
         if BY_SLUG[slug] is IDEA and can_edit else [],
         interest_options=proposals.interest_options(current_user, item), interest_form=InterestForm(formdata=None))
