@@ -81,10 +81,13 @@ DEFAULT_TRAINING_SETS = ("seed_data/eval/laocai-dev.json", "seed_data/eval/match
 @click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds (grouped by need).")
 @click.option("--c", "c", type=float, default=1.0, show_default=True,
               help="Inverse L2 strength of the logistic regression.")
+@click.option("--text-only", is_flag=True,
+              help="Learn and measure on titles and descriptions only (implies --dry-run: a ranker "
+                   "the app uses must know the submitters' facts).")
 @click.option("--dry-run", is_flag=True, help="Print the figures; install nothing.")
 @click.option("--force", is_flag=True, help="Install even when the new ranker is worse than the current one.")
 @with_appcontext
-def fit_ranker_command(paths, no_decisions, folds, c, dry_run, force):
+def fit_ranker_command(paths, no_decisions, folds, c, text_only, dry_run, force):
     """Fit the second-stage ranker on labelled sets and staff decisions, print its cross-validated
     figures beside the current ranker's, and install it as the next version unless it is worse.
     Never pass a held-out set (seed_data/eval/laocai-heldout.json): it must stay unseen."""
@@ -97,10 +100,12 @@ def fit_ranker_command(paths, no_decisions, folds, c, dry_run, force):
     try:
         for path in paths:
             click.echo(f"Reading {path} ...")
-            sources.append(ranker.set_source(Path(path).stem, load_eval_set(path), index.embedder, glossary))
+            sources.append(ranker.set_source(Path(path).stem, load_eval_set(path), index.embedder, glossary,
+                                             text_only))
     except EvalSetError as error:
         raise click.ClickException(str(error)) from error
-    if not no_decisions:
+    dry_run = dry_run or text_only
+    if not no_decisions and not text_only:
         decided = ranker.decision_source(index)
         click.echo(f"Staff decisions: {0 if decided is None else len(decided.grade)} graded pairs.")
         if decided is not None:

@@ -171,10 +171,11 @@ def decision_source(index) -> Source | None:
     return Source("decisions", np.array(rows), np.array(grades), np.array(groups))
 
 
-def set_source(name: str, data: dict, embedder, glossary) -> Source:
+def set_source(name: str, data: dict, embedder, glossary, text_only: bool = False) -> Source:
     """Rows from a SCHEMA.md set: each need's and idea's first-stage top 100 (unlisted pairs
-    are "judged not relevant" there, as the schema says)."""
-    cands = prepare(data, embedder, glossary)
+    are "judged not relevant" there, as the schema says). ``text_only``: the items keep their
+    titles and descriptions only (no sector, place, stage)."""
+    cands = prepare(data, embedder, glossary, text_only=text_only)
     x, grade, needs = labelled_pairs(cands, data)
     return Source(name, x, grade, np.array([f"{name}:{n}" for n in needs]), data, cands)
 
