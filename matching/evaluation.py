@@ -185,7 +185,6 @@ class Candidates:
     ideas: list[Item]
     vecs: dict[str, np.ndarray]
     materials: dict
-    centres: dict
     text_only: bool
     model_id: str = ""
 
@@ -203,7 +202,7 @@ def prepare(data: dict, embedder: Embedder, glossary=None, text_only: bool = Fal
     engine, needs, ideas, vecs = build_engine(data, embedder, engine_factory, text_only)
     items = needs + ideas
     mats = materials_for(items, np.stack([vecs[it.id] for it in items]), embedder, engine.debiaser, glossary)
-    return Candidates(engine, needs, ideas, vecs, mats, engine.centres(), text_only, embedder.model_id)
+    return Candidates(engine, needs, ideas, vecs, mats, text_only, embedder.model_id)
 
 
 def labelled_pairs(cands: Candidates, data: dict, top_n: int = 100, today: date | None = None):
@@ -224,7 +223,7 @@ def labelled_pairs(cands: Candidates, data: dict, top_n: int = 100, today: date 
                 continue
             seen.add((need.id, idea.id))
             rows.append(pair_features(need, idea, cands.materials[need.id], cands.materials[idea.id],
-                                      cands.centres, cands.text_only))
+                                      cands.text_only))
             grades.append(grade.get((need.id, idea.id), 0))
             groups.append(need.id)
     return np.array(rows), np.array(grades), np.array(groups)
@@ -247,8 +246,8 @@ def two_stage(cands: Candidates, ranker_for: Callable[[str], object] | object | 
         if not head:
             return first
         pairs = [(q, items[m.item_id]) if q.side == "need" else (items[m.item_id], q) for m in head]
-        x = np.stack([pair_features(n, i, cands.materials[n.id], cands.materials[i.id], cands.centres,
-                                    cands.text_only) for n, i in pairs])
+        x = np.stack([pair_features(n, i, cands.materials[n.id], cands.materials[i.id], cands.text_only)
+                      for n, i in pairs])
         p = np.empty(len(head))
         rankers = [ranker_for(n.id) if callable(ranker_for) else ranker_for for n, _ in pairs]
         for r in {id(r): r for r in rankers}.values():
@@ -298,6 +297,12 @@ def evaluate(data: dict, embedder: Embedder | None,
             out.update(res)
         else:
             out[key] = res
+    # needs -> ideas nDCG@10 by the need's language: cross-language must hold for each language
+    out["by_query_language"] = {
+        lang: {split: round(_direction(rank, [n for n in cands.needs if n.lang == lang], by_need, idea_lang,
+                                       split, today, "n2i")["ndcg@10"], 3)
+               for split in ("all", "same", "cross")}
+        for lang in sorted({n.lang for n in cands.needs})}
     out["counts"] = {"needs": len(cands.needs), "ideas": len(cands.ideas), "qrels": len(data["qrels"])}
     out["fields"] = list(TEXT_FIELDS if cands.text_only else FIELDS)
     out["stages"] = "first" if ranker is None else f"first + second (top {top_n} re-ranked)"

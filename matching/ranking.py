@@ -308,7 +308,6 @@ class MatchEngine:
         self._fitted_size = 0         # corpus size at the last full fit
         self._changes = 0             # items added/replaced/removed since then
         self._stale: dict[str, None] = {}  # ids whose derived rows are out of date (ordered set)
-        self._centres: dict[str, np.ndarray] | None = None
         self._generation = 0
 
     # -- content ------------------------------------------------------------
@@ -374,18 +373,6 @@ class MatchEngine:
         self._refresh()
         return self._debiaser if self.debias and self._debiaser.global_mean_ is not None else None
 
-    def centres(self) -> dict[str, np.ndarray]:
-        """side -> float32 (dim,) unit mean of that side's query-ready vectors (zeros when the
-        side is empty): the second stage's hub feature."""
-        self._refresh()
-        if self._centres is None:
-            self._centres = {}
-            for name, t in self._tables.items():
-                mean = t.vecs[t.alive].mean(axis=0) if t.n_alive else np.zeros(self.dim, np.float32)
-                norm = float(np.linalg.norm(mean))
-                self._centres[name] = (mean / norm if norm > 1e-9 else mean).astype(np.float32)
-        return self._centres
-
     def refit(self) -> None:
         """Refit language means and TF-IDF on the whole corpus now and rebuild
         every derived array (results are then those of a freshly built engine)."""
@@ -419,7 +406,6 @@ class MatchEngine:
             start += len(items)
             self._tables[name] = table
         self._fitted, self._fitted_size, self._changes, self._stale = True, len(all_items), 0, {}
-        self._centres = None
         self._generation += 1
 
     def _derive_vecs(self, raw: np.ndarray, items: Sequence[Item]) -> np.ndarray:
@@ -428,7 +414,6 @@ class MatchEngine:
     def _update(self) -> None:
         """Apply the changes since the last refresh with the models as fitted."""
         stale, self._stale = list(self._stale), {}
-        self._centres = None
         for table in self._tables.values():
             for i in stale:
                 table.kill(i)

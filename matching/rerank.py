@@ -10,8 +10,6 @@ are cheap once the texts are embedded (see :data:`FEATURES` and docs/matching.md
 - sentence-level late interaction (ColBERT-style MaxSim, Khattab & Zaharia, SIGIR 2020, here
   over sentence vectors rather than tokens): how well each sentence of one text is covered by
   the best sentence of the other, both ways;
-- hubness: how close each text is to the centre of the other side (a text close to everything,
-  a "hub", is a weaker sign when it is close to this one; CSLS, Conneau et al., ICLR 2018);
 - concepts of the province glossary named by both texts, in any language: technologies and
   problems ("dryer", "landslide") apart from crops, places and institutions, since a hard
   negative shares the crop or the place but not the problem;
@@ -52,8 +50,6 @@ FEATURES = (
     "cover_need",     # mean over the need's sentences of the best cosine with an idea sentence
     "cover_idea",     # the same from the idea's sentences
     "best_pair",      # the single best sentence pair
-    "hub_need",       # the need's cosine with the centre of all ideas
-    "hub_idea",       # the idea's cosine with the centre of all needs
     "shared_methods",  # glossary technologies and problems named by both texts (log(1 + n))
     "shared_topics",   # glossary crops, places and institutions named by both texts (log(1 + n))
     "title_concepts",  # share of each title's glossary concepts the other text names (mean of both)
@@ -132,11 +128,9 @@ def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedde
     return out
 
 
-def pair_features(need: Item, idea: Item, n: Material, i: Material, centres: Mapping[str, np.ndarray],
-                  text_only: bool = False) -> np.ndarray:
+def pair_features(need: Item, idea: Item, n: Material, i: Material, text_only: bool = False) -> np.ndarray:
     """float64 (len(FEATURES),) features of the pair (need, idea); see :data:`FEATURES`.
-    ``centres``: side ("idea"/"need") -> float32 (dim,) unit centre of that side's debiased
-    vectors (:meth:`matching.ranking.MatchEngine.centres`). With ``text_only`` the
+    With ``text_only`` the
     submitter's facts (sector, place, stage) are 0."""
     sim = n.sentences @ i.sentences.T
     if text_only:
@@ -154,8 +148,6 @@ def pair_features(need: Item, idea: Item, n: Material, i: Material, centres: Map
         float(sim.max(axis=1).mean()),
         float(sim.max(axis=0).mean()),
         float(sim.max()),
-        float(n.doc @ centres["idea"]),
-        float(i.doc @ centres["need"]),
         float(np.log1p(len(n.methods & i.methods))),
         float(np.log1p(len(n.topics & i.topics))),
         0.5 * (_covered(n.title_concepts, i.methods | i.topics) + _covered(i.title_concepts, n.methods | n.topics)),
@@ -273,11 +265,10 @@ def fit_ranker(x: np.ndarray, grade: np.ndarray, features: Sequence[str] = FEATU
 
 
 def rerank(query: Item, matches: Sequence[Match], items: Mapping[str, Item],
-           materials: Mapping[str, Material], centres: Mapping[str, np.ndarray], ranker: Ranker,
+           materials: Mapping[str, Material], ranker: Ranker,
            text_only: bool = False) -> list[Match]:
     """Re-score the first stage's ``matches`` for ``query`` with ``ranker``, best first.
 
-    ``centres``: see :func:`pair_features`.
     ``items``/``materials``: by id, for the query and every candidate (a candidate missing
     from either keeps its place below the re-scored ones, band "weak"). Returns new
     :class:`Match` objects: ``score`` the probability, ``band`` from it, ``z`` the first
@@ -291,7 +282,7 @@ def rerank(query: Item, matches: Sequence[Match], items: Mapping[str, Item],
             continue
         need, idea, n_mat, i_mat = ((query, cand, q_mat, c_mat) if query.side == "need"
                                     else (cand, query, c_mat, q_mat))
-        scored.append((m, pair_features(need, idea, n_mat, i_mat, centres, text_only)))
+        scored.append((m, pair_features(need, idea, n_mat, i_mat, text_only)))
     if not scored:
         return rest
     p = ranker.probability(ranker.columns(np.stack([f for _, f in scored])))

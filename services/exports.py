@@ -64,7 +64,7 @@ ORDER_COLUMNS = {
 PROPOSAL_COLUMNS = {
     "id": "Mã số", "state": "Trạng thái", "source": "Nguồn", "idea_id": "Mã ý tưởng", "idea": "Ý tưởng",
     "idea_author": "Tác giả ý tưởng", "target_type": "Loại yêu cầu", "target_id": "Mã nhu cầu/đặt hàng",
-    "target": "Nhu cầu/đặt hàng", "band": "Mức phù hợp (hệ thống)", "reviewer": "Cán bộ xem xét",
+    "target": "Nhu cầu/đặt hàng", "band": "Mức phù hợp khi đề xuất", "reviewer": "Cán bộ xem xét",
     "reject_reason": "Lý do từ chối", "note": "Ghi chú", "created_at": "Ngày tạo", "decided_at": "Ngày quyết định",
     "introduced_at": "Ngày giới thiệu", "closed_at": "Ngày đóng",
 }

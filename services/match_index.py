@@ -161,7 +161,7 @@ class MatchIndex:
         items = {it.id: it for it in context.items}
         items[query.id] = query
         materials = self._materials_of(context, extra=(query, vec))
-        ranked = rerank(query, first, items, materials, context.centres, ranker)
+        ranked = rerank(query, first, items, materials, ranker)
         allowed = BANDS[:BANDS.index(min_band) + 1]
         return [m for m in ranked if m.band in allowed][:top_k]
 
@@ -174,14 +174,14 @@ class MatchIndex:
                 return None
             context = self._context(engine, [engine.get(need.id), engine.get(idea.id)])
         materials = self._materials_of(context)
-        return pair_features(need, idea, materials[need.id], materials[idea.id], context.centres)
+        return pair_features(need, idea, materials[need.id], materials[idea.id])
 
     def _context(self, engine: MatchEngine, items: list[Item]) -> _Context:
         """What computing materials needs from the engine, taken under the engine's lock: the
         items' raw vectors, a copy of the fitted debiasing (a refit replaces its arrays, it does
-        not change them in place), the sides' centres and the generation."""
+        not change them in place) and the generation."""
         return _Context(items, engine.raw_vectors([it.id for it in items]), copy.copy(engine.debiaser),
-                        engine.centres(), engine.generation)
+                        engine.generation)
 
     def _materials_of(self, context: _Context, extra: tuple[Item, np.ndarray] | None = None) -> dict[str, Material]:
         """Materials of the context's items (and of ``extra``, a query with its vector), from the
@@ -237,7 +237,6 @@ class _Context:
     items: list[Item]
     vectors: np.ndarray
     debias: LanguageDebias | None
-    centres: dict[str, np.ndarray]
     generation: int
 
 

@@ -128,7 +128,8 @@ def _summary(result: dict) -> dict:
     return {"ndcg@10": round(result[n2i]["ndcg@10"], 3),
             "same_language": round(result["same_language"][n2i]["ndcg@10"], 3),
             "cross_language": round(result["cross_language"][n2i]["ndcg@10"], 3),
-            "ideas_to_needs_mrr": round(result["ideas_to_needs"]["mrr"], 3)}
+            "ideas_to_needs_mrr": round(result["ideas_to_needs"]["mrr"], 3),
+            "by_query_language": result["by_query_language"]}
 
 
 def _auc(prob: np.ndarray, grade: np.ndarray) -> float | None:

@@ -216,4 +216,7 @@ def test_a_round_with_the_real_engine_pairs_the_dryer_with_the_cinnamon_need(app
     assert response.status_code == 302
     rnd = only_round(app)
     assert [(p["target_id"], p["idea_id"]) for p in json.loads(rnd.pairs_json)] == [(need, dryer)]
-    assert rnd.total_score > DEFAULT_BANDS.possible
+    with app.app_context():
+        from services.ranker import current_ranker
+
+        assert current_ranker().bands["possible"] <= rnd.total_score <= 1  # one pair: its probability

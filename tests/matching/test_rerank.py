@@ -24,7 +24,6 @@ def material(doc, title=None, sentences=None, methods=(), topics=()):
                     methods=frozenset(methods), topics=frozenset(topics))
 
 
-CENTRES = {"idea": unit(0, 0, 1), "need": unit(0, 0, 1)}
 NEED = Item(id="need:1", side="need", kind="business_need", lang="en", text="Dry cinnamon bark", title="Dryer",
             sectors=frozenset({"agriculture_highland"}), place_group="Văn Yên")
 IDEA = Item(id="idea:1", side="idea", kind="startup_idea", lang="vi", text="Máy sấy quế", title="Máy sấy",
@@ -34,27 +33,21 @@ IDEA = Item(id="idea:1", side="idea", kind="startup_idea", lang="vi", text="Máy
 def test_features_are_named_and_read_no_language():
     n = material((1, 0.2), sentences=[(1, 0), (0, 1)], methods={"dryer", "solar"}, topics={"cinnamon"})
     i = material((1, 0.1), sentences=[(1, 0.1)], methods={"dryer"}, topics={"cinnamon", "bac_ha"})
-    x = pair_features(NEED, IDEA, n, i, CENTRES)
+    x = pair_features(NEED, IDEA, n, i)
     assert x.shape == (len(FEATURES),)
     feature = dict(zip(FEATURES, x))
     assert feature["cover_idea"] > feature["cover_need"]  # the idea's one sentence is covered, not both of the need's
     assert feature["shared_methods"] == pytest.approx(np.log(2)) and feature["shared_topics"] == pytest.approx(np.log(2))
     assert feature["sector"] == 1 and feature["place"] == 1
     # the same texts declared in other languages give the same features: no feature reads the language
-    swapped = pair_features(replace(NEED, lang="zh"), replace(IDEA, lang="en"), n, i, CENTRES)
+    swapped = pair_features(replace(NEED, lang="zh"), replace(IDEA, lang="en"), n, i)
     assert np.array_equal(x, swapped)
 
 
 def test_text_only_leaves_out_the_submitters_facts():
     n, i = material((1, 0)), material((1, 0))
-    x = dict(zip(FEATURES, pair_features(NEED, IDEA, n, i, CENTRES, text_only=True)))
+    x = dict(zip(FEATURES, pair_features(NEED, IDEA, n, i, text_only=True)))
     assert x["sector"] == x["place"] == x["stage"] == 0
-
-
-def test_a_hub_close_to_every_need_is_a_feature_of_its_own():
-    n, hub = material((1, 0)), material((0.6, 0, 0.8))
-    x = dict(zip(FEATURES, pair_features(NEED, IDEA, n, hub, CENTRES)))
-    assert x["hub_idea"] == pytest.approx(0.8, abs=1e-6) and x["hub_need"] == pytest.approx(0.0, abs=1e-6)
 
 
 def _training(rng, n=400):
@@ -94,9 +87,9 @@ def test_rerank_scores_a_pair_the_same_from_either_side():
             other.id: material((0.3, 1), sentences=[(0.1, 1)])}
     items = {it.id: it for it in (NEED, IDEA, other)}
     first = [Match(other.id, 0.9, "strong", 0.9), Match(IDEA.id, 0.8, "good", 0.8)]
-    from_need = rerank(NEED, first, items, mats, CENTRES, ranker)
+    from_need = rerank(NEED, first, items, mats, ranker)
     assert [m.item_id for m in from_need] == [IDEA.id, other.id]  # the ranker orders them, not the first stage
-    from_idea = rerank(IDEA, [Match(NEED.id, 0.5, "possible", 0.5)], items, mats, CENTRES, ranker)
+    from_idea = rerank(IDEA, [Match(NEED.id, 0.5, "possible", 0.5)], items, mats, ranker)
     assert from_idea[0].score == pytest.approx(from_need[0].score)
     assert from_idea[0].band == from_need[0].band
 
@@ -106,7 +99,7 @@ def test_a_candidate_without_material_keeps_its_place_below_as_weak():
     mats = {NEED.id: material((1, 0)), IDEA.id: material((1, 0))}
     items = {NEED.id: NEED, IDEA.id: IDEA}
     out = rerank(NEED, [Match("idea:9", 0.9, "strong", 0.9), Match(IDEA.id, 0.5, "good", 0.5)], items, mats,
-                 CENTRES, ranker)
+                 ranker)
     assert [m.item_id for m in out] == [IDEA.id, "idea:9"] and out[1].band == "weak"
 
 

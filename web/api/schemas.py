@@ -234,7 +234,8 @@ class MatchSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(list(BY_CODE)))
     id = fields.Integer(required=True)
     title = fields.String(required=True)
-    band = fields.String(required=True, validate=validate.OneOf(BANDS))
+    band = fields.String(required=True, validate=validate.OneOf(BANDS), metadata={
+        "description": "the pair's band now: the same on both sides' lists, the review page and rounds"})
     band_label = fields.String(required=True)
     organisation = fields.String(allow_none=True, metadata={"description": "null for a confidential need"})
     explanation = fields.Nested(ExplanationSchema, required=True)
@@ -265,7 +266,7 @@ class ProposalSchema(Schema):
     state = fields.String(required=True, validate=validate.OneOf(_values(ProposalState)))
     state_label = fields.String(required=True)
     source = fields.String(required=True)
-    band = fields.String(allow_none=True)
+    band = fields.String(allow_none=True, metadata={"description": "the engine's band when the pair was proposed"})
     idea = fields.Nested(SideSchema, required=True)
     target = fields.Nested(SideSchema, required=True)
     reject_reason = fields.String(allow_none=True)
