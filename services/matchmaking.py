@@ -257,11 +257,12 @@ def pair_scores(targets: list[Submission], ideas: list[Idea]) -> tuple[np.ndarra
     index = match_index()
     index.refresh()
     queries = [to_item(t) for t in targets]
+    probabilities = current_ranker() is not None
     for start in range(0, len(queries), BATCH):
         # Embed a batch at once (cached), then rank each query against the chosen ideas only.
         batch = queries[start:start + BATCH]
         for row, (query, vec) in enumerate(zip(batch, index.query_vectors(batch)), start):
             for match in index.rank(query, top_k=len(column), candidate_ids=column, query_vec=vec):
-                score[row, column[match.item_id]] = match.score if current_ranker() else match.z
+                score[row, column[match.item_id]] = match.score if probabilities else match.z
                 bands[row, column[match.item_id]] = match.band
     return score, bands

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 from flask import current_app
-from sklearn.model_selection import GroupKFold
 
 from config import ROOT
 from matching.calibration import band_report, fit_band_thresholds
@@ -185,6 +184,8 @@ def fit(sources: list[Source], current: Ranker | None, folds: int = 5, c: float 
     """Fit a ranker on all ``sources``; cross-validate it by need (``folds`` groups); refit the
     bands on the out-of-fold probabilities; compare with ``current`` on the same data.
     Raises ValueError when there are too few labelled needs to cross-validate."""
+    from sklearn.model_selection import GroupKFold  # only the CLI fits: pages never import scikit-learn's CV
+
     x = np.vstack([s.x for s in sources])
     grade = np.concatenate([s.grade for s in sources])
     groups = np.concatenate([s.groups for s in sources])
@@ -198,6 +199,7 @@ def fit(sources: list[Source], current: Ranker | None, folds: int = 5, c: float 
         fold_of.update((g, model) for g in set(groups[test]))
     bands = fit_band_thresholds(oof, grade)
     band_values = {"strong": bands.strong, "good": bands.good, "possible": bands.possible}
+    candidate = fit_ranker(x, grade, c=c, bands=band_values)
     figures: dict = {}
     start = 0
     for s in sources:
@@ -206,7 +208,9 @@ def fit(sources: list[Source], current: Ranker | None, folds: int = 5, c: float 
         entry: dict = {"pairs": int(len(s.grade)), "relevant": int((s.grade > 0).sum())}
         if s.data is not None:
             prefix = f"{s.name}:"
-            cv = evaluate(s.data, None, ranker=lambda need, p=prefix: fold_of[p + need], cands=s.cands)
+            # a need with no labelled row was in no fold: the final model never saw it either
+            cv = evaluate(s.data, None, ranker=lambda need, p=prefix: fold_of.get(p + need, candidate),
+                          cands=s.cands)
             entry["new"] = _summary(cv)
             if current is not None:
                 entry["current"] = _summary(evaluate(s.data, None, ranker=current, cands=s.cands))
@@ -220,7 +224,7 @@ def fit(sources: list[Source], current: Ranker | None, folds: int = 5, c: float 
             "decisions": int(sum(len(s.grade) for s in sources if s.data is None)),
             "sources": [s.name for s in sources], "cross_validated": figures,
             "bands_in_band": band_report(oof, grade, bands)}
-    candidate = fit_ranker(x, grade, c=c, bands=band_values, meta=meta)
+    candidate.meta = meta
     report = FitReport(candidate, figures, True, current.version if current else None)
     with_sets = [f for f in figures.values() if "new" in f and "current" in f]
     if with_sets:
