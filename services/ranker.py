@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +85,8 @@ def install(ranker: Ranker) -> Path:
 
 def info() -> dict | None:
     """What the reports page says about the ranker in use: version, when it was fitted, on how
-    many decisions and pairs, and its cross-validated figures (None without a ranker)."""
+    many decisions and pairs, its cross-validated figures, and ``new_decisions``: how many staff
+    decisions that would teach it were made since (None without a ranker)."""
     ranker = current_ranker()
     if ranker is None:
         return None
@@ -93,7 +94,24 @@ def info() -> dict | None:
     if meta.get("fitted_at"):
         meta["fitted_at"] = datetime.fromisoformat(meta["fitted_at"])
     meta.setdefault("cross_validated", {})
+    meta["new_decisions"] = len(_graded_decisions(since=meta.get("fitted_at")))
     return {"version": ranker.version, **meta}
+
+
+def _graded_decisions(since: datetime | None = None) -> list:
+    """(need or order, idea, grade) of every staff decision that teaches the ranker (see
+    services/decisions.py), decided after ``since`` if given."""
+    from extensions import db
+    from models import MatchProposal
+    from services import decisions
+    from services.indicators import agreed
+
+    stmt = sa.select(MatchProposal).where(MatchProposal.decided_at.is_not(None))
+    if since is not None:  # stored as naive UTC
+        stmt = stmt.where(MatchProposal.decided_at > since.astimezone(UTC).replace(tzinfo=None))
+    signed = set(db.session.scalars(sa.select(MatchProposal.id).where(agreed())))
+    graded = ((p, decisions.grade(p, p.id in signed)) for p in db.session.scalars(stmt))
+    return [(p.target, p.idea, g) for p, g in graded if g is not None]
 
 
 # --- fitting ---------------------------------------------------------------------------
@@ -144,18 +162,9 @@ def decision_source(index) -> Source | None:
     """Rows from every graded staff decision, with features from the live index (None when
     there is none). Only the pairs staff decided are used: an undecided pair is not "not
     relevant"."""
-    from extensions import db
-    from models import MatchProposal
-    from services import decisions
-    from services.indicators import agreed
     from services.submission_types import engine_id, to_item
 
-    signed = set(db.session.scalars(sa.select(MatchProposal.id).where(agreed())))
-    labelled = []
-    for proposal in db.session.scalars(sa.select(MatchProposal).where(MatchProposal.decided_at.is_not(None))):
-        g = decisions.grade(proposal, proposal.id in signed)
-        if g is not None:
-            labelled.append((proposal.target, proposal.idea, g))
+    labelled = _graded_decisions()
     if not labelled:
         return None
     rows, grades, groups = [], [], []

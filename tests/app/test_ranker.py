@@ -75,6 +75,8 @@ def test_staff_decisions_teach_the_ranker_but_not_every_rejection(app, dryer_wor
         # approved (strong) and off topic (not relevant) teach; already contracted and duplicate do not
         assert sorted(rows.grade.tolist()) == [0, 2]
         assert rows.x.shape == (2, len(ranker.FEATURES))
+        # the reports page counts them as decisions the shipped ranker has not learned from yet
+        assert ranker.info()["new_decisions"] == 2
 
 
 def test_fit_ranker_installs_the_next_version_and_every_page_uses_it(runner, app, client, login_as):
