@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from matching.embedders import DEFAULT_MODEL_DIR_NAME, build_sentence_transformers_model
 from matching.evaluation import EvalSetError, evaluate, evaluate_tatoeba, load_eval_set
 from services import match_index, proposals, ranker, submissions
+from services.glossary import current_glossary
 from services.submission_types import TYPES
 
 
@@ -62,7 +63,7 @@ def eval_matching_command(path, as_json, text_only, first_stage):
     model = ranker.current_ranker()
     use = None if first_stage else model
     result = evaluate(data, match_index.match_index().embedder.embedder, ranker=use,
-                      glossary=match_index.current_glossary(), text_only=text_only,
+                      glossary=current_glossary(), text_only=text_only,
                       top_n=match_index.SECOND_STAGE_TOP_N)
     result["ranker"] = f"ranker-{use.version:04d}" if use else None
     if use is not None:
@@ -95,7 +96,7 @@ def fit_ranker_command(paths, no_decisions, folds, c, text_only, dry_run, force)
     paths = paths or tuple(str(root / p) for p in DEFAULT_TRAINING_SETS)
     index = match_index.match_index()
     index.refresh()
-    glossary = match_index.current_glossary()
+    glossary = current_glossary()
     sources = []
     try:
         for path in paths:

@@ -35,6 +35,8 @@ from matching.rerank import Material, material_texts, materials_for, pair_featur
 from matching.text import TextRejected, check_text, clean_text
 from models import Status, Submission
 from services import jobs, submission_types
+from services.glossary import current_glossary
+from services.ranker import current_ranker
 from services.submission_types import TYPES, engine_id, to_item, with_facets
 from services.vector_store import DatabaseVectorStore
 
@@ -144,8 +146,6 @@ class MatchIndex:
         same whichever side asks). Without a ranker file the first stage ranks alone.
         ``query_vec`` from ``query_vectors()`` when the caller embedded many queries at once.
         Call ``refresh()`` first."""
-        from services.ranker import current_ranker
-
         vec = self.query_vectors([query])[0] if query_vec is None else query_vec
         ranker = current_ranker()
         with self._lock:
@@ -170,9 +170,10 @@ class MatchIndex:
         (len(FEATURES),)), None when either is not in the index. Call ``refresh()`` first."""
         with self._lock:
             engine = self._ready()
-            if engine.get(need.id) is None or engine.get(idea.id) is None:
+            pair = [engine.get(need.id), engine.get(idea.id)]
+            if None in pair:
                 return None
-            context = self._context(engine, [engine.get(need.id), engine.get(idea.id)])
+            context = self._context(engine, pair)
         materials = self._materials_of(context)
         return pair_features(need, idea, materials[need.id], materials[idea.id])
 
@@ -238,13 +239,6 @@ class _Context:
     vectors: np.ndarray
     debias: LanguageDebias | None
     generation: int
-
-
-def current_glossary() -> Glossary | None:
-    """The province glossary the engine reads (None when it cannot be loaded)."""
-    from services import glossary
-
-    return glossary.current_glossary()
 
 
 def match_index(app: Flask | None = None) -> MatchIndex:

@@ -24,7 +24,8 @@ from matching.ranking import Item, Match, item_text
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
 from models.people import is_staff
 from services import languages, submission_types
-from services.match_index import BATCH, MatchIndex, current_glossary, match_index, text_problem
+from services.glossary import current_glossary
+from services.match_index import BATCH, MatchIndex, match_index, text_problem
 from services.ranker import current_ranker
 from services.submission_types import IDEA, NEED, SubmissionType, engine_id, to_item, type_of
 from services.submissions import can_see_details, can_view
