@@ -16,6 +16,7 @@ need's company ("org") is left out, since the file may be shared outside the Dep
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,19 +69,25 @@ def _idea_record(idea: Idea) -> dict[str, Any]:
     return {"id": f"{IDEA.label_set_prefix}{idea.id}", "kind": idea.kind, "stage": idea.stage, **_common(idea)}
 
 
-def eval_set(period: Period | None = None) -> dict[str, Any]:
-    """The decisions (decided within `period`, or all of them) as a SCHEMA.md object."""
+def graded(period: Period | None = None, after: datetime | None = None) -> list[tuple[MatchProposal, int]]:
+    """(proposal, grade) of every decided proposal that gives its pair a grade, in id order:
+    decided within ``period`` and/or after ``after`` (naive UTC, as stored) when given."""
     stmt = sa.select(MatchProposal).where(MatchProposal.decided_at.is_not(None)).order_by(MatchProposal.id)
     if period is not None:
         stmt = stmt.where(period.contains(MatchProposal.decided_at))
+    if after is not None:
+        stmt = stmt.where(MatchProposal.decided_at > after)
     signed = set(db.session.scalars(sa.select(MatchProposal.id).where(agreed())))
+    found = ((p, grade(p, p.id in signed)) for p in db.session.scalars(stmt))
+    return [(p, g) for p, g in found if g is not None]
+
+
+def eval_set(period: Period | None = None) -> dict[str, Any]:
+    """The decisions (decided within `period`, or all of them) as a SCHEMA.md object."""
     needs: dict[str, dict] = {}
     ideas: dict[str, dict] = {}
     qrels = []
-    for proposal in db.session.scalars(stmt):
-        g = grade(proposal, proposal.id in signed)
-        if g is None:
-            continue
+    for proposal, g in graded(period):
         need, idea = _need_record(proposal.target), _idea_record(proposal.idea)
         needs.setdefault(need["id"], need)
         ideas.setdefault(idea["id"], idea)

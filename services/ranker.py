@@ -22,13 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import sqlalchemy as sa
 from flask import current_app
 
 from config import ROOT
 from matching.calibration import band_report, fit_band_thresholds
 from matching.evaluation import evaluate, labelled_pairs, prepare
-from matching.rerank import FEATURES, Ranker, RankerFileError, fit_ranker, utc_now
+from matching.rerank import FEATURES, Ranker, RankerFileError, fit_ranker
+from services import decisions
+from services.submission_types import engine_id, to_item
 
 log = logging.getLogger(__name__)
 
@@ -94,24 +95,10 @@ def info() -> dict | None:
     if meta.get("fitted_at"):
         meta["fitted_at"] = datetime.fromisoformat(meta["fitted_at"])
     meta.setdefault("cross_validated", {})
-    meta["new_decisions"] = len(_graded_decisions(since=meta.get("fitted_at")))
+    fitted = meta.get("fitted_at")
+    meta["new_decisions"] = len(decisions.graded(
+        after=fitted.astimezone(UTC).replace(tzinfo=None) if fitted else None))
     return {"version": ranker.version, **meta}
-
-
-def _graded_decisions(since: datetime | None = None) -> list:
-    """(need or order, idea, grade) of every staff decision that teaches the ranker (see
-    services/decisions.py), decided after ``since`` if given."""
-    from extensions import db
-    from models import MatchProposal
-    from services import decisions
-    from services.indicators import agreed
-
-    stmt = sa.select(MatchProposal).where(MatchProposal.decided_at.is_not(None))
-    if since is not None:  # stored as naive UTC
-        stmt = stmt.where(MatchProposal.decided_at > since.astimezone(UTC).replace(tzinfo=None))
-    signed = set(db.session.scalars(sa.select(MatchProposal.id).where(agreed())))
-    graded = ((p, decisions.grade(p, p.id in signed)) for p in db.session.scalars(stmt))
-    return [(p.target, p.idea, g) for p, g in graded if g is not None]
 
 
 # --- fitting ---------------------------------------------------------------------------
@@ -162,14 +149,10 @@ def decision_source(index) -> Source | None:
     """Rows from every graded staff decision, with features from the live index (None when
     there is none). Only the pairs staff decided are used: an undecided pair is not "not
     relevant"."""
-    from services.submission_types import engine_id, to_item
-
-    labelled = _graded_decisions()
-    if not labelled:
-        return None
     rows, grades, groups = [], [], []
-    for need, idea, g in labelled:
-        x = index.pair_features(to_item(need), to_item(idea))
+    for proposal, g in decisions.graded():
+        need = proposal.target
+        x = index.pair_features(to_item(need), to_item(proposal.idea))
         if x is None:
             continue
         rows.append(x)
@@ -228,7 +211,8 @@ def fit(sources: list[Source], current: Ranker | None, folds: int = 5, c: float 
         if current is not None:
             entry["current_auc"] = _auc(current.probability(current.columns(s.x)), s.grade)
         figures[s.name] = entry
-    meta = {"fitted_at": utc_now(), "features": list(FEATURES), "c": c, "folds": folds,
+    meta = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "features": list(FEATURES),
+            "c": c, "folds": folds,
             "pairs": int(len(grade)), "relevant_pairs": int((grade > 0).sum()),
             "decisions": int(sum(len(s.grade) for s in sources if s.data is None)),
             "sources": [s.name for s in sources], "cross_validated": figures,
