@@ -234,7 +234,7 @@ def two_stage(cands: Candidates, ranker_for: Callable[[str], object] | object | 
     """A rank function for :func:`evaluate`: the first stage, then its top ``top_n`` re-ranked.
     ``ranker_for``: a :class:`matching.rerank.Ranker`, or need id -> Ranker (cross-validation:
     each pair is scored by the model that did not see its need), or None (first stage only)."""
-    from .rerank import pair_features
+    from .rerank import rerank
 
     items = cands.items
 
@@ -243,19 +243,15 @@ def two_stage(cands: Candidates, ranker_for: Callable[[str], object] | object | 
         if ranker_for is None:
             return first
         head, tail = first[:top_n], first[top_n:]
-        if not head:
-            return first
-        pairs = [(q, items[m.item_id]) if q.side == "need" else (items[m.item_id], q) for m in head]
-        x = np.stack([pair_features(n, i, cands.materials[n.id], cands.materials[i.id], cands.text_only)
-                      for n, i in pairs])
-        p = np.empty(len(head))
-        rankers = [ranker_for(n.id) if callable(ranker_for) else ranker_for for n, _ in pairs]
-        for r in {id(r): r for r in rankers}.values():
-            rows = [k for k, other in enumerate(rankers) if other is r]
-            p[rows] = r.probability(r.columns(x[rows]))
-        scored = sorted(zip(p, range(len(head))), key=lambda t: -t[0])
-        scored = [(s, head[k]) for s, k in scored]
-        return [m for _, m in scored] + tail
+        # the app's own re-ranking, once per model (in cross-validation, the model of each pair's need)
+        groups: dict[int, tuple] = {}
+        for m in head:
+            r = ranker_for(q.id if q.side == "need" else m.item_id) if callable(ranker_for) else ranker_for
+            groups.setdefault(id(r), (r, []))[1].append(m)
+        scored = [m for r, ms in groups.values()
+                  for m in rerank(q, ms, items, cands.materials, r, cands.text_only)]
+        scored.sort(key=lambda m: -m.score)
+        return scored + tail
     return rank
 
 

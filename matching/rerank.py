@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ import numpy as np
 from .debias import LanguageDebias
 from .embedders import Embedder
 from .glossary import Glossary
-from .ranking import Item, Match, stage_fit
+from .ranking import Item, Match, item_text, stage_fit
 from .text import split_sentences
 
 __all__ = ["FEATURES", "FACT_FEATURES", "Material", "materials_for", "pair_features", "Ranker",
@@ -82,8 +81,6 @@ class Material:
 
 def material_texts(item: Item) -> tuple[str, list[str]]:
     """(title text, sentences) of ``item`` that :func:`materials_for` embeds."""
-    from .ranking import item_text
-
     text = item_text(item)
     return (item.title.strip() or text), split_sentences(text)[:MAX_SENTENCES]
 
@@ -289,9 +286,3 @@ def rerank(query: Item, matches: Sequence[Match], items: Mapping[str, Item],
     out = [replace(m, score=float(prob), band=ranker.band(float(prob))) for (m, _), prob in zip(scored, p)]
     out.sort(key=lambda m: -m.score)
     return out + rest
-
-
-def utc_now() -> str:
-    """ISO time stamp for a ranker's ``meta``."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
