@@ -238,24 +238,15 @@ def read_entries(filename: str, content: bytes) -> list[GlossaryEntry]:
     """Every row of an .xlsx or .csv glossary file, checked. Raises GlossaryFileError for a file
     that cannot be read, GlossaryRowsError listing every bad row (not only the first)."""
     try:
-        headers, body = tables.read_table(filename, content)
+        _, rows = tables.read_records(filename, content, lambda h: _fold(h) if _fold(h) in COLUMNS else None,
+                                      {c: c for c in COLUMNS}, MAX_ROWS)
     except tables.TableError as error:
-        raise GlossaryFileError(error.code) from error
-    names = [_fold(h) for h in headers]
-    missing = [c for c in COLUMNS if c not in names]
-    unknown = [h or f"#{i + 1}" for i, (h, n) in enumerate(zip(headers, names)) if n not in COLUMNS]
-    if missing or unknown:
-        raise GlossaryFileError("columns", missing=missing, unknown=unknown)
-    if len(body) > MAX_ROWS:
-        raise GlossaryFileError("too_many_rows", n=MAX_ROWS)
-    if not body:
-        raise GlossaryFileError("no_rows")
+        raise GlossaryFileError(error.code, **error.params) from error
     kind_codes = _kind_codes()
     entries: list[GlossaryEntry] = []
     errors: list[GlossaryInputError] = []
     first_row: dict[str, int] = {}
-    for number, cells in body:
-        values = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(names)}
+    for number, values in rows:
         try:
             entry = check(values["concept"], values["kind"], values["vi"], values["en"], values["zh"],
                           row=number, kind_codes=kind_codes)

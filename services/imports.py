@@ -109,23 +109,10 @@ def read(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict
     """The file's headers and rows as {field: text}, each with its spreadsheet row number.
     Raises ImportFileError for a file that cannot be read or has missing or unknown columns."""
     try:
-        headers, body = tables.read_table(filename, content)
+        return tables.read_records(filename, content, lambda h: HEADER_FIELDS.get(_key(h)),
+                                   {f: COLUMNS[f][0] for f in REQUIRED}, MAX_ROWS)
     except tables.TableError as error:
-        raise ImportFileError(error.code) from error
-    fields = [HEADER_FIELDS.get(_key(h)) for h in headers]
-    unknown = [h or f"#{i + 1}" for i, (h, f) in enumerate(zip(headers, fields)) if f is None]
-    missing = [COLUMNS[f][0] for f in REQUIRED if f not in fields]
-    if unknown or missing:
-        raise ImportFileError("columns", missing=missing, unknown=unknown)
-    if len(body) > MAX_ROWS:
-        raise ImportFileError("too_many_rows", n=MAX_ROWS)
-    if not body:
-        raise ImportFileError("no_rows")
-    rows = []
-    for number, cells in body:
-        values = {f: (cells[i] if i < len(cells) else "") for i, f in enumerate(fields)}
-        rows.append((number, values))
-    return headers, rows
+        raise ImportFileError(error.code, **error.params) from error
 
 
 def codes_by_name(group: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -32,7 +32,8 @@ _BOM = b"\xef\xbb\xbf"
 
 class TableError(ServiceError):
     """An upload that cannot be read as a table: "format" (not .xlsx/.csv), "encoding" (a CSV that
-    is not UTF-8), "unreadable", "empty"."""
+    is not UTF-8), "unreadable", "empty"; or, from :func:`read_records`, "columns" (params
+    `missing` and `unknown`: lists of headers), "too_many_rows" (param `n`), "no_rows"."""
 
 
 # --- writing ---------------------------------------------------------------------
@@ -145,6 +146,27 @@ def read_table(filename: str, content: bytes) -> tuple[list[str], list[tuple[int
         headers.pop()
     body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
     return headers, body
+
+
+def read_records(filename: str, content: bytes, field_of: Callable[[str], str | None],
+                 required: Mapping[str, str], max_rows: int) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The headers and the rows of an uploaded table as {field: text}, each with its spreadsheet row
+    number. ``field_of`` names the field a header stands for (None: an unknown column);
+    ``required``: field -> the header to name when it is missing. Raises TableError (see there)
+    for a file that cannot be read, has missing or unknown columns, more than ``max_rows`` rows,
+    or none."""
+    headers, body = read_table(filename, content)
+    fields = [field_of(h) for h in headers]
+    unknown = [h or f"#{i + 1}" for i, (h, f) in enumerate(zip(headers, fields)) if f is None]
+    missing = [header for f, header in required.items() if f not in fields]
+    if unknown or missing:
+        raise TableError("columns", missing=missing, unknown=unknown)
+    if len(body) > max_rows:
+        raise TableError("too_many_rows", n=max_rows)
+    if not body:
+        raise TableError("no_rows")
+    return headers, [(number, {f: (cells[i] if i < len(cells) else "") for i, f in enumerate(fields)})
+                     for number, cells in body]
 
 
 def _read_csv(text: str) -> list[list[str]]:
