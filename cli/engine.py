@@ -97,23 +97,25 @@ def fit_ranker_command(paths, no_decisions, folds, c, text_only, dry_run, force)
     index = match_index.match_index()
     index.refresh()
     glossary = current_glossary()
-    sources = []
     try:
-        for path in paths:
-            click.echo(f"Reading {path} ...")
-            sources.append(ranker.set_source(Path(path).stem, load_eval_set(path), index.embedder, glossary,
-                                             text_only))
+        sets = {Path(path).stem: load_eval_set(path) for path in paths}
     except EvalSetError as error:
         raise click.ClickException(str(error)) from error
+    click.echo(f"Sentence language means and concept weights from {len(sets)} sets ...")
+    stats = ranker.statistics(list(sets.values()), index.embedder, glossary)
+    sources = []
+    for name, data in sets.items():
+        click.echo(f"Reading {name} ...")
+        sources.append(ranker.set_source(name, data, index.embedder, glossary, stats, text_only))
     dry_run = dry_run or text_only
     if not no_decisions and not text_only:
-        decided = ranker.decision_source(index)
+        decided = ranker.decision_source(index, stats)
         click.echo(f"Staff decisions: {0 if decided is None else len(decided.grade)} graded pairs.")
         if decided is not None:
             sources.append(decided)
     current = ranker.current_ranker()
     try:
-        report = ranker.fit(sources, current, folds=folds, c=c)
+        report = ranker.fit(sources, current, stats, folds=folds, c=c)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     click.echo(json.dumps({"cross_validated": report.figures, "bands": report.candidate.bands,

@@ -74,6 +74,32 @@ class LanguageDebias:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.maximum(norms, 1e-12)).astype(np.float32)
 
+    def to_state(self) -> dict:
+        """The fitted means as plain lists (JSON-ready): {"global": [...], "means": {lang: [...]},
+        "counts": {lang: n}, "prior_strength", "strength"}."""
+        if self.global_mean_ is None:
+            raise RuntimeError("LanguageDebias is not fitted")
+        return {"global": self.global_mean_.tolist(), "means": {k: v.tolist() for k, v in self.means_.items()},
+                "counts": dict(self.counts_), "prior_strength": self.prior_strength, "strength": self.strength}
+
+    @classmethod
+    def from_state(cls, state: dict) -> LanguageDebias:
+        """The inverse of :meth:`to_state`. Raises KeyError/TypeError/ValueError on a bad state."""
+        deb = cls(float(state["prior_strength"]), float(state["strength"]))
+        deb.global_mean_ = np.asarray(state["global"], np.float32)
+        deb.means_ = {str(k): np.asarray(v, np.float32) for k, v in state["means"].items()}
+        if any(v.shape != deb.global_mean_.shape for v in deb.means_.values()):
+            raise ValueError("language means differ in length")
+        deb.counts_ = {str(k): int(v) for k, v in state.get("counts", {}).items()}
+        return deb
+
+    @property
+    def dim(self) -> int:
+        """Length of the vectors it was fitted on."""
+        if self.global_mean_ is None:
+            raise RuntimeError("LanguageDebias is not fitted")
+        return int(self.global_mean_.shape[0])
+
     def fit_transform(self, vecs: np.ndarray, langs: Sequence[str]) -> np.ndarray:
         """``fit(vecs, langs).transform(vecs, langs)``."""
         return self.fit(vecs, langs).transform(vecs, langs)

@@ -5,26 +5,30 @@ the engine's bands are z-scores within a query's pool, so the same pair can be "
 corpus and "weak" in another, and a translation is pushed down by every same-topic idea around it.
 This module decides on the pair alone:
 
-    score = semantic + number_weight * shared_numbers
+    score = semantic + number_weight * shared_numbers + concept_weight * shared_concepts
 
 - ``semantic``: the cosine of the two texts' vectors after :class:`matching.debias.LanguageDebias`
   (each language's mean removed: the engine's ``Match.semantic``);
 - ``shared_numbers``: the share of the figures of the text with fewer figures that the other text
   also has (:func:`number_overlap`): a translation or a paraphrase of the same project keeps its
-  figures ("500 kg", "70%", "2.500 ảnh" = "2,500 photos"), whatever the language.
+  figures ("500 kg", "70%", "2.500 ảnh" = "2,500 photos"), whatever the language;
+- ``shared_concepts``: the weighted Jaccard overlap of the province glossary's concepts the two
+  texts name (:func:`concept_overlap`), each concept weighted by its IDF in the ranker's corpus
+  statistics (:class:`matching.rerank.CorpusStatistics`): two teams' nearly identical ideas name
+  the same crop, place and technology in whatever words or language.
 
-Neither feature looks at the texts' languages. ``threshold`` and ``number_weight`` are fitted on
+No feature looks at the texts' languages. ``threshold`` and ``number_weight`` are fitted on
 ``seed_data/eval/duplicates.json`` by ``bench/duplicates.py`` (figures in ``docs/matching.md``).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DuplicateRule", "DEFAULT_RULE", "numbers_in", "number_overlap", "fit_threshold"]
+__all__ = ["DuplicateRule", "DEFAULT_RULE", "numbers_in", "number_overlap", "concept_overlap", "fit_threshold"]
 
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*")
 _THOUSANDS = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
@@ -57,24 +61,36 @@ def number_overlap(a: frozenset[float], b: frozenset[float]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
+def concept_overlap(a: frozenset[str], b: frozenset[str],
+                    weight: Callable[[frozenset[str]], float] = len) -> float:
+    """Weighted Jaccard overlap of two sets of glossary concepts: ``weight(a & b) / weight(a | b)``
+    (0 when neither names any). ``weight``: a set's total weight, e.g.
+    :meth:`matching.rerank.CorpusStatistics.weight` (IDF); default: its size."""
+    union = weight(a | b)
+    return weight(a & b) / union if union > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class DuplicateRule:
-    """``score = semantic + number_weight * shared_numbers``; a duplicate when ``score >= threshold``.
+    """``score = semantic + number_weight * shared_numbers + concept_weight * shared_concepts``;
+    a duplicate when ``score >= threshold``.
 
     Fitted on ``seed_data/eval/duplicates.json`` by ``bench/duplicates.py`` (``--fit`` prints the
-    values to put here)."""
+    values to put here), with the shipped ranker's concept IDF."""
 
-    number_weight: float = 0.2
-    threshold: float = 0.415
+    number_weight: float = 0.1
+    concept_weight: float = 0.2
+    threshold: float = 0.414
 
-    def scores(self, semantic: np.ndarray | Sequence[float],
-               shared_numbers: np.ndarray | Sequence[float]) -> np.ndarray:
+    def scores(self, semantic: np.ndarray | Sequence[float], shared_numbers: np.ndarray | Sequence[float],
+               shared_concepts: np.ndarray | Sequence[float] | float = 0.0) -> np.ndarray:
         """float64 (n,) duplicate scores of n pairs."""
-        return np.asarray(semantic, float) + self.number_weight * np.asarray(shared_numbers, float)
+        return (np.asarray(semantic, float) + self.number_weight * np.asarray(shared_numbers, float)
+                + self.concept_weight * np.asarray(shared_concepts, float))
 
-    def is_duplicate(self, semantic: float, shared_numbers: float) -> bool:
+    def is_duplicate(self, semantic: float, shared_numbers: float, shared_concepts: float = 0.0) -> bool:
         """The decision for one pair."""
-        return bool(self.scores([semantic], [shared_numbers])[0] >= self.threshold)
+        return bool(self.scores([semantic], [shared_numbers], [shared_concepts])[0] >= self.threshold)
 
 
 DEFAULT_RULE = DuplicateRule()

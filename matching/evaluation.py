@@ -187,6 +187,7 @@ class Candidates:
     materials: dict
     text_only: bool
     model_id: str = ""
+    stats: object = None  # the matching.rerank.CorpusStatistics the materials were made with
 
     @property
     def items(self) -> dict[str, Item]:
@@ -194,15 +195,18 @@ class Candidates:
 
 
 def prepare(data: dict, embedder: Embedder, glossary=None, text_only: bool = False,
-            engine_factory: Callable[[], MatchEngine] | None = None) -> Candidates:
+            engine_factory: Callable[[], MatchEngine] | None = None, stats=None) -> Candidates:
     """Build the first stage over ``data`` and the second stage's materials (see
-    :func:`matching.rerank.materials_for`). Reads no qrels."""
-    from .rerank import materials_for
+    :func:`matching.rerank.materials_for`) for a ranker with ``stats``
+    (:class:`matching.rerank.CorpusStatistics`; None: none). Reads no qrels."""
+    from .rerank import NO_STATISTICS, materials_for
 
+    stats = stats or NO_STATISTICS
     engine, needs, ideas, vecs = build_engine(data, embedder, engine_factory, text_only)
     items = needs + ideas
-    mats = materials_for(items, np.stack([vecs[it.id] for it in items]), embedder, engine.debiaser, glossary)
-    return Candidates(engine, needs, ideas, vecs, mats, text_only, embedder.model_id)
+    mats = materials_for(items, np.stack([vecs[it.id] for it in items]), embedder, engine.debiaser, glossary,
+                         sentence_debias=stats.sentence_debias)
+    return Candidates(engine, needs, ideas, vecs, mats, text_only, embedder.model_id, stats)
 
 
 def labelled_pairs(cands: Candidates, data: dict, top_n: int = 100, today: date | None = None):
@@ -223,7 +227,7 @@ def labelled_pairs(cands: Candidates, data: dict, top_n: int = 100, today: date 
                 continue
             seen.add((need.id, idea.id))
             rows.append(pair_features(need, idea, cands.materials[need.id], cands.materials[idea.id],
-                                      cands.text_only))
+                                      cands.text_only, cands.stats))
             grades.append(grade.get((need.id, idea.id), 0))
             groups.append(need.id)
     return np.array(rows), np.array(grades), np.array(groups)
@@ -266,14 +270,14 @@ def evaluate(data: dict, embedder: Embedder | None,
     alone); qrels are read only to score. ``ranker``: None for the first
     stage alone, a :class:`matching.rerank.Ranker`, or need id -> Ranker
     (cross-validation). ``embedder`` may be None when ``cands`` (from
-    :func:`prepare`) is given. Returns the SCHEMA.md JSON object plus per-split
+    :func:`prepare`, with the ranker's statistics) is given. Returns the SCHEMA.md JSON object plus per-split
     query counts, ``fields`` (what the ranker saw) and ``stages``.
     """
     start = time.perf_counter()
     validate_eval_set(data)
     today = today or date.today()
     if cands is None:
-        cands = prepare(data, embedder, glossary, text_only, engine_factory)
+        cands = prepare(data, embedder, glossary, text_only, engine_factory, getattr(ranker, "stats", None))
     rank = two_stage(cands, ranker, top_n)
     need_lang = {n.id: n.lang for n in cands.needs}
     idea_lang = {i.id: i.lang for i in cands.ideas}

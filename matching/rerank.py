@@ -12,10 +12,16 @@ are cheap once the texts are embedded (see :data:`FEATURES` and docs/matching.md
   the best sentence of the other, both ways;
 - concepts of the province glossary named by both texts, in any language: technologies and
   problems ("dryer", "landslide") apart from crops, places and institutions, since a hard
-  negative shares the crop or the place but not the problem;
+  negative shares the crop or the place but not the problem; each concept weighted by its
+  inverse document frequency (Spärck Jones, 1972) in the texts the ranker was fitted on, so a
+  common concept ("sensor") counts less than a rare one ("dryer");
 - the facts a submitter gives: a shared sector, the same place, a stage that fits.
 
-No feature uses the texts' languages or whether they share one. Every feature is symmetric in
+Titles and sentences are debiased with language means estimated on titles and sentences
+(:class:`CorpusStatistics`): short texts carry a larger language component than whole
+documents, and with the documents' means an unrelated same-language sentence pair still scored
+about 0.07 above an unrelated cross-language one. No feature uses the texts' languages or
+whether they share one. Every feature is symmetric in
 the pair or taken in the fixed orientation (need, idea), so a pair gets one score and one band
 whichever side asks. A :class:`Ranker` (a logistic regression fitted by :func:`fit_ranker`)
 turns the features into the probability that the idea is relevant to the need; bands are
@@ -24,6 +30,8 @@ thresholds on that probability.
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,8 +44,10 @@ from .glossary import Glossary
 from .ranking import Item, Match, item_text, stage_fit
 from .text import split_sentences
 
-__all__ = ["FEATURES", "FACT_FEATURES", "Material", "materials_for", "pair_features", "Ranker",
-           "fit_ranker", "rerank", "RankerFileError", "MAX_SENTENCES"]
+__all__ = ["FEATURES", "FACT_FEATURES", "Material", "CorpusStatistics", "corpus_statistics", "materials_for",
+           "pair_features", "Ranker", "fit_ranker", "rerank", "RankerFileError", "MAX_SENTENCES", "FORMAT"]
+
+FORMAT = "laocai-ranker/2"  # the ranker file's format; /1 (before CorpusStatistics) is refused
 
 TOPIC_KINDS = ("crop", "place", "institution")  # glossary kinds that say what a text is about, not what it does
 MAX_SENTENCES = 24  # sentences per text that the late interaction reads (the rest is rare and costly)
@@ -49,9 +59,9 @@ FEATURES = (
     "cover_need",     # mean over the need's sentences of the best cosine with an idea sentence
     "cover_idea",     # the same from the idea's sentences
     "best_pair",      # the single best sentence pair
-    "shared_methods",  # glossary technologies and problems named by both texts (log(1 + n))
-    "shared_topics",   # glossary crops, places and institutions named by both texts (log(1 + n))
-    "title_concepts",  # share of each title's glossary concepts the other text names (mean of both)
+    "shared_methods",  # IDF-weighted sum of the glossary technologies and problems both texts name
+    "shared_topics",   # the same for glossary crops, places and institutions
+    "title_concepts",  # IDF-weighted share of each title's glossary concepts the other text names (mean of both)
     "sector",         # at least one shared sector (0/1)
     "place",          # same commune/ward or same former district (0/1)
     "stage",          # the idea's stage fits the need's (+1), falls short (-1), unknown (0)
@@ -77,6 +87,60 @@ class Material:
     methods: frozenset[str] = frozenset()
     topics: frozenset[str] = frozenset()
     title_concepts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class CorpusStatistics:
+    """What the features are computed with, estimated without labels on the texts a ranker was
+    fitted on, and stored in the ranker file so that the app computes the same features.
+
+    ``sentence_debias``: a fitted :class:`matching.debias.LanguageDebias` of the raw vectors of
+    titles and sentences (None: the first stage's document means are used, as before);
+    ``concept_idf``: concept id -> inverse document frequency ``log((N + 1) / (df + 1))`` over
+    the N texts; ``unseen_idf``: the weight of a concept none of them named (``log(N + 1)``)."""
+
+    sentence_debias: LanguageDebias | None = None
+    concept_idf: Mapping[str, float] = field(default_factory=dict)
+    unseen_idf: float = 1.0
+
+    def weight(self, concepts: frozenset[str]) -> float:
+        """Sum of the concepts' IDF."""
+        return sum(self.concept_idf.get(c, self.unseen_idf) for c in concepts)
+
+    def to_state(self) -> dict:
+        """JSON-ready form (see :meth:`from_state`)."""
+        return {"sentence_means": self.sentence_debias.to_state() if self.sentence_debias else None,
+                "concept_idf": {k: round(v, 4) for k, v in sorted(self.concept_idf.items())},
+                "unseen_idf": self.unseen_idf}
+
+    @classmethod
+    def from_state(cls, state: dict) -> CorpusStatistics:
+        """Inverse of :meth:`to_state`. Raises KeyError/TypeError/ValueError on a bad state."""
+        means = state.get("sentence_means")
+        return cls(LanguageDebias.from_state(means) if means else None,
+                   {str(k): float(v) for k, v in state["concept_idf"].items()}, float(state["unseen_idf"]))
+
+
+NO_STATISTICS = CorpusStatistics()  # every concept weighs 1; sentences use the documents' means
+
+
+def corpus_statistics(items: Sequence[Item], embedder: Embedder, glossary: Glossary | None) -> CorpusStatistics:
+    """Estimate :class:`CorpusStatistics` on ``items`` (the texts a ranker is fitted on): one
+    ``embedder.embed`` call for their titles and sentences (as :func:`material_texts` cuts them),
+    each language's mean fitted by :class:`LanguageDebias`; concept document frequencies from
+    ``glossary`` (None: no concepts). Reads no labels."""
+    texts: list[str] = []
+    langs: list[str] = []
+    df: Counter = Counter()
+    for it in items:
+        title, sentences = material_texts(it)
+        texts += [title, *sentences]
+        langs += [it.lang] * (1 + len(sentences))
+        if glossary is not None:
+            df.update(glossary.concepts(f"{it.title}\n{it.text}"))
+    debias = LanguageDebias().fit(embedder.embed(texts, "query"), langs) if texts else None
+    n = len(items)
+    return CorpusStatistics(debias, {c: math.log((n + 1) / (d + 1)) for c, d in df.items()}, math.log(n + 1))
 
 
 def material_texts(item: Item) -> tuple[str, list[str]]:
@@ -125,10 +189,11 @@ def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedde
     return out
 
 
-def pair_features(need: Item, idea: Item, n: Material, i: Material, text_only: bool = False) -> np.ndarray:
+def pair_features(need: Item, idea: Item, n: Material, i: Material, text_only: bool = False,
+                  stats: CorpusStatistics = NO_STATISTICS) -> np.ndarray:
     """float64 (len(FEATURES),) features of the pair (need, idea); see :data:`FEATURES`.
-    With ``text_only`` the
-    submitter's facts (sector, place, stage) are 0."""
+    With ``text_only`` the submitter's facts (sector, place, stage) are 0; ``stats`` weighs the
+    glossary concepts (the ranker's own, :attr:`Ranker.stats`)."""
     sim = n.sentences @ i.sentences.T
     if text_only:
         sector = place = stage = 0.0
@@ -145,18 +210,20 @@ def pair_features(need: Item, idea: Item, n: Material, i: Material, text_only: b
         float(sim.max(axis=1).mean()),
         float(sim.max(axis=0).mean()),
         float(sim.max()),
-        float(np.log1p(len(n.methods & i.methods))),
-        float(np.log1p(len(n.topics & i.topics))),
-        0.5 * (_covered(n.title_concepts, i.methods | i.topics) + _covered(i.title_concepts, n.methods | n.topics)),
+        stats.weight(n.methods & i.methods),
+        stats.weight(n.topics & i.topics),
+        0.5 * (_covered(n.title_concepts, i.methods | i.topics, stats)
+               + _covered(i.title_concepts, n.methods | n.topics, stats)),
         sector,
         place,
         stage,
     ])
 
 
-def _covered(wanted: frozenset[str], found: frozenset[str]) -> float:
-    """Share of ``wanted`` that is in ``found`` (0 when nothing is wanted)."""
-    return len(wanted & found) / len(wanted) if wanted else 0.0
+def _covered(wanted: frozenset[str], found: frozenset[str], stats: CorpusStatistics) -> float:
+    """IDF-weighted share of ``wanted`` that is in ``found`` (0 when nothing is wanted)."""
+    total = stats.weight(wanted)
+    return stats.weight(wanted & found) / total if total > 0 else 0.0
 
 
 class RankerFileError(ValueError):
@@ -169,7 +236,9 @@ class Ranker:
 
     ``coef`` (len(features),), ``mean``/``scale`` the standardisation, ``bands`` probability
     thresholds {"strong", "good", "possible"}, ``meta`` what it was fitted on and how well
-    it did (see :func:`fit_ranker`), ``version`` an increasing integer.
+    it did (see :func:`fit_ranker`), ``version`` an increasing integer, ``stats`` the
+    :class:`CorpusStatistics` its features are computed with (materials for it must be made
+    with ``stats.sentence_debias``).
     """
 
     features: tuple[str, ...]
@@ -180,6 +249,7 @@ class Ranker:
     bands: dict[str, float]
     meta: dict = field(default_factory=dict)
     version: int = 1
+    stats: CorpusStatistics = NO_STATISTICS
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """float64 (n,): P(relevant) for rows of features ``x`` (n, len(features))."""
@@ -196,7 +266,7 @@ class Ranker:
 
     def to_json(self) -> str:
         """The ranker as a JSON document (no pickle: a file anyone can read and diff)."""
-        return json.dumps({"format": "laocai-ranker/1", "version": self.version,
+        return json.dumps({"format": FORMAT, "version": self.version, "statistics": self.stats.to_state(),
                            "features": list(self.features), "coef": self.coef.tolist(),
                            "intercept": self.intercept, "mean": self.mean.tolist(),
                            "scale": self.scale.tolist(), "bands": self.bands, "meta": self.meta},
@@ -207,7 +277,10 @@ class Ranker:
         """Read :meth:`to_json`'s output. Raises :class:`RankerFileError`."""
         try:
             d = json.loads(text)
-            if d.get("format") != "laocai-ranker/1":
+            if d.get("format") == "laocai-ranker/1":
+                raise RankerFileError(f"{source}: fitted by an earlier version of the app (format 1, without "
+                                      "corpus statistics); fit a new one with flask --app app fit-ranker")
+            if d.get("format") != FORMAT:
                 raise RankerFileError(f"{source}: not a ranker file (format {d.get('format')!r})")
             features = tuple(d["features"])
             unknown = set(features) - set(FEATURES)
@@ -216,7 +289,7 @@ class Ranker:
             ranker = cls(features, np.asarray(d["coef"], float), float(d["intercept"]),
                          np.asarray(d["mean"], float), np.asarray(d["scale"], float),
                          {k: float(d["bands"][k]) for k in ("strong", "good", "possible")},
-                         d.get("meta", {}), int(d["version"]))
+                         d.get("meta", {}), int(d["version"]), CorpusStatistics.from_state(d["statistics"]))
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, RankerFileError):
                 raise
@@ -240,12 +313,14 @@ class Ranker:
 
 
 def fit_ranker(x: np.ndarray, grade: np.ndarray, features: Sequence[str] = FEATURES, c: float = 1.0,
-               bands: dict[str, float] | None = None, meta: dict | None = None, version: int = 1) -> Ranker:
+               bands: dict[str, float] | None = None, meta: dict | None = None, version: int = 1,
+               stats: CorpusStatistics = NO_STATISTICS) -> Ranker:
     """Fit a :class:`Ranker` on labelled pairs.
 
     ``x`` float (n, len(FEATURES)) from :func:`pair_features`; ``grade`` int (n,) 0/1/2 (2 = the
     idea solves the need, 1 = partly, 0 = not relevant); ``features`` the columns to use; ``c``
-    the inverse L2 strength of scikit-learn's ``LogisticRegression``. The target is "relevant"
+    the inverse L2 strength of scikit-learn's ``LogisticRegression``; ``stats`` what ``x`` was
+    computed with (kept in the ranker). The target is "relevant"
     (grade > 0) with grade-2 pairs weighted twice, so the probability orders strong fits first.
     """
     from sklearn.linear_model import LogisticRegression
@@ -258,7 +333,7 @@ def fit_ranker(x: np.ndarray, grade: np.ndarray, features: Sequence[str] = FEATU
     model = LogisticRegression(C=c, max_iter=2000)
     model.fit((xs - mean) / scale, (grade > 0).astype(int), sample_weight=np.where(grade == 2, 2.0, 1.0))
     return Ranker(tuple(features), model.coef_[0].astype(float), float(model.intercept_[0]), mean, scale,
-                  bands or {"strong": 0.7, "good": 0.5, "possible": 0.3}, dict(meta or {}), version)
+                  bands or {"strong": 0.7, "good": 0.5, "possible": 0.3}, dict(meta or {}), version, stats)
 
 
 def rerank(query: Item, matches: Sequence[Match], items: Mapping[str, Item],
@@ -266,7 +341,8 @@ def rerank(query: Item, matches: Sequence[Match], items: Mapping[str, Item],
            text_only: bool = False) -> list[Match]:
     """Re-score the first stage's ``matches`` for ``query`` with ``ranker``, best first.
 
-    ``items``/``materials``: by id, for the query and every candidate (a candidate missing
+    ``items``/``materials``: by id, for the query and every candidate, made with
+    ``ranker.stats.sentence_debias`` (a candidate missing
     from either keeps its place below the re-scored ones, band "weak"). Returns new
     :class:`Match` objects: ``score`` the probability, ``band`` from it, ``z`` the first
     stage's z, ``semantic`` unchanged."""
@@ -279,7 +355,7 @@ def rerank(query: Item, matches: Sequence[Match], items: Mapping[str, Item],
             continue
         need, idea, n_mat, i_mat = ((query, cand, q_mat, c_mat) if query.side == "need"
                                     else (cand, query, c_mat, q_mat))
-        scored.append((m, pair_features(need, idea, n_mat, i_mat, text_only)))
+        scored.append((m, pair_features(need, idea, n_mat, i_mat, text_only, ranker.stats)))
     if not scored:
         return rest
     p = ranker.probability(ranker.columns(np.stack([f for _, f in scored])))

@@ -31,7 +31,16 @@ from matching.embedders import CachedEmbedder, Embedder, ModelMissingError, load
 from matching.explain import texts_to_embed
 from matching.glossary import Glossary
 from matching.ranking import BANDS, Item, Match, MatchEngine, item_text
-from matching.rerank import Material, material_texts, materials_for, pair_features, rerank
+from matching.rerank import (
+    NO_STATISTICS,
+    CorpusStatistics,
+    Material,
+    Ranker,
+    material_texts,
+    materials_for,
+    pair_features,
+    rerank,
+)
 from matching.text import TextRejected, check_text, clean_text
 from models import Status, Submission
 from services import jobs, submission_types
@@ -147,7 +156,7 @@ class MatchIndex:
         ``query_vec`` from ``query_vectors()`` when the caller embedded many queries at once.
         Call ``refresh()`` first."""
         vec = self.query_vectors([query])[0] if query_vec is None else query_vec
-        ranker = current_ranker()
+        ranker = self._ranker()
         with self._lock:
             engine = self._ready()
             if ranker is None:
@@ -160,22 +169,37 @@ class MatchIndex:
             context = self._context(engine, [engine.get(m.item_id) for m in first])
         items = {it.id: it for it in context.items}
         items[query.id] = query
-        materials = self._materials_of(context, extra=(query, vec))
+        materials = self._materials_of(context, ranker.stats, extra=(query, vec))
         ranked = rerank(query, first, items, materials, ranker)
         allowed = BANDS[:BANDS.index(min_band) + 1]
         return [m for m in ranked if m.band in allowed][:top_k]
 
-    def pair_features(self, need: Item, idea: Item) -> np.ndarray | None:
+    def _ranker(self) -> Ranker | None:
+        """The ranker in use, if it was fitted on vectors of this model's size (a ranker fitted
+        with another model is logged and left unused: the first stage ranks alone)."""
+        ranker = current_ranker()
+        debias = ranker.stats.sentence_debias if ranker is not None else None
+        if debias is not None and debias.dim != self.embedder.dim:
+            log.error("ranker-%04d was fitted on %d-dimensional vectors, the model gives %d: not used; "
+                      "fit a new one with flask --app app fit-ranker", ranker.version, debias.dim, self.embedder.dim)
+            return None
+        return ranker
+
+    def pair_features(self, need: Item, idea: Item, stats: CorpusStatistics | None = None) -> np.ndarray | None:
         """The second stage's features of one pair as the live index sees it (float64
-        (len(FEATURES),)), None when either is not in the index. Call ``refresh()`` first."""
+        (len(FEATURES),)), computed with ``stats`` (default: the ranker in use's), None when
+        either is not in the index. Call ``refresh()`` first."""
+        if stats is None:
+            ranker = self._ranker()
+            stats = ranker.stats if ranker is not None else NO_STATISTICS
         with self._lock:
             engine = self._ready()
             pair = [engine.get(need.id), engine.get(idea.id)]
             if None in pair:
                 return None
             context = self._context(engine, pair)
-        materials = self._materials_of(context)
-        return pair_features(need, idea, materials[need.id], materials[idea.id])
+        materials = self._materials_of(context, stats)
+        return pair_features(need, idea, materials[need.id], materials[idea.id], stats=stats)
 
     def _context(self, engine: MatchEngine, items: list[Item]) -> _Context:
         """What computing materials needs from the engine, taken under the engine's lock: the
@@ -184,11 +208,13 @@ class MatchIndex:
         return _Context(items, engine.raw_vectors([it.id for it in items]), copy.copy(engine.debiaser),
                         engine.generation)
 
-    def _materials_of(self, context: _Context, extra: tuple[Item, np.ndarray] | None = None) -> dict[str, Material]:
-        """Materials of the context's items (and of ``extra``, a query with its vector), from the
-        process's cache where the item, the engine's generation and the glossary are unchanged;
-        the rest in one cached embedding call."""
+    def _materials_of(self, context: _Context, stats: CorpusStatistics,
+                      extra: tuple[Item, np.ndarray] | None = None) -> dict[str, Material]:
+        """Materials of the context's items (and of ``extra``, a query with its vector) for a ranker
+        with ``stats``, from the process's cache where the item, the engine's generation, the
+        glossary and the sentence means are unchanged; the rest in one cached embedding call."""
         glossary = current_glossary()
+        sentence_debias = stats.sentence_debias
         items = list(context.items)
         vecs = list(context.vectors)
         if extra is not None:
@@ -199,20 +225,21 @@ class MatchIndex:
         with self._materials_lock:
             for k, it in enumerate(items):
                 hit = self._materials.get(it.id)
-                if hit is not None and hit[0] == it and hit[1] == context.generation and hit[2] is glossary:
+                if (hit is not None and hit[0] == it and hit[1] == context.generation and hit[2] is glossary
+                        and hit[3] is sentence_debias):
                     self._materials.move_to_end(it.id)
-                    out[it.id] = hit[3]
+                    out[it.id] = hit[4]
                 else:
                     missing.append(k)
         if missing:
             made = materials_for([items[k] for k in missing], np.stack([vecs[k] for k in missing]),
-                                 self.embedder, context.debias, glossary)
+                                 self.embedder, context.debias, glossary, sentence_debias)
             with self._materials_lock:
                 for k in missing:
                     it = items[k]
                     out[it.id] = made[it.id]
                     if it.id:  # a draft being written has no id worth keeping
-                        self._materials[it.id] = (it, context.generation, glossary, made[it.id])
+                        self._materials[it.id] = (it, context.generation, glossary, sentence_debias, made[it.id])
                 while len(self._materials) > MATERIALS_CACHED:
                     self._materials.popitem(last=False)
         return out

@@ -17,10 +17,11 @@ from flask_babel import LazyString, format_date, get_locale
 from flask_babel import gettext as _
 
 from extensions import db
-from matching.duplicates import DEFAULT_RULE, number_overlap, numbers_in
+from matching.duplicates import DEFAULT_RULE, concept_overlap, number_overlap, numbers_in
 from matching.embedders import ModelMissingError
 from matching.explain import Explanation, SentencePair, TermPair, explain
 from matching.ranking import Item, Match, item_text
+from matching.rerank import NO_STATISTICS
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
 from models.people import is_staff
 from services import languages, submission_types
@@ -188,8 +189,9 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     language, kind); a language of "auto" is resolved first, as on save.
 
     The engine's nearest ideas are candidates; each is kept on its own merits
-    (:data:`matching.duplicates.DEFAULT_RULE`: debiased cosine and shared figures), never by its
-    z-score within the pool. Shown as "strong" when well above the rule's threshold, else "good"."""
+    (:data:`matching.duplicates.DEFAULT_RULE`: debiased cosine, shared figures and shared glossary
+    concepts weighted by the ranker's IDF), never by its z-score within the pool. Shown as "strong"
+    when well above the rule's threshold, else "good"."""
     language = languages.resolve(IDEA, fields)
     draft = Idea(id=exclude_id or 0, title=fields.get("title") or "", summary=fields.get("summary") or "",
                  description=fields.get("description") or "", keywords=fields.get("keywords") or "",
@@ -204,13 +206,19 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     candidates = index.similar(query, top_k=DUPLICATE_CANDIDATES, exclude=exclude, min_band="weak")
     subs = submission_types.load(m.item_id for m in candidates)
     figures = numbers_in(item_text(query))
+    glossary = current_glossary()
+    ranker = current_ranker()
+    weight = (ranker.stats if ranker is not None else NO_STATISTICS).weight
+    concepts = glossary.concepts(f"{query.title}\n{query.text}")
     rule = DEFAULT_RULE
     kept = []
     for match in candidates:
         sub = subs.get(match.item_id)
         if sub is None:
             continue
-        score = rule.scores([match.semantic], [number_overlap(figures, numbers_in(item_text(to_item(sub))))])[0]
+        other = to_item(sub)
+        score = rule.scores([match.semantic], [number_overlap(figures, numbers_in(item_text(other)))],
+                            [concept_overlap(concepts, glossary.concepts(f"{other.title}\n{other.text}"), weight)])[0]
         if score >= rule.threshold:
             band = "strong" if score >= rule.threshold + STRONG_DUPLICATE_MARGIN else "good"
             kept.append(replace(match, band=band, score=float(score)))

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +27,8 @@ from flask import current_app
 
 from config import ROOT
 from matching.calibration import band_report, fit_band_thresholds
-from matching.evaluation import evaluate, labelled_pairs, prepare
-from matching.rerank import FEATURES, Ranker, RankerFileError, fit_ranker
+from matching.evaluation import eval_items, evaluate, labelled_pairs, prepare
+from matching.rerank import FEATURES, CorpusStatistics, Ranker, RankerFileError, corpus_statistics, fit_ranker
 from services import decisions
 from services.submission_types import engine_id, to_item
 
@@ -112,7 +113,7 @@ class Source:
     grade: np.ndarray
     groups: np.ndarray
     data: dict | None = None
-    cands: object = None
+    measure: Callable[[Ranker], dict] | None = None  # a ranker's figures on this set (sets only)
 
 
 @dataclass
@@ -145,14 +146,22 @@ def _auc(prob: np.ndarray, grade: np.ndarray) -> float | None:
     return round(float(roc_auc_score(relevant, prob)), 3)
 
 
-def decision_source(index) -> Source | None:
-    """Rows from every graded staff decision, with features from the live index (None when
-    there is none). Only the pairs staff decided are used: an undecided pair is not "not
-    relevant"."""
+def statistics(sets: list[dict], embedder, glossary) -> CorpusStatistics:
+    """The :class:`matching.rerank.CorpusStatistics` a new ranker is fitted with: sentence
+    language means and concept IDF over every need and idea of the labelled ``sets`` (their
+    texts only, no labels)."""
+    items = [it for data in sets for side in eval_items(data) for it in side]
+    return corpus_statistics(items, embedder, glossary)
+
+
+def decision_source(index, stats: CorpusStatistics) -> Source | None:
+    """Rows from every graded staff decision, with features from the live index computed with
+    ``stats`` (None when there is none). Only the pairs staff decided are used: an undecided
+    pair is not "not relevant"."""
     rows, grades, groups = [], [], []
     for proposal, g in decisions.graded():
         need = proposal.target
-        x = index.pair_features(to_item(need), to_item(proposal.idea))
+        x = index.pair_features(to_item(need), to_item(proposal.idea), stats)
         if x is None:
             continue
         rows.append(x)
@@ -163,18 +172,46 @@ def decision_source(index) -> Source | None:
     return Source("decisions", np.array(rows), np.array(grades), np.array(groups))
 
 
-def set_source(name: str, data: dict, embedder, glossary, text_only: bool = False) -> Source:
+def set_source(name: str, data: dict, embedder, glossary, stats: CorpusStatistics,
+               text_only: bool = False) -> Source:
     """Rows from a SCHEMA.md set: each need's and idea's first-stage top 100 (unlisted pairs
-    are "judged not relevant" there, as the schema says). ``text_only``: the items keep their
-    titles and descriptions only (no sector, place, stage)."""
-    cands = prepare(data, embedder, glossary, text_only=text_only)
+    are "judged not relevant" there, as the schema says), with features computed with
+    ``stats``. ``text_only``: the items keep their titles and descriptions only (no sector,
+    place, stage). The source's ``measure(ranker)`` evaluates any ranker on the set, with
+    materials made for that ranker's own statistics."""
+    cands = prepare(data, embedder, glossary, text_only=text_only, stats=stats)
     x, grade, needs = labelled_pairs(cands, data)
-    return Source(name, x, grade, np.array([f"{name}:{n}" for n in needs]), data, cands)
+    prepared = {id(stats): cands}
+
+    def measure(model) -> dict:
+        key = id(model.stats)
+        if key not in prepared:
+            prepared[key] = prepare(data, embedder, glossary, text_only=text_only, stats=model.stats)
+        return evaluate(data, None, ranker=model, cands=prepared[key])
+
+    def first_stage() -> dict:
+        return evaluate(data, None, cands=cands)
+    measure.first_stage = first_stage
+    return Source(name, x, grade, np.array([f"{name}:{n}" for n in needs]), data, measure)
 
 
-def fit(sources: list[Source], current: Ranker | None, folds: int = 5, c: float = 1.0) -> FitReport:
-    """Fit a ranker on all ``sources``; cross-validate it by need (``folds`` groups); refit the
-    bands on the out-of-fold probabilities; compare with ``current`` on the same data.
+class _ByNeed:
+    """Cross-validation's ranker for :func:`matching.evaluation.evaluate`: need id -> the fold's
+    model; ``stats`` the statistics every fold shares (so the set's materials fit them all)."""
+
+    def __init__(self, final: Ranker, by_need: Callable[[str], Ranker]):
+        self.stats = final.stats
+        self._by_need = by_need
+
+    def __call__(self, need: str) -> Ranker:
+        return self._by_need(need)
+
+
+def fit(sources: list[Source], current: Ranker | None, stats: CorpusStatistics, folds: int = 5,
+        c: float = 1.0) -> FitReport:
+    """Fit a ranker on all ``sources`` (their features computed with ``stats``, which the ranker
+    keeps); cross-validate it by need (``folds`` groups); refit the bands on the out-of-fold
+    probabilities; compare with ``current`` on the same data.
     Raises ValueError when there are too few labelled needs to cross-validate."""
     from sklearn.model_selection import GroupKFold  # only the CLI fits: pages never import scikit-learn's CV
 
@@ -186,29 +223,28 @@ def fit(sources: list[Source], current: Ranker | None, folds: int = 5, c: float 
     oof = np.empty(len(grade))
     fold_of: dict[str, Ranker] = {}
     for train, test in GroupKFold(folds).split(x, grade, groups):
-        model = fit_ranker(x[train], grade[train], c=c)
+        model = fit_ranker(x[train], grade[train], c=c, stats=stats)
         oof[test] = model.probability(model.columns(x[test]))
         fold_of.update((g, model) for g in set(groups[test]))
     bands = fit_band_thresholds(oof, grade)
     band_values = {"strong": bands.strong, "good": bands.good, "possible": bands.possible}
-    candidate = fit_ranker(x, grade, c=c, bands=band_values)
+    candidate = fit_ranker(x, grade, c=c, bands=band_values, stats=stats)
     figures: dict = {}
     start = 0
     for s in sources:
         part = slice(start, start + len(s.grade))
         start += len(s.grade)
         entry: dict = {"pairs": int(len(s.grade)), "relevant": int((s.grade > 0).sum())}
-        if s.data is not None:
+        if s.measure is not None:
             prefix = f"{s.name}:"
             # a need with no labelled row was in no fold: the final model never saw it either
-            cv = evaluate(s.data, None, ranker=lambda need, p=prefix: fold_of.get(p + need, candidate),
-                          cands=s.cands)
+            cv = s.measure(_ByNeed(candidate, lambda need, p=prefix: fold_of.get(p + need, candidate)))
             entry["new"] = _summary(cv)
             if current is not None:
-                entry["current"] = _summary(evaluate(s.data, None, ranker=current, cands=s.cands))
-            entry["first_stage"] = _summary(evaluate(s.data, None, cands=s.cands))
+                entry["current"] = _summary(s.measure(current))
+            entry["first_stage"] = _summary(s.measure.first_stage())
         entry["new_auc"] = _auc(oof[part], s.grade)
-        if current is not None:
+        if current is not None and current.stats == stats:
             entry["current_auc"] = _auc(current.probability(current.columns(s.x)), s.grade)
         figures[s.name] = entry
     meta = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "features": list(FEATURES),

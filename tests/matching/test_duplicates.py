@@ -1,7 +1,14 @@
 """The duplicate decision: figures that survive translation, a threshold fitted for precision."""
 import numpy as np
 
-from matching.duplicates import DEFAULT_RULE, DuplicateRule, fit_threshold, number_overlap, numbers_in
+from matching.duplicates import (
+    DEFAULT_RULE,
+    DuplicateRule,
+    concept_overlap,
+    fit_threshold,
+    number_overlap,
+    numbers_in,
+)
 
 
 def test_figures_are_read_the_same_in_vietnamese_english_and_chinese():
@@ -14,10 +21,23 @@ def test_figures_are_read_the_same_in_vietnamese_english_and_chinese():
 
 
 def test_the_rule_decides_on_the_pair_alone():
-    rule = DuplicateRule(number_weight=0.2, threshold=0.42)
+    rule = DuplicateRule(number_weight=0.2, concept_weight=0.2, threshold=0.42)
     assert rule.is_duplicate(0.45, 0.0) and not rule.is_duplicate(0.30, 0.0)
     assert rule.is_duplicate(0.30, 1.0)  # the same figures lift a translation over the line
-    assert DEFAULT_RULE.threshold > 0
+    assert rule.is_duplicate(0.30, 0.0, 0.7) and not rule.is_duplicate(0.30, 0.0, 0.3)
+    assert DEFAULT_RULE.threshold > 0 and DEFAULT_RULE.concept_weight > 0
+
+
+def test_shared_concepts_are_a_weighted_jaccard_overlap():
+    dryer, cinnamon, sensor = "dryer", "cinnamon", "sensor"
+    assert concept_overlap(frozenset({dryer, cinnamon}), frozenset({dryer, cinnamon})) == 1.0
+    assert concept_overlap(frozenset({dryer, sensor}), frozenset({sensor})) == 0.5
+    assert concept_overlap(frozenset(), frozenset()) == 0.0
+    idf = {dryer: 3.0, sensor: 1.0}.get
+    weight = lambda concepts: sum(idf(c) for c in concepts)  # noqa: E731
+    # sharing the rare concept says more than sharing the common one
+    assert concept_overlap(frozenset({dryer, sensor}), frozenset({dryer}), weight) == 0.75
+    assert concept_overlap(frozenset({dryer, sensor}), frozenset({sensor}), weight) == 0.25
 
 
 def test_fit_threshold_gives_the_most_recall_at_the_precision_asked():

@@ -4,9 +4,20 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from matching.debias import LanguageDebias
 from matching.glossary import Glossary, GlossaryEntry
 from matching.ranking import Item, Match
-from matching.rerank import FEATURES, Material, Ranker, RankerFileError, fit_ranker, pair_features, rerank
+from matching.rerank import (
+    FEATURES,
+    CorpusStatistics,
+    Material,
+    Ranker,
+    RankerFileError,
+    corpus_statistics,
+    fit_ranker,
+    pair_features,
+    rerank,
+)
 
 DIM = 8
 
@@ -37,11 +48,36 @@ def test_features_are_named_and_read_no_language():
     assert x.shape == (len(FEATURES),)
     feature = dict(zip(FEATURES, x))
     assert feature["cover_idea"] > feature["cover_need"]  # the idea's one sentence is covered, not both of the need's
-    assert feature["shared_methods"] == pytest.approx(np.log(2)) and feature["shared_topics"] == pytest.approx(np.log(2))
+    assert feature["shared_methods"] == 1 and feature["shared_topics"] == 1  # without statistics a concept weighs 1
     assert feature["sector"] == 1 and feature["place"] == 1
     # the same texts declared in other languages give the same features: no feature reads the language
     swapped = pair_features(replace(NEED, lang="zh"), replace(IDEA, lang="en"), n, i)
     assert np.array_equal(x, swapped)
+
+
+def test_rare_concepts_weigh_more_than_common_ones():
+    stats = CorpusStatistics(None, {"sensor": 0.2, "dryer": 3.0}, unseen_idf=4.0)
+    n = material((1, 0), methods={"sensor", "dryer"})
+    by_sensor = dict(zip(FEATURES, pair_features(NEED, IDEA, n, material((1, 0), methods={"sensor"}), stats=stats)))
+    by_dryer = dict(zip(FEATURES, pair_features(NEED, IDEA, n, material((1, 0), methods={"dryer"}), stats=stats)))
+    assert by_sensor["shared_methods"] == pytest.approx(0.2) and by_dryer["shared_methods"] == pytest.approx(3.0)
+    assert stats.weight(frozenset({"never_seen"})) == 4.0
+
+
+def test_corpus_statistics_read_texts_not_labels(counting_embedder):
+    glossary = Glossary([GlossaryEntry.make("dryer", "technology", "máy sấy", "dryer", "烘干机"),
+                         GlossaryEntry.make("sensor", "technology", "cảm biến", "sensor", "传感器")])
+    items = [Item(id=f"idea:{k}", side="idea", kind="startup_idea", lang=lang, title=title, text=text)
+             for k, (lang, title, text) in enumerate([
+                 ("vi", "Cảm biến độ ẩm", "Cảm biến cho vườn mận. Cảnh báo sương muối."),
+                 ("vi", "Máy sấy quế", "Máy sấy năng lượng mặt trời. Có cảm biến nhiệt độ."),
+                 ("en", "Frost sensor", "A sensor network for plum orchards."),
+                 ("zh", "茶园传感器", "茶园的温湿度传感器。")])]
+    stats = corpus_statistics(items, counting_embedder, glossary)
+    assert stats.concept_idf["dryer"] > stats.concept_idf["sensor"]  # 1 text of 4 against 4 of 4
+    assert stats.unseen_idf == pytest.approx(np.log(5))
+    assert set(stats.sentence_debias.means_) == {"vi", "en", "zh"} and stats.sentence_debias.dim == DIM
+    assert len(counting_embedder.calls) == 1  # titles and sentences in one call
 
 
 def test_text_only_leaves_out_the_submitters_facts():
@@ -67,9 +103,23 @@ def test_fit_ranker_learns_which_feature_matters_and_survives_json():
     assert [ranker.band(v) for v in (0.9, 0.7, 0.5, 0.1)] == ["strong", "good", "possible", "weak"]
 
 
+def test_the_ranker_file_keeps_its_corpus_statistics():
+    rng = np.random.default_rng(4)
+    debias = LanguageDebias().fit(rng.normal(size=(20, DIM)).astype(np.float32), ["vi"] * 10 + ["en"] * 10)
+    stats = CorpusStatistics(debias, {"dryer": 2.5}, 3.0)
+    again = Ranker.from_json(fit_ranker(*_training(rng), stats=stats).to_json())
+    assert again.stats.concept_idf == {"dryer": 2.5} and again.stats.unseen_idf == 3.0
+    assert np.allclose(again.stats.sentence_debias.mean_for("en"), debias.mean_for("en"))
+    vecs = rng.normal(size=(3, DIM)).astype(np.float32)
+    assert np.allclose(again.stats.sentence_debias.transform(vecs, ["vi", "en", "zh"]),
+                       debias.transform(vecs, ["vi", "en", "zh"]))
+
+
 def test_a_ranker_file_that_does_not_fit_is_refused():
     ranker = fit_ranker(*_training(np.random.default_rng(1)))
     text = ranker.to_json()
+    with pytest.raises(RankerFileError, match="earlier version"):
+        Ranker.from_json(text.replace('"laocai-ranker/2"', '"laocai-ranker/1"'))
     with pytest.raises(RankerFileError, match="unknown features"):
         Ranker.from_json(text.replace('"doc"', '"same_language"'))
     with pytest.raises(RankerFileError, match="not a ranker file"):
