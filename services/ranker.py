@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 SHIPPED_DIR = ROOT / "seed_data" / "ranker"
 _NAME = re.compile(r"^ranker-(\d{4,})\.json$")
 _loaded: dict[Path, tuple[float, Ranker]] = {}
+_listed: dict[tuple, tuple[float, list[tuple[int, Path]]]] = {}  # the last listing, by the folders' mtimes
+LISTING_TTL = 5.0  # seconds a listing is trusted while the folders' time stamps are unchanged
 
 
 def ranker_dirs() -> list[Path]:
@@ -45,15 +48,33 @@ def ranker_dirs() -> list[Path]:
 
 
 def ranker_files() -> list[tuple[int, Path]]:
-    """(version, path) of every ranker file, newest first (RANKER_DIR wins a tie)."""
+    """(version, path) of every ranker file, newest first (RANKER_DIR wins a tie). The listing is
+    read again when a folder's modification time changes (a file written, renamed or deleted) or
+    after :data:`LISTING_TTL` seconds (file systems with coarse time stamps), so ranking does not
+    list folders on every call."""
+    folders = ranker_dirs()
+    stamp = tuple((str(folder), _mtime(folder)) for folder in folders)
+    cached = _listed.get(stamp)
+    if cached is not None and time.monotonic() - cached[0] < LISTING_TTL:
+        return cached[1]
     found: dict[int, Path] = {}
-    for folder in reversed(ranker_dirs()):
+    for folder in reversed(folders):
         if folder.is_dir():
             for path in folder.iterdir():
                 m = _NAME.match(path.name)
                 if m:
                     found[int(m.group(1))] = path
-    return sorted(found.items(), reverse=True)
+    listing = sorted(found.items(), reverse=True)
+    _listed.clear()
+    _listed[stamp] = (time.monotonic(), listing)
+    return listing
+
+
+def _mtime(folder: Path) -> int | None:
+    try:
+        return folder.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def current_ranker() -> Ranker | None:

@@ -101,6 +101,19 @@ def test_a_ranker_fitted_on_another_model_is_not_used(app, dryer_world, caplog):
         assert "fitted on 3-dimensional vectors" in caplog.text
 
 
+def test_installing_and_deleting_a_ranker_file_is_seen_at_once(app):
+    with app.app_context():
+        shipped = ranker.current_ranker()
+        first = ranker.install(replace(shipped, meta={"note": "first"}))
+        assert ranker.current_ranker().meta == {"note": "first"}
+        second = ranker.install(replace(shipped, meta={"note": "second"}))
+        assert ranker.current_ranker().meta == {"note": "second"}
+        second.unlink()  # going back: delete the newest file
+        assert ranker.current_ranker().meta == {"note": "first"}
+        first.unlink()
+        assert ranker.current_ranker().version == shipped.version
+
+
 def test_an_older_ranker_file_is_skipped_for_the_shipped_one(app):
     folder = Path(app.config["RANKER_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
