@@ -26,11 +26,11 @@ from flask_babel import gettext as _
 from extensions import db
 from models import Idea, ImportJob, Place, Role, Sector, User
 from models.people import utcnow
-from services import audit, match_index, submissions, tables
+from services import audit, jobs, submissions, tables
 from services.errors import ServiceError
 from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS
 from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, LANGUAGES, STAGES, VISIBILITIES, in_locale
-from services.submission_types import IDEA
+from services.submission_types import IDEA, engine_id
 
 log = logging.getLogger(__name__)
 
@@ -321,10 +321,16 @@ def apply_import(job_id: int) -> ImportJob:
 
 
 def _embed(job: ImportJob, ideas: list[Idea]) -> None:
+    """Queue the new ideas' embedding on the bulk queue, in chunks: their texts first (so they are
+    ranked as soon as possible), then their explanation texts. Pages never wait for it (a page
+    ranks only what is embedded), and e-mail queued meanwhile goes out between chunks."""
+    refs = [engine_id(idea) for idea in ideas]
     try:
-        match_index.embed_submissions(ideas)
+        jobs.enqueue("embed", refs, False)
+        jobs.enqueue("embed", refs, True)
     except Exception:  # the ideas are saved; `flask --app app reindex --missing` embeds them later
         db.session.rollback()
         log.exception("Import %s: embedding failed", job.id)
+        job = db.session.get(ImportJob, job.id)
         job.message = "embedding_failed"
         db.session.commit()

@@ -1,8 +1,12 @@
 """Work done outside the request: embedding, reindexing, imports, e-mail.
 
-With REDIS_URL set, jobs go to an RQ queue that `flask --app app worker` serves (retried if a
-worker dies mid-job, so every task must be idempotent). Without Redis, the embedded default
-runs them in a thread of the app process; with JOBS_SYNC (tests), right away.
+With REDIS_URL set, jobs go to one of two RQ queues that `flask --app app worker` serves
+(retried if a worker dies mid-job, so every task must be idempotent): :data:`INTERACTIVE` for
+work a person waits for (e-mail, a saved submission's explanation texts: seconds each) and
+:data:`BULK` for imports and embedding many submissions (minutes, cut into jobs of
+``EMBED_CHUNK`` submissions). A worker always takes the next interactive job before the next bulk
+one, so an e-mail waits at most for one chunk, never for a whole import. Without Redis, the
+embedded default runs them in a thread of the app process; with JOBS_SYNC (tests), right away.
 """
 from __future__ import annotations
 
@@ -14,26 +18,30 @@ from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
-QUEUE = "laocai-match"
-# name -> "module:function"; a task takes plain arguments (ids, strings), never objects.
+INTERACTIVE = "laocai-match"
+BULK = "laocai-bulk"
+QUEUES = (INTERACTIVE, BULK)  # the order a worker looks in
+# name -> ("module:function", queue); a task takes plain arguments (ids, strings), never objects.
 TASKS = {
-    "warm_explanations": "services.match_index:warm_explanations",
-    "reindex": "services.match_index:reindex_job",
-    "apply_import": "services.imports:apply_import",
-    "send_mail": "services.mail:send",
+    "send_mail": ("services.mail:send", INTERACTIVE),
+    "warm_explanations": ("services.match_index:warm_explanations", INTERACTIVE),
+    "embed": ("services.match_index:embed_job", BULK),
+    "reindex": ("services.match_index:reindex_job", BULK),
+    "apply_import": ("services.imports:apply_import", BULK),
 }
 
 
 def _function(name: str):
-    module, attr = TASKS[name].split(":")
+    module, attr = TASKS[name][0].split(":")
     return getattr(importlib.import_module(module), attr)
 
 
-def queue(app: Flask | None = None):
+def queue(app: Flask | None = None, name: str = INTERACTIVE):
+    """The RQ queue ``name`` (:data:`INTERACTIVE` or :data:`BULK`) on the app's Redis."""
     from redis import Redis
     from rq import Queue
     app = app or current_app
-    return Queue(QUEUE, connection=Redis.from_url(app.config["REDIS_URL"]))
+    return Queue(name, connection=Redis.from_url(app.config["REDIS_URL"]))
 
 
 def enqueue(name: str, *args, timeout: int = 3600) -> str | None:
@@ -46,7 +54,8 @@ def enqueue(name: str, *args, timeout: int = 3600) -> str | None:
         return None
     if app.config.get("REDIS_URL"):
         from rq import Retry
-        job = queue(app).enqueue(run, name, *args, job_timeout=timeout, retry=Retry(max=3, interval=[5, 30, 120]))
+        job = queue(app, TASKS[name][1]).enqueue(run, name, *args, job_timeout=timeout,
+                                                 retry=Retry(max=3, interval=[5, 30, 120]))
         return job.id
     threading.Thread(target=_run_in_app, args=(app, name, args), name=f"job-{name}", daemon=True).start()
     return None
@@ -64,13 +73,17 @@ def _run_in_app(app: Flask, name: str, args: tuple) -> None:
 
 
 def serve(app: Flask, burst: bool = False) -> None:
-    """Serve the queue in this process until stopped (or, with `burst`, until it is empty): the
+    """Serve both queues in this process until stopped (or, with `burst`, until they are empty),
+    the interactive one first (RQ takes the next job from the first queue that has one): the
     `worker` command's app runs every job, so the worker needs no app of its own."""
     from rq import Worker
-    q = queue(app)
+    queues = [queue(app, name) for name in QUEUES]
     # RQ forks a work horse per job; it inherits this context, so each job runs in its own copy.
     with app.app_context():
-        Worker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
+        # maintenance every minute: a job a killed worker had taken but not started is retried
+        # within about two minutes (RQ's default checks every ten)
+        Worker(queues, connection=queues[0].connection, maintenance_interval=60).work(burst=burst,
+                                                                                      with_scheduler=True)
 
 
 def run(name: str, *args):

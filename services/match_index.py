@@ -27,7 +27,7 @@ from flask import Flask, current_app
 
 from extensions import db
 from matching.debias import LanguageDebias
-from matching.embedders import CachedEmbedder, Embedder, ModelMissingError, load_embedder
+from matching.embedders import CachedEmbedder, Embedder, ModelMissingError, load_embedder, text_key
 from matching.explain import texts_to_embed
 from matching.glossary import Glossary
 from matching.ranking import BANDS, Item, Match, MatchEngine, item_text
@@ -52,6 +52,7 @@ from services.vector_store import DatabaseVectorStore
 log = logging.getLogger(__name__)
 
 BATCH = 64  # texts per embedding call when filling the cache
+EMBED_CHUNK = 32  # submissions per bulk embedding job (a few seconds on 2 cores); the rest is a new job
 SECOND_STAGE_TOP_N = 50  # first-stage candidates the second stage re-ranks (docs/matching.md)
 MATERIALS_CACHED = 4096  # items whose second-stage material a process keeps (about 15 kB each)
 
@@ -96,6 +97,8 @@ class MatchIndex:
         self._embedder: CachedEmbedder | None = None
         self._engine: MatchEngine | None = None
         self._refreshed_at: datetime | None = None
+        self._pending: dict[str, Item] = {}      # published, no stored vector yet: not ranked
+        self._asked: set[str] = set()            # pending ids an embedding job was asked for
         # item id -> (item, engine generation, glossary, material); least recently used first
         self._materials: OrderedDict[str, tuple[Item, int, Glossary | None, Material]] = OrderedDict()
         self._materials_lock = threading.Lock()
@@ -110,11 +113,24 @@ class MatchIndex:
 
     def refresh(self) -> None:
         """Pick up every submission changed since the last refresh (all published ones the first
-        time): withdrawn and closed ones leave the engine, published ones are (re-)added."""
+        time): withdrawn and closed ones leave the engine; published ones whose vector is stored
+        are (re-)added. A published one whose vector is not stored yet is *pending*: it is not
+        ranked, a bulk job is asked once per process to embed it (:func:`embed_job`), and every
+        refresh looks for its vector again. Nothing is embedded here, so no page waits for other
+        people's texts (an import of 2,000 ideas, a restore)."""
         with self._refreshing:
-            since = self._refreshed_at
-            changed: list[Submission] = []
-            newest = since
+            asked = self._take_changes()
+        if asked:
+            jobs.enqueue("embed", asked, False)
+            with self._refreshing:  # a job that ran at once (JOBS_SYNC, tests) is picked up now
+                self._take_changes(recheck_only=True)
+
+    def _take_changes(self, recheck_only: bool = False) -> list[str]:
+        """Apply the database's changes (or, with ``recheck_only``, only look for the pending
+        items' vectors); returns the pending ids not asked for before. Call under ``_refreshing``."""
+        since, newest = self._refreshed_at, self._refreshed_at
+        changed: list[Submission] = []
+        if not recheck_only:
             for submission_type in TYPES:
                 model = submission_type.model
                 stmt = sa.select(model).options(*with_facets(submission_type))
@@ -125,22 +141,36 @@ class MatchIndex:
                 rows = list(db.session.scalars(stmt))
                 changed.extend(rows)
                 newest = max([newest, *(r.updated_at for r in rows)], key=lambda t: t or datetime.min)
-            gone = [engine_id(s) for s in changed if not s.is_published]
-            items = [to_item(s) for s in changed if s.is_published]
-            # One call: the cache looks the vectors up in large chunks, the model embeds only misses.
-            vecs = self.embedder.embed([item_text(i) for i in items], "query") if items else None
-            with self._lock:
-                if self._engine is None:
-                    self._engine = MatchEngine(dim=self.embedder.dim)
-                self._engine.remove(gone)
-                if items:
-                    self._engine.add(items, vecs)
-                self._refreshed_at = newest
+        gone = [engine_id(s) for s in changed if not s.is_published]
+        waiting = {ref: it for ref, it in self._pending.items() if ref not in {engine_id(s) for s in changed}}
+        waiting.update((engine_id(s), to_item(s)) for s in changed if s.is_published)
+        items = list(waiting.values())
+        keys = [text_key(item_text(it)) for it in items]
+        stored = self.embedder.store.get_many(self.embedder.model_id, "query", list(dict.fromkeys(keys)))
+        ready = [(it, stored[k]) for it, k in zip(items, keys) if k in stored]
+        self._pending = {it.id: it for it, k in zip(items, keys) if k not in stored}
+        with self._lock:
+            if self._engine is None:
+                self._engine = MatchEngine(dim=self.embedder.dim)
+            # an edited text not embedded yet leaves the engine until it is (never ranked by its old text)
+            self._engine.remove(gone + list(self._pending))
+            if ready:
+                self._engine.add([it for it, _ in ready], np.stack([v for _, v in ready]))
+            self._refreshed_at = newest
+        asked = [ref for ref in self._pending if ref not in self._asked]
+        self._asked.update(asked)
+        return asked
+
+    def is_pending(self, ref: str) -> bool:
+        """True while the submission ``ref`` (engine id) is published but not embedded yet, so
+        not ranked for anyone (as of the last refresh)."""
+        return ref in self._pending
 
     def reset(self) -> None:
         """Forget the engine; the next refresh rebuilds it from the stored vectors (after a reindex)."""
         with self._refreshing, self._lock:
             self._engine, self._refreshed_at = None, None
+            self._pending, self._asked = {}, set()
 
     def query_vectors(self, queries: Sequence[Item]) -> np.ndarray:
         """float32 (len(queries), dim): the queries' vectors, in one cached call."""
@@ -337,6 +367,23 @@ def submission_changed(sub: Submission) -> None:
         log.exception("Embedding failed for %s; `flask --app app reindex --missing` will retry", engine_id(sub))
 
 
+def embed_job(refs: list[str], explanations: bool = True) -> int:
+    """Job (bulk queue): embed the submissions ``refs`` (engine ids), with their explanation texts
+    when ``explanations``, :data:`EMBED_CHUNK` per job: this job embeds the first chunk and queues
+    the rest as a new job, so e-mail and other interactive jobs queued meanwhile run in between.
+    Idempotent: texts already stored are skipped, so a job retried after a crash redoes only what
+    was not stored, and a text is never stored twice. Returns how many were embedded here."""
+    head, rest = list(refs[:EMBED_CHUNK]), list(refs[EMBED_CHUNK:])
+    subs = [s for s in submission_types.load(head).values() if s.is_published]
+    if explanations:
+        embed_submissions(subs)
+    elif subs:
+        match_index().embedder.embed([item_text(to_item(s)) for s in subs], "query")
+    if rest:
+        jobs.enqueue("embed", rest, explanations)
+    return len(subs)
+
+
 def warm_explanations(ref: str) -> None:
     """Job: embed a published submission's explanation texts (idempotent: cached texts are skipped)."""
     sub = submission_types.load([ref]).get(ref)
@@ -363,5 +410,16 @@ def reindex(missing_only: bool = True, progress=None) -> int:
 
 
 def reindex_job(missing_only: bool = True) -> int:
-    """Job form of reindex(), for the worker."""
-    return reindex(missing_only=missing_only)
+    """Job form of reindex(), for the worker: with missing_only=False the current model's stored
+    vectors are dropped first; then every published submission is queued for embedding as
+    chunked bulk jobs (:func:`embed_job`: texts first, then explanation texts), so e-mail and
+    other interactive jobs are not held up. Returns how many submissions were queued."""
+    index = match_index()
+    if not missing_only:
+        DatabaseVectorStore().delete_model(index.embedder.model_id)
+    refs = [engine_id(s) for kind in TYPES
+            for s in db.session.scalars(sa.select(kind.model).where(kind.model.status == Status.PUBLISHED.value))]
+    index.reset()
+    jobs.enqueue("embed", refs, False)
+    jobs.enqueue("embed", refs, True)
+    return len(refs)

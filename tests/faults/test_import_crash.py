@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Idea, ImportJob
+from services import jobs
 from tests.app.test_imports import HEADERS, _csv, _job_id, _row, _upload
 from tests.faults.conftest import flask_cmd, wait_for
 
@@ -36,7 +37,7 @@ def test_import_survives_a_killed_worker(app, client, login_as, make_user, spawn
     from redis import Redis
     from rq import Queue
     from rq.registry import StartedJobRegistry
-    StartedJobRegistry(queue=Queue("laocai-match", connection=Redis.from_url(redis_url))).cleanup(timestamp=10**12)
+    StartedJobRegistry(queue=Queue(jobs.BULK, connection=Redis.from_url(redis_url))).cleanup(timestamp=10**12)
     spawn(*flask_cmd("worker"), env=env, log_name="worker-again")
     wait_for(lambda: state(app, job_id)[0] == "done", timeout=300, what="the retried import to finish")
     assert state(app, job_id) == ("done", ROWS)  # every row, once

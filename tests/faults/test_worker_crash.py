@@ -1,5 +1,5 @@
 """The worker is killed in the middle of a reindex; after a restart the work completes,
-with nothing lost and nothing doubled."""
+with nothing lost and nothing doubled. And e-mail is not held up behind bulk embedding."""
 import os
 import signal
 
@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import EmbeddingVector
+from services import jobs
 from tests.faults.conftest import flask_cmd, wait_for
 
 IDEAS = 25
@@ -29,30 +30,52 @@ def test_reindex_survives_a_killed_worker(app, make_user, submit, spawn, redis_u
     app.config["REDIS_URL"] = redis_url
     app.config["JOBS_SYNC"] = False
     with app.app_context():
-        from services import jobs
         job_id = jobs.enqueue("reindex", False)  # drop this model's vectors and embed everything again
 
     env = {"REDIS_URL": redis_url}
     worker = spawn(*flask_cmd("worker"), env=env, log_name="worker")
-    # Kill it mid-way: after the vectors were dropped and some, not all, were embedded again.
-    wait_for(lambda: 0 < vector_count(app) < full * 0.8 and vector_count(app) > 10, timeout=120,
-             interval=0.05, what="the reindex to be under way")
+    from redis import Redis
+    from rq import Queue
+    from rq.job import Job
+    from rq.registry import StartedJobRegistry
+    queue = Queue(jobs.BULK, connection=Redis.from_url(redis_url))
+    # Kill it mid-way, inside a chunk: after the vectors were dropped and some, not all, were embedded again.
+    wait_for(lambda: 10 < vector_count(app) < full * 0.8 and StartedJobRegistry(queue=queue).count, timeout=120,
+             interval=0.02, what="the reindex to be under way")
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
     partial = vector_count(app)
     assert partial < full
 
-    # The abandoned job is retried once its heartbeat lapses; we do not wait the 90 s here.
-    from redis import Redis
-    from rq import Queue
-    from rq.registry import StartedJobRegistry
-    queue = Queue("laocai-match", connection=Redis.from_url(redis_url))
+    # The abandoned chunk is retried once its heartbeat lapses; we do not wait the 90 s here.
+    abandoned = StartedJobRegistry(queue=queue).get_job_ids()
     StartedJobRegistry(queue=queue).cleanup(timestamp=10**12)
-    from rq.job import Job
-    job = Job.fetch(job_id, connection=queue.connection)
-    assert job.get_status() == "scheduled"  # re-queued for a retry, not lost
+    assert Job.fetch(job_id, connection=queue.connection).get_status() == "finished"  # it only queued chunks
+    # the chunk cut off mid-way is re-queued for a retry, not lost
+    assert abandoned and all(Job.fetch(j, connection=queue.connection).get_status() == "scheduled" for j in abandoned)
     restarted = spawn(*flask_cmd("worker"), env=env, log_name="worker-again")
-    wait_for(lambda: job.get_status(refresh=True) == "finished", timeout=300,
-             what="the retried reindex to finish")
+    wait_for(lambda: vector_count(app) == full and not queue.count and not StartedJobRegistry(queue=queue).count,
+             timeout=300, what="the retried chunk and the rest of the reindex to finish")
     assert restarted.poll() is None, open(restarted.log_path).read()[-3000:]
     assert vector_count(app) == full  # every text embedded again, each exactly once
+
+
+def test_an_email_is_sent_between_chunks_of_bulk_embedding(app, make_user, submit, spawn, redis_url, tmp_path):
+    owner, _ = make_user("innovator")
+    for i in range(IDEAS * 4):
+        submit("ideas", owner, title=f"Ý tưởng số {i}: máy sấy quế dùng năng lượng mặt trời",
+               summary=f"Tóm tắt {i} về sấy quế.", description=f"Mô tả {i}: buồng sấy và cảm biến độ ẩm.")
+    full = vector_count(app)
+    app.config.update(REDIS_URL=redis_url, JOBS_SYNC=False)
+    with app.app_context():
+        jobs.enqueue("reindex", False)
+    outbox = tmp_path / "outbox"
+    env = {"REDIS_URL": redis_url, "OUTBOX_DIR": str(outbox)}
+    spawn(*flask_cmd("worker"), env=env, log_name="worker")
+    wait_for(lambda: 0 < vector_count(app) < full * 0.5, timeout=120, interval=0.05,
+             what="the bulk embedding to be under way")
+    with app.app_context():
+        jobs.enqueue("send_mail", "someone@example.vn", "Giới thiệu", "Nội dung")
+    wait_for(lambda: outbox.is_dir() and any(outbox.iterdir()), timeout=60, interval=0.05, what="the e-mail")
+    assert vector_count(app) < full  # sent while the bulk embedding still had chunks to do
+    wait_for(lambda: vector_count(app) == full, timeout=300, what="the bulk embedding to finish")
