@@ -94,14 +94,17 @@ class CorpusStatistics:
     """What the features are computed with, estimated without labels on the texts a ranker was
     fitted on, and stored in the ranker file so that the app computes the same features.
 
-    ``sentence_debias``: a fitted :class:`matching.debias.LanguageDebias` of the raw vectors of
-    titles and sentences (None: the first stage's document means are used, as before);
+    ``document_debias``: a fitted :class:`matching.debias.LanguageDebias` of the raw vectors of
+    whole texts, used for the ``doc`` feature instead of the engine's corpus means, so that a
+    pair's score does not move when the corpus grows or a process restarts (None: the engine's);
+    ``sentence_debias``: the same for titles and sentences (None: the document means);
     ``concept_idf``: concept id -> inverse document frequency ``log((N + 1) / (df + 1))`` over
     the N texts; ``unseen_idf``: the weight of a concept none of them named (``log(N + 1)``)."""
 
     sentence_debias: LanguageDebias | None = None
     concept_idf: Mapping[str, float] = field(default_factory=dict)
     unseen_idf: float = 1.0
+    document_debias: LanguageDebias | None = None
 
     def weight(self, concepts: frozenset[str]) -> float:
         """Sum of the concepts' IDF."""
@@ -109,16 +112,18 @@ class CorpusStatistics:
 
     def to_state(self) -> dict:
         """JSON-ready form (see :meth:`from_state`)."""
-        return {"sentence_means": self.sentence_debias.to_state() if self.sentence_debias else None,
+        return {"document_means": self.document_debias.to_state() if self.document_debias else None,
+                "sentence_means": self.sentence_debias.to_state() if self.sentence_debias else None,
                 "concept_idf": {k: round(v, 4) for k, v in sorted(self.concept_idf.items())},
                 "unseen_idf": self.unseen_idf}
 
     @classmethod
     def from_state(cls, state: dict) -> CorpusStatistics:
         """Inverse of :meth:`to_state`. Raises KeyError/TypeError/ValueError on a bad state."""
-        means = state.get("sentence_means")
+        means, docs = state.get("sentence_means"), state.get("document_means")
         return cls(LanguageDebias.from_state(means) if means else None,
-                   {str(k): float(v) for k, v in state["concept_idf"].items()}, float(state["unseen_idf"]))
+                   {str(k): float(v) for k, v in state["concept_idf"].items()}, float(state["unseen_idf"]),
+                   LanguageDebias.from_state(docs) if docs else None)
 
 
 NO_STATISTICS = CorpusStatistics()  # every concept weighs 1; sentences use the documents' means
@@ -126,9 +131,10 @@ NO_STATISTICS = CorpusStatistics()  # every concept weighs 1; sentences use the 
 
 def corpus_statistics(items: Sequence[Item], embedder: Embedder, glossary: Glossary | None) -> CorpusStatistics:
     """Estimate :class:`CorpusStatistics` on ``items`` (the texts a ranker is fitted on): one
-    ``embedder.embed`` call for their titles and sentences (as :func:`material_texts` cuts them),
-    each language's mean fitted by :class:`LanguageDebias`; concept document frequencies from
-    ``glossary`` (None: no concepts). Reads no labels."""
+    ``embedder.embed`` call for their whole texts, titles and sentences (as :func:`material_texts`
+    cuts them), each language's means fitted by :class:`LanguageDebias`; concept document
+    frequencies from ``glossary`` (None: no concepts). Reads no labels."""
+    documents = [item_text(it) for it in items]
     texts: list[str] = []
     langs: list[str] = []
     df: Counter = Counter()
@@ -138,9 +144,13 @@ def corpus_statistics(items: Sequence[Item], embedder: Embedder, glossary: Gloss
         langs += [it.lang] * (1 + len(sentences))
         if glossary is not None:
             df.update(glossary.concepts(f"{it.title}\n{it.text}"))
-    debias = LanguageDebias().fit(embedder.embed(texts, "query"), langs) if texts else None
+    if not items:
+        return CorpusStatistics()
+    vecs = embedder.embed(documents + texts, "query")
     n = len(items)
-    return CorpusStatistics(debias, {c: math.log((n + 1) / (d + 1)) for c, d in df.items()}, math.log(n + 1))
+    return CorpusStatistics(LanguageDebias().fit(vecs[n:], langs),
+                            {c: math.log((n + 1) / (d + 1)) for c, d in df.items()}, math.log(n + 1),
+                            LanguageDebias().fit(vecs[:n], [it.lang for it in items]))
 
 
 def material_texts(item: Item) -> tuple[str, list[str]]:

@@ -263,7 +263,7 @@ class MatchIndex:
                     missing.append(k)
         if missing:
             made = materials_for([items[k] for k in missing], np.stack([vecs[k] for k in missing]),
-                                 self.embedder, context.debias, glossary, sentence_debias)
+                                 self.embedder, stats.document_debias or context.debias, glossary, sentence_debias)
             with self._materials_lock:
                 for k in missing:
                     it = items[k]

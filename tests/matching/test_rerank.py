@@ -77,7 +77,8 @@ def test_corpus_statistics_read_texts_not_labels(counting_embedder):
     assert stats.concept_idf["dryer"] > stats.concept_idf["sensor"]  # 1 text of 4 against 4 of 4
     assert stats.unseen_idf == pytest.approx(np.log(5))
     assert set(stats.sentence_debias.means_) == {"vi", "en", "zh"} and stats.sentence_debias.dim == DIM
-    assert len(counting_embedder.calls) == 1  # titles and sentences in one call
+    assert set(stats.document_debias.means_) == {"vi", "en", "zh"}
+    assert len(counting_embedder.calls) == 1  # whole texts, titles and sentences in one call
 
 
 def test_text_only_leaves_out_the_submitters_facts():
@@ -106,8 +107,9 @@ def test_fit_ranker_learns_which_feature_matters_and_survives_json():
 def test_the_ranker_file_keeps_its_corpus_statistics():
     rng = np.random.default_rng(4)
     debias = LanguageDebias().fit(rng.normal(size=(20, DIM)).astype(np.float32), ["vi"] * 10 + ["en"] * 10)
-    stats = CorpusStatistics(debias, {"dryer": 2.5}, 3.0)
+    stats = CorpusStatistics(debias, {"dryer": 2.5}, 3.0, document_debias=debias)
     again = Ranker.from_json(fit_ranker(*_training(rng), stats=stats).to_json())
+    assert np.allclose(again.stats.document_debias.mean_for("vi"), debias.mean_for("vi"))
     assert again.stats.concept_idf == {"dryer": 2.5} and again.stats.unseen_idf == 3.0
     assert np.allclose(again.stats.sentence_debias.mean_for("en"), debias.mean_for("en"))
     vecs = rng.normal(size=(3, DIM)).astype(np.float32)

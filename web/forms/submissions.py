@@ -3,6 +3,7 @@
 The pages (web/submissions) and the JSON API (web/api) both validate with these forms, so they live
 here, beside BaseForm, rather than in either blueprint.
 """
+import unicodedata
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from matching.text import clean_text
 from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGES, URGENCIES, VISIBILITIES, choices
 from services.match_index import text_problem
 from services.reference import place_choices, sector_choices
@@ -28,21 +30,60 @@ MAX_VND = 10**13
 LONG = 20000
 
 
+def clean_lines(value):
+    """Filter: the text as it will be stored (markup, invisible and control characters removed,
+    NFC, spaces collapsed), so "required" and lengths apply to what is kept: a title of
+    zero-width spaces or ``<p>&nbsp;</p>`` is empty."""
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def clean_line(value):
+    """Filter for one-line fields (titles, names): as :func:`clean_lines`, and no line breaks,
+    which would otherwise reach e-mail subjects."""
+    return " ".join(clean_text(value).split()) if isinstance(value, str) else value
+
+
+def display_width(text: str) -> int:
+    """Length in columns: wide and fullwidth characters (Chinese, Unicode UAX #11
+    East_Asian_Width W/F) count 2, so "智慧茶园" (4 characters, 8 columns) is as long a title as
+    "Smart tea" rather than too short."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class TitleLength:
+    """Length(min, max) where the minimum counts :func:`display_width`, the maximum characters."""
+
+    def __init__(self, min: int, max: int):  # noqa: A002 (the names WTForms' Length uses)
+        self.min, self.max = min, max
+
+    def __call__(self, form, field):
+        text = field.data or ""
+        if display_width(text) < self.min or len(text) > self.max:
+            raise ValidationError(field.gettext("Field must be between %(min)d and %(max)d characters long.")
+                                  % {"min": self.min, "max": self.max})
+
+
 def usable_text(form, field):
     """The engine must be able to read it: letters, not only emoji or punctuation."""
     if field.data and text_problem(field.data) == "no_letters":
         raise ValidationError(_l("Please write words: this text has no letters."))
 
 
+def _line(label, max_len, required=False):
+    return StringField(label, validators=[DataRequired() if required else Optional(), Length(max=max_len)],
+                       filters=[clean_line])
+
+
 def _text(label, max_len, required=True, **kw):
     return TextAreaField(label, validators=[DataRequired() if required else Optional(), Length(max=max_len),
-                                            usable_text], **kw)
+                                            usable_text], filters=[clean_lines], **kw)
 
 
 class SubmissionForm(BaseForm):
     """Fields and buttons every submission form has."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(min=5, max=200), usable_text])
+    title = StringField(_l("Title"), validators=[DataRequired(), TitleLength(min=5, max=200), usable_text],
+                        filters=[clean_line])
     sectors = SelectMultipleField(_l("Sectors"), validators=[DataRequired()])
     place = SelectField(_l("Commune or ward"), validators=[Optional()])
     language = SelectField(_l("Language of the text"), choices=LANGUAGE_CHOICES, default="auto")
@@ -83,12 +124,12 @@ class IdeaForm(SubmissionForm):
     kind = SelectField(_l("Kind"), choices=choices(IDEA_KINDS), validators=[DataRequired()])
     summary = _text(_l("Summary (one or two sentences)"), 1000, render_kw={"rows": 2})
     description = _text(_l("Description"), LONG, render_kw={"rows": 8})
-    keywords = StringField(_l("Keywords, separated by commas"), validators=[Optional(), Length(max=500)])
+    keywords = _line(_l("Keywords, separated by commas"), 500)
     stage = SelectField(_l("Stage"), choices=choices(STAGES), default="idea")
     trl = IntegerField(_l("Technology readiness level (TRL 1-9)"), validators=[Optional(), NumberRange(1, 9)])
     team = _text(_l("Team"), 1000, required=False, render_kw={"rows": 2})
-    organisation = StringField(_l("School or organisation"), validators=[Optional(), Length(max=200)])
-    event = StringField(_l("Competition or hackathon (if any)"), validators=[Optional(), Length(max=200)])
+    organisation = _line(_l("School or organisation"), 200)
+    event = _line(_l("Competition or hackathon (if any)"), 200)
     visibility = SelectField(_l("Who can see it"), choices=choices(VISIBILITIES), default="public")
     check_similar = SubmitField(_l("Check for similar ideas"))
 
@@ -99,7 +140,7 @@ class IdeaForm(SubmissionForm):
 class NeedForm(SubmissionForm):
     problem = _text(_l("The problem"), LONG, render_kw={"rows": 6})
     desired_outcome = _text(_l("Desired outcome"), LONG, render_kw={"rows": 3})
-    organisation = StringField(_l("Company or cooperative"), validators=[Optional(), Length(max=200)])
+    organisation = _line(_l("Company or cooperative"), 200)
     budget_min = IntegerField(_l("Budget from (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
     budget_max = IntegerField(_l("Budget up to (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
     deadline = DateField(_l("Deadline"), validators=[Optional()])
@@ -120,12 +161,12 @@ class NeedForm(SubmissionForm):
 
 
 class OrderForm(SubmissionForm):
-    ordering_body = StringField(_l("Ordering body"), validators=[DataRequired(), Length(max=200)])
+    ordering_body = _line(_l("Ordering body"), 200, required=True)
     urgency = SelectField(_l("Urgency"), choices=choices(URGENCIES), default="normal")
     objectives = _text(_l("Objectives"), LONG, render_kw={"rows": 4})
     main_content = _text(_l("Main content"), LONG, render_kw={"rows": 6})
     expected_products = _text(_l("Expected products"), LONG, render_kw={"rows": 3})
-    application_place = StringField(_l("Where the results will be applied"), validators=[Optional(), Length(max=500)])
+    application_place = _line(_l("Where the results will be applied"), 500)
     duration_months = IntegerField(_l("Duration (months)"), validators=[Optional(), NumberRange(1, 120)])
     budget_state = IntegerField(_l("State budget (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
     budget_other = IntegerField(_l("Other sources (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
