@@ -183,7 +183,17 @@ def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_t
     return _views(query, matches, viewer, explain_top, quote_query=can_see_details(viewer, sub))
 
 
-def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = None, top_k: int = 5) -> list[MatchView]:
+@dataclass
+class SimilarCheck:
+    """The answer of "check for similar ideas": ``matches`` best first, or ``problem`` when the
+    check could not run ("too_long", "no_letters" or "empty": the texts together, as matched;
+    "no_model": the engine is not ready), so a page never says "none found" when it did not look."""
+
+    matches: list[MatchView] = field(default_factory=list)
+    problem: str | None = None
+
+
+def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = None, top_k: int = 5) -> SimilarCheck:
     """Existing ideas (any language) that duplicate an idea being written: a translation, a paraphrase,
     the same project. ``fields``: the idea form's data (title, summary, description, keywords,
     language, kind); a language of "auto" is resolved first, as on save.
@@ -197,11 +207,12 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
                  description=fields.get("description") or "", keywords=fields.get("keywords") or "",
                  language=language, kind=fields.get("kind") or "startup_idea")
     query = to_item(draft)
-    if text_problem(item_text(query)):
-        return []
+    problem = text_problem(item_text(query))
+    if problem:
+        return SimilarCheck(problem=problem)
     index = _refreshed_index()
     if index is None:
-        return []
+        return SimilarCheck(problem="no_model")
     exclude = hidden_from(viewer) | ({f"{IDEA.code}:{exclude_id}"} if exclude_id else set())
     candidates = index.similar(query, top_k=DUPLICATE_CANDIDATES, exclude=exclude, min_band="weak")
     subs = submission_types.load(m.item_id for m in candidates)
@@ -223,7 +234,7 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
             band = "strong" if score >= rule.threshold + STRONG_DUPLICATE_MARGIN else "good"
             kept.append(replace(match, band=band, score=float(score)))
     kept.sort(key=lambda m: -m.score)
-    return _views(query, kept[:top_k], viewer, explain_top=top_k, subs=subs)
+    return SimilarCheck(_views(query, kept[:top_k], viewer, explain_top=top_k, subs=subs))
 
 
 def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> list[tuple[Submission, str, float]]:

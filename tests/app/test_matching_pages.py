@@ -316,3 +316,16 @@ def test_nul_characters_never_reach_the_database(client, login_as, app):
         from models import Idea
         idea = db.session.scalars(sa.select(Idea)).one()
         assert "\x00" not in idea.title + idea.summary + idea.organisation
+
+
+def test_check_for_similar_ideas_says_when_it_could_not_run(client, login_as):
+    login_as("innovator")
+    client.get("/lang/en")
+    form = {k: v for k, v in DRYER_IDEA.items() if k != "sector_codes"}
+    long_text = ("Máy sấy quế dùng năng lượng mặt trời cho hợp tác xã. " * 400)[:19990]  # each field valid
+    response = client.post("/ideas/new", data={**form, "description": long_text, "summary": long_text[:990],
+                                               "sectors": ["agriculture_highland"], "visibility": "public",
+                                               "check_similar": "1"})
+    similar = response.get_data(as_text=True).split('id="similar-title"')[1]
+    assert 'id="similar-not-checked"' in similar and "longer than 20,000 characters" in similar
+    assert "No similar idea found" not in similar

@@ -79,7 +79,7 @@ def detail(slug, item_id):
         matches=matchmaking.matches_for(item, current_user),
         matches_hidden=not matchmaking.may_see_matches(current_user, item),
         similar=matchmaking.similar_ideas(_fields_of(item), current_user, exclude_id=item.id)
-        if BY_SLUG[slug] is IDEA and can_edit else [],
+        if BY_SLUG[slug] is IDEA and can_edit else None,
         interest_options=proposals.interest_options(current_user, item), interest_form=InterestForm(formdata=None))
 
 
