@@ -99,8 +99,9 @@ class MatchIndex:
         self._refreshed_at: datetime | None = None
         self._pending: dict[str, Item] = {}      # published, no stored vector yet: not ranked
         self._asked: set[str] = set()            # pending ids an embedding job was asked for
-        # item id -> (item, engine generation, glossary, material); least recently used first
-        self._materials: OrderedDict[str, tuple[Item, int, Glossary | None, Material]] = OrderedDict()
+        # item id -> (item, engine generation, glossary, sentence means, material); least recently used first
+        self._materials: OrderedDict[str, tuple[Item, int, Glossary | None, LanguageDebias | None, Material]] = (
+            OrderedDict())
         self._materials_lock = threading.Lock()
 
     @property
