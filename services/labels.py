@@ -53,6 +53,11 @@ VISIBILITIES = {"public": _l("Everyone"), "members": _l("Signed-in members only"
 URGENCIES = {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
 MATCH_BANDS = {"strong": _l("Strong fit"), "good": _l("Good fit"), "possible": _l("Possible fit"),
                "weak": _l("Weak fit")}
+# What a ranker learned from (services.ranker: a labelled set's file name, or the staff decisions)
+RANKER_SOURCES = {"laocai-dev": _l("The department's labelled examples"),
+                  "matching-dev-v2": _l("Independent labelled examples"), "decisions": _l("Staff decisions")}
+# The duplicate check's two decisions (services.matchmaking.similar_ideas): likeness, not fit.
+DUPLICATE_BANDS = {"strong": _l("Very similar"), "good": _l("Similar")}
 # Each type of submission by its slug (services/submission_types.py names them from here): the list's
 # heading, and the word in a sentence ("New technology need").
 SUBMISSION_TYPE_TITLES = {
@@ -172,6 +177,7 @@ def template_labels() -> dict:
         "IDEA_KINDS": IDEA_KINDS, "STAGES": STAGES, "STATUSES": STATUSES, "ROLES": ROLES,
         "INNOVATOR_TYPES": INNOVATOR_TYPES, "LANGUAGE_NAMES": LANGUAGES, "LANGUAGE_ENDONYMS": LANGUAGE_ENDONYMS,
         "VISIBILITIES": VISIBILITIES, "URGENCIES": URGENCIES, "MATCH_BANDS": MATCH_BANDS,
+        "DUPLICATE_BANDS": DUPLICATE_BANDS, "RANKER_SOURCES": RANKER_SOURCES,
         "PROPOSAL_STATES": PROPOSAL_STATES, "PROPOSAL_ACTIONS": PROPOSAL_ACTIONS,
         "PROPOSAL_SOURCES": PROPOSAL_SOURCES, "REJECT_REASONS": REJECT_REASONS, "ROUND_STATES": ROUND_STATES,
         "PLACE_KINDS": PLACE_KINDS, "GLOSSARY_KINDS": GLOSSARY_KINDS,

@@ -138,6 +138,7 @@ def test_check_for_similar_ideas_finds_a_chinese_duplicate_and_saves_nothing(cli
     html = response.get_data(as_text=True)
     similar = html.split('id="similar-title"')[1]
     assert "太阳能热泵肉桂干燥机" in similar
+    assert "giống" in similar.lower() and "phù hợp" not in similar  # likeness, not the matches' "fit"
     for title, _, _ in UNRELATED_IDEAS:
         assert title not in similar
     with app.app_context():

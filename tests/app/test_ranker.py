@@ -124,6 +124,13 @@ def test_an_older_ranker_file_is_skipped_for_the_shipped_one(app):
         assert ranker.current_ranker().version < 99
 
 
+def test_the_reports_page_says_what_the_bands_mean(client, login_as):
+    login_as("staff")
+    client.get("/lang/en")
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "85% of the pairs shown as “Strong fit” were relevant" in page
+
+
 def test_fit_ranker_installs_the_next_version_and_every_page_uses_it(runner, app, client, login_as):
     result = runner.invoke(args=["fit-ranker", "--set", str(ROOT / "seed_data/eval/laocai-dev.json"),
                                  "--no-decisions", "--force"])
@@ -141,6 +148,8 @@ def test_fit_ranker_installs_the_next_version_and_every_page_uses_it(runner, app
     client.get("/lang/en")
     page = client.get("/reports/").get_data(as_text=True)
     assert f"Ranker version {version}, fitted" in page and "laocai-dev" in page
+    assert "The department's labelled examples" in page  # a set's name, in words
+    assert "“Off topic” as not relevant" in page and "teach nothing" in page  # which decisions teach
 
 
 def test_fit_ranker_refuses_a_worse_ranker(runner, app, monkeypatch):
