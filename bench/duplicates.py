@@ -41,7 +41,7 @@ from matching.duplicates import (  # noqa: E402
 )
 from matching.embedders import load_embedder  # noqa: E402
 from matching.ranking import Item, MatchEngine, item_text  # noqa: E402
-from matching.rerank import Ranker  # noqa: E402
+from matching.rerank import Ranker, item_concepts  # noqa: E402
 from matching.text import clean_text  # noqa: E402
 
 SET = ROOT / "seed_data/eval/duplicates.json"
@@ -151,7 +151,7 @@ def main(argv=None) -> None:
     debiased = LanguageDebias().fit_transform(vecs, langs)
     numbers = [numbers_in(item_text(it)) for it in items]
     terms = glossary()
-    concepts = [terms.concepts(f"{it.title}\n{it.text}") for it in items]
+    concepts = [item_concepts(it, terms) for it in items]
     ranker = Ranker.load(sorted((ROOT / "seed_data/ranker").glob("ranker-*.json"))[-1])
     group = groups_of(labelled)
     unsure = {frozenset((u["a"], u["b"])) for u in labelled.get("unsure", [])}

@@ -101,7 +101,7 @@ def fit_ranker_command(paths, no_decisions, folds, c, text_only, dry_run, force)
         sets = {Path(path).stem: load_eval_set(path) for path in paths}
     except EvalSetError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Sentence language means and concept weights from {len(sets)} sets ...")
+    click.echo(f"Language means and concept weights from {len(sets)} sets ...")
     stats = ranker.statistics(list(sets.values()), index.embedder, glossary)
     sources = []
     for name, data in sets.items():

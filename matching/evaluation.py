@@ -204,8 +204,7 @@ def prepare(data: dict, embedder: Embedder, glossary=None, text_only: bool = Fal
     stats = stats or NO_STATISTICS
     engine, needs, ideas, vecs = build_engine(data, embedder, engine_factory, text_only)
     items = needs + ideas
-    mats = materials_for(items, np.stack([vecs[it.id] for it in items]), embedder,
-                         stats.document_debias or engine.debiaser, glossary, sentence_debias=stats.sentence_debias)
+    mats = materials_for(items, np.stack([vecs[it.id] for it in items]), embedder, engine.debiaser, glossary, stats)
     return Candidates(engine, needs, ideas, vecs, mats, text_only, embedder.model_id, stats)
 
 

@@ -44,7 +44,8 @@ from .glossary import Glossary
 from .ranking import Item, Match, item_text, stage_fit
 from .text import split_sentences
 
-__all__ = ["FEATURES", "FACT_FEATURES", "Material", "CorpusStatistics", "corpus_statistics", "materials_for",
+__all__ = ["FEATURES", "FACT_FEATURES", "Material", "CorpusStatistics", "corpus_statistics", "item_concepts",
+           "materials_for",
            "pair_features", "Ranker", "fit_ranker", "rerank", "RankerFileError", "MAX_SENTENCES", "FORMAT"]
 
 FORMAT = "laocai-ranker/2"  # the ranker file's format; /1 (before CorpusStatistics) is refused
@@ -142,8 +143,7 @@ def corpus_statistics(items: Sequence[Item], embedder: Embedder, glossary: Gloss
         title, sentences = material_texts(it)
         texts += [title, *sentences]
         langs += [it.lang] * (1 + len(sentences))
-        if glossary is not None:
-            df.update(glossary.concepts(f"{it.title}\n{it.text}"))
+        df.update(item_concepts(it, glossary))
     if not items:
         return CorpusStatistics()
     vecs = embedder.embed(documents + texts, "query")
@@ -151,6 +151,12 @@ def corpus_statistics(items: Sequence[Item], embedder: Embedder, glossary: Gloss
     return CorpusStatistics(LanguageDebias().fit(vecs[n:], langs),
                             {c: math.log((n + 1) / (d + 1)) for c, d in df.items()}, math.log(n + 1),
                             LanguageDebias().fit(vecs[:n], [it.lang for it in items]))
+
+
+def item_concepts(item: Item, glossary: Glossary | None) -> frozenset[str]:
+    """The glossary concepts ``item`` names in its title or text (empty without a glossary): the
+    one reading the second stage, the corpus statistics and the duplicate check share."""
+    return glossary.concepts(f"{item.title}\n{item.text}") if glossary is not None else frozenset()
 
 
 def material_texts(item: Item) -> tuple[str, list[str]]:
@@ -161,13 +167,15 @@ def material_texts(item: Item) -> tuple[str, list[str]]:
 
 def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedder,
                   debias: LanguageDebias | None, glossary: Glossary | None = None,
-                  sentence_debias: LanguageDebias | None = None) -> dict[str, Material]:
+                  stats: CorpusStatistics = NO_STATISTICS) -> dict[str, Material]:
     """:class:`Material` of each item, by id, from ONE ``embedder.embed`` call (a cached
     embedder answers from its store). ``doc_vecs`` float32 (len(items), dim): the items' raw
-    document vectors; ``debias``: the engine's fitted :class:`LanguageDebias` (None: vectors
-    used raw); ``glossary``: for the concepts (None: no concepts); ``sentence_debias``: the
-    language means of sentences (titles and sentences are short texts whose language component
-    differs from a whole document's; default: ``debias``)."""
+    document vectors; ``debias``: the engine's fitted :class:`LanguageDebias`, used where
+    ``stats`` (the ranker's :class:`CorpusStatistics`) has no means of its own (None: vectors
+    used raw); ``glossary``: for the concepts (None: no concepts). Documents use
+    ``stats.document_debias``, titles and sentences ``stats.sentence_debias`` (short texts whose
+    language component differs from a whole document's), each falling back as said."""
+    debias = stats.document_debias or debias
     if not items:
         return {}
     parts = [material_texts(it) for it in items]
@@ -180,7 +188,7 @@ def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedde
     for it, (_, sentences) in zip(items, parts):
         langs.extend([it.lang] * (1 + len(sentences)))
     docs = np.asarray(doc_vecs, np.float32).reshape(len(items), -1)
-    short = sentence_debias or debias
+    short = stats.sentence_debias or debias
     if short is not None:
         raw = short.transform(raw, langs)
     if debias is not None:
@@ -191,7 +199,7 @@ def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedde
         title = raw[pos]
         sents = raw[pos + 1: pos + 1 + len(sentences)]
         pos += 1 + len(sentences)
-        concepts = glossary.concepts(f"{it.title}\n{it.text}") if glossary is not None else frozenset()
+        concepts = item_concepts(it, glossary)
         topics = frozenset(c for c in concepts if glossary.kind(c) in TOPIC_KINDS)
         title_concepts = glossary.concepts(it.title) if glossary is not None else frozenset()
         out[it.id] = Material(doc=docs[k], title=title, sentences=sents if len(sents) else docs[k][None, :],

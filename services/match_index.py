@@ -99,8 +99,8 @@ class MatchIndex:
         self._refreshed_at: datetime | None = None
         self._pending: dict[str, Item] = {}      # published, no stored vector yet: not ranked
         self._asked: set[str] = set()            # pending ids an embedding job was asked for
-        # item id -> (item, engine generation, glossary, sentence means, material); least recently used first
-        self._materials: OrderedDict[str, tuple[Item, int, Glossary | None, LanguageDebias | None, Material]] = (
+        # item id -> (item, engine generation, glossary, ranker statistics, material); least recently used first
+        self._materials: OrderedDict[str, tuple[Item, int, Glossary | None, CorpusStatistics, Material]] = (
             OrderedDict())
         self._materials_lock = threading.Lock()
 
@@ -143,7 +143,8 @@ class MatchIndex:
                 changed.extend(rows)
                 newest = max([newest, *(r.updated_at for r in rows)], key=lambda t: t or datetime.min)
         gone = [engine_id(s) for s in changed if not s.is_published]
-        waiting = {ref: it for ref, it in self._pending.items() if ref not in {engine_id(s) for s in changed}}
+        changed_ids = {engine_id(s) for s in changed}
+        waiting = {ref: it for ref, it in self._pending.items() if ref not in changed_ids}
         waiting.update((engine_id(s), to_item(s)) for s in changed if s.is_published)
         items = list(waiting.values())
         keys = [text_key(item_text(it)) for it in items]
@@ -243,9 +244,8 @@ class MatchIndex:
                       extra: tuple[Item, np.ndarray] | None = None) -> dict[str, Material]:
         """Materials of the context's items (and of ``extra``, a query with its vector) for a ranker
         with ``stats``, from the process's cache where the item, the engine's generation, the
-        glossary and the sentence means are unchanged; the rest in one cached embedding call."""
+        glossary and the ranker's statistics are unchanged; the rest in one cached embedding call."""
         glossary = current_glossary()
-        sentence_debias = stats.sentence_debias
         items = list(context.items)
         vecs = list(context.vectors)
         if extra is not None:
@@ -257,20 +257,20 @@ class MatchIndex:
             for k, it in enumerate(items):
                 hit = self._materials.get(it.id)
                 if (hit is not None and hit[0] == it and hit[1] == context.generation and hit[2] is glossary
-                        and hit[3] is sentence_debias):
+                        and hit[3] is stats):
                     self._materials.move_to_end(it.id)
                     out[it.id] = hit[4]
                 else:
                     missing.append(k)
         if missing:
             made = materials_for([items[k] for k in missing], np.stack([vecs[k] for k in missing]),
-                                 self.embedder, stats.document_debias or context.debias, glossary, sentence_debias)
+                                 self.embedder, context.debias, glossary, stats)
             with self._materials_lock:
                 for k in missing:
                     it = items[k]
                     out[it.id] = made[it.id]
                     if it.id:  # a draft being written has no id worth keeping
-                        self._materials[it.id] = (it, context.generation, glossary, sentence_debias, made[it.id])
+                        self._materials[it.id] = (it, context.generation, glossary, stats, made[it.id])
                 while len(self._materials) > MATERIALS_CACHED:
                     self._materials.popitem(last=False)
         return out

@@ -21,7 +21,7 @@ from matching.duplicates import DEFAULT_RULE, concept_overlap, number_overlap, n
 from matching.embedders import ModelMissingError
 from matching.explain import Explanation, SentencePair, TermPair, explain
 from matching.ranking import Item, Match, item_text
-from matching.rerank import NO_STATISTICS
+from matching.rerank import NO_STATISTICS, item_concepts
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
 from models.people import is_staff
 from services import languages, submission_types
@@ -220,7 +220,7 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     glossary = current_glossary()
     ranker = current_ranker()
     weight = (ranker.stats if ranker is not None else NO_STATISTICS).weight
-    concepts = glossary.concepts(f"{query.title}\n{query.text}")
+    concepts = item_concepts(query, glossary)
     rule = DEFAULT_RULE
     kept = []
     for match in candidates:
@@ -229,7 +229,7 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
             continue
         other = to_item(sub)
         score = rule.scores([match.semantic], [number_overlap(figures, numbers_in(item_text(other)))],
-                            [concept_overlap(concepts, glossary.concepts(f"{other.title}\n{other.text}"), weight)])[0]
+                            [concept_overlap(concepts, item_concepts(other, glossary), weight)])[0]
         if score >= rule.threshold:
             band = "strong" if score >= rule.threshold + STRONG_DUPLICATE_MARGIN else "good"
             kept.append(replace(match, band=band, score=float(score)))

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 SHIPPED_DIR = ROOT / "seed_data" / "ranker"
 _NAME = re.compile(r"^ranker-(\d{4,})\.json$")
 _loaded: dict[Path, tuple[float, Ranker]] = {}
-_listed: dict[tuple, tuple[float, list[tuple[int, Path]]]] = {}  # the last listing, by the folders' mtimes
+_listing: tuple[tuple, float, list[tuple[int, Path]]] | None = None  # (folders' mtimes, when, files)
 LISTING_TTL = 5.0  # seconds a listing is trusted while the folders' time stamps are unchanged
 
 
@@ -52,11 +52,11 @@ def ranker_files() -> list[tuple[int, Path]]:
     read again when a folder's modification time changes (a file written, renamed or deleted) or
     after :data:`LISTING_TTL` seconds (file systems with coarse time stamps), so ranking does not
     list folders on every call."""
+    global _listing
     folders = ranker_dirs()
     stamp = tuple((str(folder), _mtime(folder)) for folder in folders)
-    cached = _listed.get(stamp)
-    if cached is not None and time.monotonic() - cached[0] < LISTING_TTL:
-        return cached[1]
+    if _listing is not None and _listing[0] == stamp and time.monotonic() - _listing[1] < LISTING_TTL:
+        return _listing[2]
     found: dict[int, Path] = {}
     for folder in reversed(folders):
         if folder.is_dir():
@@ -64,10 +64,8 @@ def ranker_files() -> list[tuple[int, Path]]:
                 m = _NAME.match(path.name)
                 if m:
                     found[int(m.group(1))] = path
-    listing = sorted(found.items(), reverse=True)
-    _listed.clear()
-    _listed[stamp] = (time.monotonic(), listing)
-    return listing
+    _listing = (stamp, time.monotonic(), sorted(found.items(), reverse=True))
+    return _listing[2]
 
 
 def _mtime(folder: Path) -> int | None:
@@ -135,6 +133,7 @@ class Source:
     groups: np.ndarray
     data: dict | None = None
     measure: Callable[[Ranker], dict] | None = None  # a ranker's figures on this set (sets only)
+    first_stage: Callable[[], dict] | None = None  # the first stage's figures on this set (sets only)
 
 
 @dataclass
@@ -168,9 +167,9 @@ def _auc(prob: np.ndarray, grade: np.ndarray) -> float | None:
 
 
 def statistics(sets: list[dict], embedder, glossary) -> CorpusStatistics:
-    """The :class:`matching.rerank.CorpusStatistics` a new ranker is fitted with: sentence
-    language means and concept IDF over every need and idea of the labelled ``sets`` (their
-    texts only, no labels)."""
+    """The :class:`matching.rerank.CorpusStatistics` a new ranker is fitted with: document and
+    sentence language means and concept IDF over every need and idea of the labelled ``sets``
+    (their texts only, no labels)."""
     items = [it for data in sets for side in eval_items(data) for it in side]
     return corpus_statistics(items, embedder, glossary)
 
@@ -210,10 +209,8 @@ def set_source(name: str, data: dict, embedder, glossary, stats: CorpusStatistic
             prepared[key] = prepare(data, embedder, glossary, text_only=text_only, stats=model.stats)
         return evaluate(data, None, ranker=model, cands=prepared[key])
 
-    def first_stage() -> dict:
-        return evaluate(data, None, cands=cands)
-    measure.first_stage = first_stage
-    return Source(name, x, grade, np.array([f"{name}:{n}" for n in needs]), data, measure)
+    return Source(name, x, grade, np.array([f"{name}:{n}" for n in needs]), data, measure,
+                  lambda: evaluate(data, None, cands=cands))
 
 
 class _ByNeed:
@@ -263,7 +260,7 @@ def fit(sources: list[Source], current: Ranker | None, stats: CorpusStatistics, 
             entry["new"] = _summary(cv)
             if current is not None:
                 entry["current"] = _summary(s.measure(current))
-            entry["first_stage"] = _summary(s.measure.first_stage())
+            entry["first_stage"] = _summary(s.first_stage())
         entry["new_auc"] = _auc(oof[part], s.grade)
         if current is not None and current.stats == stats:
             entry["current_auc"] = _auc(current.probability(current.columns(s.x)), s.grade)
