@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from matching.embedders import DEFAULT_MODEL_DIR_NAME, build_sentence_transformers_model
 from matching.evaluation import EvalSetError, evaluate, evaluate_tatoeba, load_eval_set
+from matching.rerank import FEATURES
 from services import match_index, proposals, ranker, submissions
 from services.glossary import current_glossary
 from services.submission_types import TYPES
@@ -85,10 +86,13 @@ DEFAULT_TRAINING_SETS = ("seed_data/eval/laocai-dev.json", "seed_data/eval/match
 @click.option("--text-only", is_flag=True,
               help="Learn and measure on titles and descriptions only (implies --dry-run: a ranker "
                    "the app uses must know the submitters' facts).")
+@click.option("--without", "without", multiple=True, type=click.Choice(FEATURES),
+              help="Leave a feature out (repeatable), e.g. to measure what it contributes (docs/matching.md, "
+                   "ablation).")
 @click.option("--dry-run", is_flag=True, help="Print the figures; install nothing.")
 @click.option("--force", is_flag=True, help="Install even when the new ranker is worse than the current one.")
 @with_appcontext
-def fit_ranker_command(paths, no_decisions, folds, c, text_only, dry_run, force):
+def fit_ranker_command(paths, no_decisions, folds, c, text_only, without, dry_run, force):
     """Fit the second-stage ranker on labelled sets and staff decisions, print its cross-validated
     figures beside the current ranker's, and install it as the next version unless it is worse.
     Never pass a held-out set (seed_data/eval/laocai-heldout.json): it must stay unseen."""
@@ -115,7 +119,8 @@ def fit_ranker_command(paths, no_decisions, folds, c, text_only, dry_run, force)
             sources.append(decided)
     current = ranker.current_ranker()
     try:
-        report = ranker.fit(sources, current, stats, folds=folds, c=c)
+        report = ranker.fit(sources, current, stats, folds=folds, c=c,
+                            features=tuple(f for f in FEATURES if f not in without))
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     click.echo(json.dumps({"cross_validated": report.figures, "bands": report.candidate.bands,

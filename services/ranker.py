@@ -226,9 +226,10 @@ class _ByNeed:
 
 
 def fit(sources: list[Source], current: Ranker | None, stats: CorpusStatistics, folds: int = 5,
-        c: float = 1.0) -> FitReport:
+        c: float = 1.0, features: tuple[str, ...] = FEATURES) -> FitReport:
     """Fit a ranker on all ``sources`` (their features computed with ``stats``, which the ranker
-    keeps); cross-validate it by need (``folds`` groups); refit the bands on the out-of-fold
+    keeps) using the columns ``features`` (a subset of :data:`matching.rerank.FEATURES`);
+    cross-validate it by need (``folds`` groups); refit the bands on the out-of-fold
     probabilities; compare with ``current`` on the same data.
     Raises ValueError when there are too few labelled needs to cross-validate."""
     from sklearn.model_selection import GroupKFold  # only the CLI fits: pages never import scikit-learn's CV
@@ -241,12 +242,12 @@ def fit(sources: list[Source], current: Ranker | None, stats: CorpusStatistics, 
     oof = np.empty(len(grade))
     fold_of: dict[str, Ranker] = {}
     for train, test in GroupKFold(folds).split(x, grade, groups):
-        model = fit_ranker(x[train], grade[train], c=c, stats=stats)
+        model = fit_ranker(x[train], grade[train], features, c=c, stats=stats)
         oof[test] = model.probability(model.columns(x[test]))
         fold_of.update((g, model) for g in set(groups[test]))
     bands = fit_band_thresholds(oof, grade)
     band_values = {"strong": bands.strong, "good": bands.good, "possible": bands.possible}
-    candidate = fit_ranker(x, grade, c=c, bands=band_values, stats=stats)
+    candidate = fit_ranker(x, grade, features, c=c, bands=band_values, stats=stats)
     figures: dict = {}
     start = 0
     for s in sources:
@@ -265,7 +266,7 @@ def fit(sources: list[Source], current: Ranker | None, stats: CorpusStatistics, 
         if current is not None and current.stats == stats:
             entry["current_auc"] = _auc(current.probability(current.columns(s.x)), s.grade)
         figures[s.name] = entry
-    meta = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "features": list(FEATURES),
+    meta = {"fitted_at": datetime.now(UTC).isoformat(timespec="seconds"), "features": list(features),
             "c": c, "folds": folds,
             "pairs": int(len(grade)), "relevant_pairs": int((grade > 0).sum()),
             "decisions": int(sum(len(s.grade) for s in sources if s.data is None)),

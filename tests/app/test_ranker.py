@@ -133,7 +133,7 @@ def test_the_reports_page_says_what_the_bands_mean(client, login_as):
 
 def test_fit_ranker_installs_the_next_version_and_every_page_uses_it(runner, app, client, login_as):
     result = runner.invoke(args=["fit-ranker", "--set", str(ROOT / "seed_data/eval/laocai-dev.json"),
-                                 "--no-decisions", "--force"])
+                                 "--no-decisions", "--force", "--without", "place"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{"):result.output.rindex("}") + 1])
     figures = report["cross_validated"]["laocai-dev"]
@@ -144,6 +144,8 @@ def test_fit_ranker_installs_the_next_version_and_every_page_uses_it(runner, app
         version = ranker.current_ranker().version
         assert version == int(installed[0].stem.split("-")[1]) >= 2
         assert ranker.current_ranker().meta["sources"] == ["laocai-dev"]
+        assert "place" not in ranker.current_ranker().features  # an ablation leaves the feature out
+        assert ranker.current_ranker().meta["features"] == list(ranker.current_ranker().features)
     login_as("staff")
     client.get("/lang/en")
     page = client.get("/reports/").get_data(as_text=True)
