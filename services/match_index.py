@@ -45,7 +45,7 @@ from matching.text import TextRejected, check_text, clean_text
 from models import Status, Submission
 from services import jobs, submission_types
 from services.glossary import current_glossary
-from services.ranker import current_ranker
+from services.ranker import current_ranker, log_once
 from services.submission_types import TYPES, engine_id, to_item, with_facets
 from services.vector_store import DatabaseVectorStore
 
@@ -212,8 +212,9 @@ class MatchIndex:
         ranker = current_ranker()
         debias = ranker.stats.sentence_debias if ranker is not None else None
         if debias is not None and debias.dim != self.embedder.dim:
-            log.error("ranker-%04d was fitted on %d-dimensional vectors, the model gives %d: not used; "
-                      "fit a new one with flask --app app fit-ranker", ranker.version, debias.dim, self.embedder.dim)
+            log_once(("dimension", ranker.version, ranker.meta.get("fitted_at"), debias.dim, self.embedder.dim),
+                     "ranker-%04d was fitted on %d-dimensional vectors, the model gives %d: not used; "
+                     "fit a new one with flask --app app fit-ranker", ranker.version, debias.dim, self.embedder.dim)
             return None
         return ranker
 

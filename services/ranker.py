@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 SHIPPED_DIR = ROOT / "seed_data" / "ranker"
 _NAME = re.compile(r"^ranker-(\d{4,})\.json$")
 _loaded: dict[Path, tuple[float, Ranker]] = {}
+_reported: set = set()  # problems already logged by this process (see log_once)
 _listing: tuple[tuple, float, list[tuple[int, Path]]] | None = None  # (folders' mtimes, when, files)
 LISTING_TTL = 5.0  # seconds a listing is trusted while the folders' time stamps are unchanged
 
@@ -79,6 +80,7 @@ def current_ranker() -> Ranker | None:
     """The newest readable ranker, loaded once per file and process (None: no file, so the
     first stage ranks alone). An unreadable file is logged and skipped for the next older one."""
     for _, path in ranker_files():
+        mtime = None
         try:
             mtime = path.stat().st_mtime
             cached = _loaded.get(path)
@@ -86,8 +88,16 @@ def current_ranker() -> Ranker | None:
                 _loaded[path] = (mtime, Ranker.load(path))
             return _loaded[path][1]
         except (OSError, RankerFileError) as error:
-            log.error("Ranker file skipped: %s", error)
+            log_once(("unreadable", path, mtime), "Ranker file skipped: %s", error)
     return None
+
+
+def log_once(key, message: str, *args) -> None:
+    """Log an error about a ranker file once per process and ``key`` (e.g. the file and its
+    modification time), not on every ranking that meets it."""
+    if key not in _reported:
+        _reported.add(key)
+        log.error(message, *args)
 
 
 def install(ranker: Ranker) -> Path:
