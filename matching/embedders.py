@@ -324,6 +324,14 @@ class CachedEmbedder:
         self.model_id = embedder.model_id
         self.dim = embedder.dim
 
+    def unstored(self, texts: Sequence[str], role: str = "query") -> set[str]:
+        """The texts among ``texts`` whose vectors the store does not hold (one store call; never
+        runs the model): for callers that must not wait for it (a page showing other people's texts)."""
+        _check_role(role)
+        keys = {text_key(t): t for t in texts}
+        found = self.store.get_many(self.model_id, role, list(keys))
+        return {t for k, t in keys.items() if k not in found}
+
     def embed(self, texts: Sequence[str], role: str = "query") -> np.ndarray:
         """Same contract as :meth:`Embedder.embed`."""
         _check_role(role)

@@ -165,7 +165,7 @@ def material_texts(item: Item) -> tuple[str, list[str]]:
     return (item.title.strip() or text), split_sentences(text)[:MAX_SENTENCES]
 
 
-def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedder,
+def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedder | None,
                   debias: LanguageDebias | None, glossary: Glossary | None = None,
                   stats: CorpusStatistics = NO_STATISTICS) -> dict[str, Material]:
     """:class:`Material` of each item, by id, from ONE ``embedder.embed`` call (a cached
@@ -174,29 +174,33 @@ def materials_for(items: Sequence[Item], doc_vecs: np.ndarray, embedder: Embedde
     ``stats`` (the ranker's :class:`CorpusStatistics`) has no means of its own (None: vectors
     used raw); ``glossary``: for the concepts (None: no concepts). Documents use
     ``stats.document_debias``, titles and sentences ``stats.sentence_debias`` (short texts whose
-    language component differs from a whole document's), each falling back as said."""
+    language component differs from a whole document's), each falling back as said.
+
+    With ``embedder`` None nothing is embedded: each item's document vector stands for its title
+    and its sentences (a *provisional* material, for a candidate whose sentences are not embedded
+    yet; its features are coarser until they are)."""
     debias = stats.document_debias or debias
     if not items:
         return {}
-    parts = [material_texts(it) for it in items]
+    parts = [material_texts(it) if embedder is not None else ("", []) for it in items]
     texts: list[str] = []
     for title, sentences in parts:
         texts.append(title)
         texts.extend(sentences)
-    raw = embedder.embed(texts, "query")
+    raw = embedder.embed(texts, "query") if embedder is not None else np.zeros((len(texts), 0), np.float32)
     langs: list[str] = []
     for it, (_, sentences) in zip(items, parts):
         langs.extend([it.lang] * (1 + len(sentences)))
     docs = np.asarray(doc_vecs, np.float32).reshape(len(items), -1)
     short = stats.sentence_debias or debias
-    if short is not None:
+    if short is not None and embedder is not None:
         raw = short.transform(raw, langs)
     if debias is not None:
         docs = debias.transform(docs, [it.lang for it in items])
     out: dict[str, Material] = {}
     pos = 0
     for k, (it, (_, sentences)) in enumerate(zip(items, parts)):
-        title = raw[pos]
+        title = raw[pos] if embedder is not None else docs[k]
         sents = raw[pos + 1: pos + 1 + len(sentences)]
         pos += 1 + len(sentences)
         concepts = item_concepts(it, glossary)

@@ -74,6 +74,12 @@ class SerialEmbedder:
 
 
 @functools.lru_cache(maxsize=2)
+def _texts(item: Item) -> tuple[str, ...]:
+    """The title and sentences of ``item`` that its second-stage material embeds."""
+    title, sentences = material_texts(item)
+    return (title, *sentences)
+
+
 def _load_model(backend: str, model: str | None, model_dir: str) -> SerialEmbedder:
     """A model is loaded once per process (it is immutable; apps made by tests share it)."""
     return SerialEmbedder(load_embedder(backend, model, Path(model_dir)))
@@ -103,6 +109,7 @@ class MatchIndex:
         self._materials: OrderedDict[str, tuple[Item, int, Glossary | None, CorpusStatistics, Material]] = (
             OrderedDict())
         self._materials_lock = threading.Lock()
+        self._preparing: set[str] = set()        # ids a warm_explanations job was asked for
 
     @property
     def embedder(self) -> CachedEmbedder:
@@ -263,11 +270,22 @@ class MatchIndex:
                     out[it.id] = hit[4]
                 else:
                     missing.append(k)
-        if missing:
-            made = materials_for([items[k] for k in missing], np.stack([vecs[k] for k in missing]),
+        query = len(items) - 1 if extra is not None else None
+        # Only the query's own texts may be embedded here; a candidate whose title and sentences
+        # are not stored yet gets a provisional material (its document vector) and is prepared by a job.
+        unstored = self.embedder.unstored([t for k in missing if k != query for t in _texts(items[k])])
+        ready = [k for k in missing if k == query or unstored.isdisjoint(_texts(items[k]))]
+        provisional = [k for k in missing if k not in ready]
+        if provisional:
+            made = materials_for([items[k] for k in provisional], np.stack([vecs[k] for k in provisional]),
+                                 None, context.debias, glossary, stats)
+            out.update(made)
+            self.prepare([items[k].id for k in provisional])
+        if ready:
+            made = materials_for([items[k] for k in ready], np.stack([vecs[k] for k in ready]),
                                  self.embedder, context.debias, glossary, stats)
             with self._materials_lock:
-                for k in missing:
+                for k in ready:
                     it = items[k]
                     out[it.id] = made[it.id]
                     if it.id:  # a draft being written has no id worth keeping
@@ -275,6 +293,15 @@ class MatchIndex:
                 while len(self._materials) > MATERIALS_CACHED:
                     self._materials.popitem(last=False)
         return out
+
+    def prepare(self, refs: Collection[str]) -> None:
+        """Ask a job, once per process and submission, to embed the explanation texts of ``refs``
+        (engine ids) that a page met unprepared (:func:`warm_explanations`)."""
+        with self._materials_lock:
+            asked = [ref for ref in refs if ref and ref not in self._preparing]
+            self._preparing.update(asked)
+        for ref in asked:
+            jobs.enqueue("warm_explanations", ref)
 
     def similar(self, query: Item, top_k: int = 5, exclude: Collection[str] = (),
                 min_band: str = "good") -> list[Match]:

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from extensions import db
 from matching.duplicates import DEFAULT_RULE, concept_overlap, number_overlap, numbers_in
 from matching.embedders import ModelMissingError
-from matching.explain import Explanation, SentencePair, TermPair, explain
+from matching.explain import Explanation, SentencePair, TermPair, explain, texts_to_embed
 from matching.ranking import Item, Match, item_text
 from matching.rerank import NO_STATISTICS, item_concepts
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
@@ -62,7 +62,9 @@ class MatchView:
     """A ranked match as a page or the API shows it to one viewer.
 
     ``organisation`` is None when the viewer may not know who stands behind it (a confidential
-    need); ``why`` is None past the number of matches that are explained."""
+    need); ``why`` is None past the number of matches that are explained, and while
+    ``reasons_pending``: the other text's explanation material is not embedded yet (a job is
+    preparing it; the page does not wait for it)."""
 
     submission: Submission
     type: SubmissionType
@@ -70,6 +72,7 @@ class MatchView:
     organisation: str | None
     details_hidden: bool
     why: Reasons | None
+    reasons_pending: bool = False
 
 
 # --- wording -------------------------------------------------------------------------
@@ -138,21 +141,39 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
     """Page-ready matches: rows loaded (unless given), unseen ones dropped, the first ``explain_top``
     explained."""
     subs = submission_types.load(m.item_id for m in matches) if subs is None else subs
-    embedder = match_index().embedder
+    index = match_index()
     glossary = current_glossary() if explain_top else None
     sectors = _sectors() if explain_top else {}
+    shown = [subs[m.item_id] for m in matches if m.item_id in subs and subs[m.item_id].is_published
+             and can_view(viewer, subs[m.item_id])]
+    unprepared = _unprepared(index, [to_item(sub) for sub in shown[:explain_top]], glossary)
     views = []
     for match in matches:
         sub = subs.get(match.item_id)
         if sub is None or not sub.is_published or not can_view(viewer, sub):
             continue
-        why = None
+        why, pending = None, False
         if len(views) < explain_top:
-            why = _reasons(explain(query, to_item(sub), embedder, glossary=glossary), sectors, quote_query)
+            pending = match.item_id in unprepared
+            if not pending:
+                why = _reasons(explain(query, to_item(sub), index.embedder, glossary=glossary), sectors, quote_query)
         hidden = not can_see_details(viewer, sub)
         views.append(MatchView(sub, type_of(sub), match.band, None if hidden else sub.organisation_name,
-                               hidden, why))
+                               hidden, why, pending))
     return views
+
+
+def _unprepared(index: MatchIndex, items: list[Item], glossary) -> set[str]:
+    """Ids of ``items`` (other people's texts on a page) whose explanation texts are not embedded
+    yet, in one look at the vector store; a job is asked to prepare them. A page explains a pair
+    only with stored vectors, so it never waits for the model on someone else's text."""
+    if not items:
+        return set()
+    texts = {it.id: texts_to_embed(it, glossary=glossary) for it in items}
+    unstored = index.embedder.unstored([t for group in texts.values() for t in group])
+    pending = {ref for ref, group in texts.items() if not unstored.isdisjoint(group)}
+    index.prepare(pending)
+    return pending
 
 
 # --- asking --------------------------------------------------------------------------
@@ -250,16 +271,31 @@ def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> lis
             if m.item_id in subs and subs[m.item_id].is_published]
 
 
-def explain_pair(idea: Idea, target: Submission) -> tuple[str | None, Reasons | None]:
-    """The engine's band and reasons for one given pair, seen from the need's or order's side
-    ((None, None) when the engine cannot run; band None when the idea is not in the index)."""
+@dataclass
+class PairReasons:
+    """The engine's ``band`` and reasons (``why``) for one given pair. ``band`` is None when the
+    idea is not in the index; ``why`` is None when the engine cannot run, or while ``pending``:
+    one of the two texts' explanation material is being prepared by a job."""
+
+    band: str | None = None
+    why: Reasons | None = None
+    pending: bool = False
+
+
+def explain_pair(idea: Idea, target: Submission) -> PairReasons:
+    """The engine's band and reasons for one given pair, seen from the need's or order's side (for
+    staff reviewing a proposal). Embeds neither text: a text not prepared yet is left to a job."""
     index = _refreshed_index()
     if index is None:
-        return None, None
-    query = to_item(target)
+        return PairReasons()
+    query, other = to_item(target), to_item(idea)
     found = index.rank(query, top_k=1, candidate_ids=[engine_id(idea)])
-    why = explain(query, to_item(idea), index.embedder, glossary=current_glossary())
-    return (found[0].band if found else None), _reasons(why, _sectors(), quote_query=True)
+    band = found[0].band if found else None
+    glossary = current_glossary()
+    if _unprepared(index, [query, other], glossary):
+        return PairReasons(band, pending=True)
+    why = explain(query, other, index.embedder, glossary=glossary)
+    return PairReasons(band, _reasons(why, _sectors(), quote_query=True))
 
 
 def pair_scores(targets: list[Submission], ideas: list[Idea]) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,8 @@ unranked, for a bulk job, which embeds in chunks and can be cut off and run agai
 import sqlalchemy as sa
 
 from extensions import db
+from matching.embedders import text_key
+from matching.explain import texts_to_embed
 from models import EmbeddingVector, Idea
 from services import jobs, match_index
 from services.submission_types import engine_id
@@ -69,3 +71,46 @@ def test_jobs_go_to_the_interactive_or_the_bulk_queue():
     assert {name for name, (_, queue) in jobs.TASKS.items() if queue == jobs.BULK} == {
         "embed", "reindex", "apply_import"}
 
+
+
+def test_a_page_never_embeds_another_text_it_shows_the_ranking_and_says_the_reasons_are_being_prepared(
+        app, client, make_user, submit, login_as, monkeypatch):
+    """After an import's first chain (documents embedded, explanation texts not yet), a matches page
+    ranks the new idea without embedding its sentences or key terms: its reasons are being prepared
+    by one interactive job, asked once."""
+    from matching.ranking import item_text
+    from models import TechnologyNeed
+    from services.submission_types import to_item
+
+    idea_id = _ideas(make_user, submit, 1)[0]
+    business, _ = login_as("business")
+    need_id = submit("needs", business, title="Cần máy sấy quế dùng năng lượng mặt trời",
+                     problem="Quế phơi ngoài đường bị mốc khi trời mưa.", desired_outcome="Buồng sấy có cảm biến độ ẩm.")
+    with app.app_context():
+        idea, need = db.session.get(Idea, idea_id), db.session.get(TechnologyNeed, need_id)
+        documents = [text_key(item_text(to_item(s))) for s in (idea, need)]
+        from services.glossary import current_glossary
+        idea_ref, title = engine_id(idea), idea.title
+        idea_texts = set(texts_to_embed(to_item(idea), glossary=current_glossary()))
+        db.session.execute(sa.delete(EmbeddingVector).where(EmbeddingVector.text_key.not_in(documents)))
+        db.session.commit()
+        match_index.match_index().reset()
+        embedder = match_index.match_index().embedder.embedder
+    embedded, asked = [], []
+    real_embed = embedder.embed
+    monkeypatch.setattr(embedder, "embed", lambda texts, role="query": embedded.extend(texts) or real_embed(texts, role))
+    monkeypatch.setattr(jobs, "enqueue", lambda name, *args, **kw: asked.append((name, *args)))
+
+    page = client.get(f"/needs/{need_id}").get_data(as_text=True)
+    assert title in page and "reasons-pending" in page  # ranked, its reasons being prepared
+    assert not idea_texts & set(embedded)  # the idea's texts were not embedded by the page
+    api = client.get(f"/api/v1/needs/{need_id}/matches").get_json()["items"]
+    assert [m["reasons_pending"] for m in api if m["id"] == idea_id] == [True]
+    assert asked == [("warm_explanations", idea_ref)]  # one job, asked once
+
+    with app.app_context():
+        match_index.warm_explanations(idea_ref)  # the job runs
+    embedded.clear()
+    page = client.get(f"/needs/{need_id}").get_data(as_text=True)
+    assert "reasons-pending" not in page and "<mark>" in page.split("matches-title")[-1]  # reasons shown
+    assert not idea_texts & set(embedded)  # from the stored vectors

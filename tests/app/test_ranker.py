@@ -51,8 +51,7 @@ def test_a_pair_has_one_band_on_both_pages_in_the_api_and_for_review(client, app
         from services import matchmaking
 
         idea, need = db.session.get(Idea, dryer_world["idea"]), db.session.get(TechnologyNeed, dryer_world["need"])
-        band, _ = matchmaking.explain_pair(idea, need)
-        assert band == from_need
+        assert matchmaking.explain_pair(idea, need).band == from_need
         score, bands = matchmaking.pair_scores([need], [idea])
         assert bands[0, 0] == from_need and 0 < score[0, 0] <= 1
 

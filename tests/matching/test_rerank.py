@@ -15,6 +15,7 @@ from matching.rerank import (
     RankerFileError,
     corpus_statistics,
     fit_ranker,
+    materials_for,
     pair_features,
     rerank,
 )
@@ -79,6 +80,20 @@ def test_corpus_statistics_read_texts_not_labels(counting_embedder):
     assert set(stats.sentence_debias.means_) == {"vi", "en", "zh"} and stats.sentence_debias.dim == DIM
     assert set(stats.document_debias.means_) == {"vi", "en", "zh"}
     assert len(counting_embedder.calls) == 1  # whole texts, titles and sentences in one call
+
+
+def test_a_provisional_material_embeds_nothing_and_stands_on_the_document(counting_embedder):
+    glossary = Glossary([GlossaryEntry.make("dryer", "technology", "máy sấy", "dryer", "烘干机")])
+    item = Item(id="idea:1", side="idea", kind="startup_idea", lang="vi", title="Máy sấy quế",
+                text="Máy sấy năng lượng mặt trời. Có cảm biến nhiệt độ.")
+    doc = counting_embedder.embed(["Máy sấy quế"], "query")
+    counting_embedder.calls.clear()
+    made = materials_for([item], doc, None, None, glossary)["idea:1"]
+    assert counting_embedder.calls == []  # nothing embedded
+    assert np.allclose(made.title, made.doc) and made.sentences.shape == (1, DIM)
+    assert made.methods == {"dryer"}  # the glossary concepts are read from the text all the same
+    full = materials_for([item], doc, counting_embedder, None, glossary)["idea:1"]
+    assert len(counting_embedder.calls) == 1 and full.sentences.shape == (3, DIM)  # title and two sentences
 
 
 def test_text_only_leaves_out_the_submitters_facts():

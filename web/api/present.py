@@ -73,7 +73,9 @@ def match(view: MatchView) -> dict:
              for p in why.sentence_pairs] if why else []
     return {"type": view.type.code, "id": other.id, "title": other.title, "band": view.band,
             "band_label": str(MATCH_BANDS.get(view.band, view.band)), "organisation": view.organisation,
-            "explanation": {"facets": facets, "shared_terms": terms, "sentence_pairs": pairs}}
+            "explanation": {"facets": facets, "shared_terms": terms, "sentence_pairs": pairs},
+            # true while the other text's explanation is prepared by a job: ask again in a minute
+            "reasons_pending": view.reasons_pending}
 
 
 def proposal(p, user) -> dict:

@@ -239,6 +239,9 @@ class MatchSchema(Schema):
     band_label = fields.String(required=True)
     organisation = fields.String(allow_none=True, metadata={"description": "null for a confidential need"})
     explanation = fields.Nested(ExplanationSchema, required=True)
+    reasons_pending = fields.Boolean(required=True, metadata={
+        "description": "true while the other text's reasons are being prepared (the explanation is empty "
+                       "for now; ask again in a minute)"})
 
 
 class MatchListSchema(Schema):

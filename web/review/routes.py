@@ -53,9 +53,10 @@ def detail(proposal_id):
 
 
 def _detail(proposal, form, status=200):
-    band, why = matchmaking.explain_pair(proposal.idea, proposal.target)
+    engine = matchmaking.explain_pair(proposal.idea, proposal.target)
     return render_template(
-        "review/detail.html", proposal=proposal, form=form, band=band, why=why,
+        "review/detail.html", proposal=proposal, form=form, band=engine.band, why=engine.why,
+        reasons_pending=engine.pending,
         allowed=proposals.allowed_transitions(proposal, current_user),
         conflict=proposals.has_conflict(proposal, current_user),
         history=proposals.history(proposal),
