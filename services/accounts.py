@@ -72,12 +72,12 @@ def authenticate(email: str, password: str) -> User | None:
 
 def session_user(session_id: str) -> User | None:
     """The account a signed-in cookie names ("<id>:<epoch>", see User.get_id), if that session
-    has not been ended since; None for an ended session or a malformed id."""
+    has not been ended since and the account is active; None otherwise, or for a malformed id."""
     user_id, _sep, epoch = session_id.partition(":")
     if not (user_id.isdigit() and epoch.isdigit()) or len(user_id) > 18:
         return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.session_epoch == int(epoch) else None
+    return user if user is not None and user.active and user.session_epoch == int(epoch) else None
 
 
 def sign_out(user: User) -> None:

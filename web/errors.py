@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from web.throttles import retry_after
+
 PROBLEM_JSON = "application/problem+json"
 
 MESSAGES = {
@@ -58,7 +60,6 @@ def register(app: Flask) -> None:
         if error.code == 401:
             headers.setdefault("WWW-Authenticate", "Bearer")
         if error.code == 429:  # a throttle: say when to come back, in the header and in words
-            from web.throttles import retry_after
             seconds = retry_after()
             headers["Retry-After"] = str(seconds)
             message = _("Too many attempts. Please try again %(when)s.",

@@ -22,7 +22,7 @@ def _config(name: str):
 def _account() -> str:
     # The address typed into the form, in its one spelling; empty (no limit applies) without one.
     email = request.form.get("email", "")
-    return canonical_email(email)[:254] if email.strip() else ""
+    return canonical_email(email[:320])[:254] if email.strip() else ""
 
 
 def _failed(response) -> bool:

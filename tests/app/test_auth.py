@@ -88,6 +88,15 @@ def test_inactive_account_cannot_sign_in(client, make_user, app, auth):
     assert auth.login(email).status_code == 401
 
 
+def test_a_deactivated_account_is_signed_out_at_its_next_request(client, login_as, app):
+    user_id, _ = login_as("innovator")
+    assert client.get("/mine").status_code == 200
+    with app.app_context():
+        db.session.get(User, user_id).active = False
+        db.session.commit()
+    assert client.get("/mine").status_code == 302
+
+
 def test_profile_update(client, login_as, app):
     user_id, email = login_as("innovator")
     response = client.post("/auth/profile", data={"full_name": "Lý A Sử", "organisation": "THPT Sa Pa",
@@ -267,6 +276,12 @@ def test_a_tampered_reset_link_is_refused(client, app, make_user):
     forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
     assert client.get(forged).status_code == 400
     assert client.get("/auth/reset/" + "x" * 5000).status_code in (400, 404)
+
+
+def test_a_reset_link_reaches_an_internationalised_domain_in_its_idna_form(client, app, make_user):
+    make_user("innovator", email="Mai@Sởkhcn.vn")
+    client.post("/auth/forgot", data={"email": "mai@" + idna.encode("sởkhcn.vn").decode()})
+    assert [m["To"] for m in outbox(app)] == ["mai@" + idna.encode("sởkhcn.vn").decode()]
 
 
 def test_reset_links_use_the_configured_public_url_not_the_host_header(client, app, make_user):
