@@ -4,6 +4,7 @@ per address and per account, so a guesser cannot lock everyone out behind one pr
 correct password is never what fills the bucket. A 429 tells when to come back (Retry-After)."""
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import current_app, request
@@ -11,6 +12,8 @@ from limits import parse_many
 
 from extensions import limiter
 from models.people import canonical_email
+
+log = logging.getLogger(__name__)
 
 ACCOUNT_SIGN_IN_SCOPE = "sign-in-account"
 
@@ -48,13 +51,20 @@ def forget_failed_sign_ins(email: str) -> None:
     """After a password reset the owner may sign in at once, whatever a guesser did to the account."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    for item in parse_many(current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]):
-        limiter.limiter.clear(item, canonical_email(email), ACCOUNT_SIGN_IN_SCOPE)
+    try:
+        for item in parse_many(current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]):
+            limiter.limiter.clear(item, canonical_email(email), ACCOUNT_SIGN_IN_SCOPE)
+    except Exception:  # the password is already saved; an unreachable counter store must not undo the answer
+        log.warning("Could not clear the failed sign-ins of %s", email, exc_info=True)
 
 
 def retry_after() -> int:
     """Seconds until the limit this request broke lets it through again (at least 1)."""
-    breached = limiter.current_limit
-    if breached is None:
+    try:
+        breached = limiter.current_limit
+        reset_at = breached.reset_at if breached is not None else None
+    except Exception:  # the counters' store went away between the refusal and this answer
+        reset_at = None
+    if reset_at is None:
         return 60
-    return max(1, int(breached.reset_at - time.time()))  # reset_at is already a whole second, rounded up
+    return max(1, int(reset_at - time.time()))  # reset_at is already a whole second, rounded up
