@@ -17,6 +17,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["APP_ENV"] == "production" and app.config["SECRET_KEY"] == config.DEFAULT_SECRET:
         raise RuntimeError("Refusing to start in production with the default SECRET_KEY: set SECRET_KEY.")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        from web.proxies import TrustedProxies
+        app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"])
 
     import models  # noqa: F401  (registers the tables for migrations)
     from web.i18n import select_locale

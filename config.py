@@ -1,6 +1,7 @@
 """Configuration from environment variables, with safe defaults for a first run on a laptop."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -17,6 +18,13 @@ def database_url(raw: str | None) -> str:
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw[len(prefix):]
     return raw
+
+
+def trusted_proxies(raw: str | None) -> list[str]:
+    """TRUSTED_PROXIES: addresses or networks ("127.0.0.1, 10.0.0.0/8") whose X-Forwarded-For and
+    X-Forwarded-Proto are believed. A value that is not an address stops the app at start."""
+    return [str(ipaddress.ip_network(part.strip(), strict=False))
+            for part in (raw or "").replace(";", ",").split(",") if part.strip()]
 
 
 def from_env(env=os.environ) -> dict:
@@ -56,5 +64,16 @@ def from_env(env=os.environ) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") == "1",
+        # Throttles (Flask-Limiter syntax). Sign-in counts failed attempts only, per client address
+        # and per account; registration counts accounts created per address; reset counts requests.
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per 15 minutes; 50 per day"),
+        "REGISTRATION_RATE_LIMIT": env.get("REGISTRATION_RATE_LIMIT", "10 per hour; 30 per day"),
+        "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
+        "PASSWORD_RESET_ACCOUNT_RATE_LIMIT": env.get("PASSWORD_RESET_ACCOUNT_RATE_LIMIT", "3 per hour"),
+        # Client addresses come from X-Forwarded-For only when the peer is one of these (the reverse proxy).
+        "TRUSTED_PROXIES": trusted_proxies(env.get("TRUSTED_PROXIES")),
+        "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", 3600)),
+        # The site's address in e-mailed links (password reset, notifications), e.g. https://ketnoi.laocai.gov.vn
+        "PUBLIC_URL": env.get("PUBLIC_URL") or None,
     }

@@ -9,6 +9,8 @@ from flask.cli import with_appcontext
 from matching.glossary import GlossaryError
 from services import accounts, seeding
 from services import backup as backups
+from services.errors import ServiceError
+from web.messages import message_for
 
 
 @click.command("create-admin")
@@ -19,9 +21,9 @@ from services import backup as backups
 def create_admin_command(email, name, password):
     """Create the first administrator account."""
     try:
-        accounts.create_user(email, password, name, "admin")
-    except accounts.AccountError as error:
-        raise click.ClickException(f"Cannot create {email}: {error.code}") from error
+        accounts.add_account(None, email, password, name, "admin")
+    except ServiceError as error:  # the address is taken, or the password policy refuses the password
+        raise click.ClickException(f"Cannot create {email}: {message_for(error)}") from error
     click.echo(f"Administrator {email} created.")
 
 

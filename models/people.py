@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask_login import AnonymousUserMixin, UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from extensions import db
 
@@ -36,6 +38,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def canonical_email(raw: str) -> str:
+    """The one spelling of an e-mail address that accounts are stored and looked up by: NFC, the
+    domain in its Unicode form after IDNA (UTS 46) mapping, so `xn--` and Unicode spellings meet,
+    everything in lower case. Never raises: an address email-validator refuses (forms refuse it
+    first) is only normalised and lower-cased, so a lookup simply finds nothing."""
+    text = unicodedata.normalize("NFC", (raw or "").strip())
+    try:
+        valid = validate_email(text, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError:
+        return text.lower()
+    local = unicodedata.normalize("NFC", valid.local_part.lower())
+    return f"{local}@{valid.domain.lower()}"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -52,8 +68,23 @@ class User(UserMixin, db.Model):
     email_notifications: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every session's identity (get_id): raising it ends every session signed in before.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     place = relationship("Place")
+
+    @validates("email")
+    def _canonical(self, key: str, value: str) -> str:
+        # Whatever path writes an address (forms, API, CLI, seeding), the unique index sees one spelling.
+        return canonical_email(value)
+
+    def get_id(self) -> str:
+        """The session's user id, "<id>:<epoch>": the login manager's loader refuses an older epoch."""
+        return f"{self.id}:{self.session_epoch or 0}"
+
+    def end_sessions(self) -> None:
+        """End every session of this account (signed-in cookies from any device); committed by the caller."""
+        self.session_epoch = User.session_epoch + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = _hasher.hash(password)

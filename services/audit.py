@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from extensions import db
 from models import AuditEntry, User
+from models.people import canonical_email
 
 
 def _dump(value: Any) -> str | None:
@@ -37,7 +38,7 @@ def entries(entity_type: str = "", action: str = "", actor_email: str = "",
     if action:
         stmt = stmt.where(sa.or_(AuditEntry.action == action, AuditEntry.action.startswith(action + ".")))
     if actor_email:
-        stmt = stmt.where(AuditEntry.actor.has(User.email == actor_email.strip().lower()))
+        stmt = stmt.where(AuditEntry.actor.has(User.email == canonical_email(actor_email)))
     if since:
         stmt = stmt.where(AuditEntry.created_at >= since)
     if until:

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from extensions import db
 from models import Idea, ImportJob, Place, Role, Sector, User
-from models.people import utcnow
+from models.people import canonical_email, utcnow
 from services import audit, jobs, submissions, tables
 from services.errors import ServiceError
 from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS
@@ -186,13 +186,13 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], headers: dict[str, str], 
     """Validate every row: the form's rules, the owner, duplicates in the file and in the database.
     Returns the rows ready to apply ({row, owner_id, data}) and every error found."""
     lookups = _Lookups()
-    users = _innovators({v.get("owner_email", "").strip().lower() for _, v in rows} - {""})
+    users = _innovators({canonical_email(v.get("owner_email", "")) for _, v in rows} - {""})
     ready, errors = [], []
     seen: dict[tuple[str, int], int] = {}
     for number, values in rows:
         data, field_errors = validate(_form_values(values, lookups))
         row_errors = [RowError(number, headers.get(f, f), m) for f, messages in field_errors.items() for m in messages]
-        email = values.get("owner_email", "").strip().lower()
+        email = canonical_email(values.get("owner_email", "")) if values.get("owner_email", "").strip() else ""
         owner = users.get(email) if email else default_owner
         owner_column = headers.get("owner_email", COLUMNS["owner_email"][0])
         if email and owner is None:
@@ -236,7 +236,7 @@ def preview(actor: User, filename: str, content: bytes, default_owner_email: str
     Raises ImportFileError when the file itself is unusable (then no job is kept either)."""
     default_owner = None
     if default_owner_email:
-        default_owner = _innovators({default_owner_email.strip().lower()}).get(default_owner_email.strip().lower())
+        default_owner = _innovators({canonical_email(default_owner_email)}).get(canonical_email(default_owner_email))
         if default_owner is None or default_owner.role != Role.INNOVATOR.value:
             raise ImportFileError("default_owner")
     headers, rows = read(filename, content)

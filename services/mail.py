@@ -12,15 +12,26 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+import idna
 from flask import current_app
 
 log = logging.getLogger(__name__)
 
 
+def deliverable(address: str) -> str:
+    """The address as mail servers take it: accounts keep an internationalised domain in Unicode
+    (models.people.canonical_email), the envelope and the To header need its IDNA (xn--) form."""
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}" if local else address
+    except idna.IDNAError:
+        return address
+
+
 def _message(to: str, subject: str, body: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_SENDER"]
-    msg["To"] = to
+    msg["To"] = deliverable(to)
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain="innovation.laocai.gov.vn")

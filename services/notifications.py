@@ -81,11 +81,16 @@ def notify(user: User, kind: str, params: dict) -> Notification:
             subject = _("Lào Cai Innovation Match") + ": " + _shorten(message, 120)
             lines = [message]
             if link:
-                lines += ["", _("Open: %(url)s", url=_absolute(link))]
+                lines += ["", _("Open: %(url)s", url=absolute_url(link))]
             lines += ["", "—", _("You receive this e-mail because e-mail notifications are on in your profile. "
                                  "You can switch them off there.")]
-        db.session.info.setdefault(QUEUE_KEY, []).append((user.email, subject, "\n".join(lines)))
+        queue_email(user.email, subject, "\n".join(lines))
     return note
+
+
+def queue_email(to: str, subject: str, body: str) -> None:
+    """Send an e-mail once the current transaction commits (nothing if it rolls back)."""
+    db.session.info.setdefault(QUEUE_KEY, []).append((to, subject, body))
 
 
 def notify_staff(kind: str, params: dict, except_user: User | None = None) -> int:
@@ -128,8 +133,13 @@ def _shorten(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[:limit - 1].rstrip() + "…"
 
 
-def _absolute(link: str) -> str:
-    return request.url_root.rstrip("/") + link if has_request_context() and link.startswith("/") else link
+def absolute_url(link: str) -> str:
+    """A path made absolute for an e-mail: on PUBLIC_URL when it is set (never on the Host header a
+    client sent, which could send a reset link to another site), else on the current request's root."""
+    if not link.startswith("/"):
+        return link
+    base = current_app.config.get("PUBLIC_URL") or (request.url_root if has_request_context() else "")
+    return base.rstrip("/") + link
 
 
 @event.listens_for(Session, "after_commit")

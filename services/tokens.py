@@ -54,6 +54,17 @@ def revoke(user: User, token_id: int) -> bool:
     return True
 
 
+def revoke_all(user: User) -> int:
+    """Revoke every live token of the user, inside the caller's transaction (which audits why);
+    returns how many were live."""
+    live = list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id,
+                                                             ApiToken.revoked_at.is_(None))))
+    for token in live:
+        token.revoked_at = utcnow()
+        audit.record(user, "token.revoke", "api_token", token.id, None, {"name": token.name})
+    return len(live)
+
+
 def authenticate(secret: str) -> User | None:
     """The active user a live token belongs to, or None; records when the token was last used."""
     if not secret.startswith(SCHEME) or len(secret) > 200:

@@ -6,9 +6,10 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from extensions import db, login_manager
+from extensions import login_manager
 from models import User
 from models.people import Visitor
+from services import accounts
 from services import submissions as submission_service
 from services.notifications import unread_count
 from services.submission_types import BY_SLUG, type_of
@@ -63,5 +64,6 @@ login_manager.anonymous_user = Visitor
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    # "<id>:<epoch>": a cookie from before a sign-out or a password change names an old epoch.
+    return accounts.session_user(session_id)

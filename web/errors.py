@@ -1,9 +1,15 @@
 """Error pages in the visitor's language; RFC 9457 problem details for the API and JSON clients."""
+from datetime import timedelta
+
 from flask import Flask, render_template, request
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from web.throttles import retry_after
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -50,9 +56,15 @@ def register(app: Flask) -> None:
             errors = {field: messages for location in data["messages"].values() for field, messages in location.items()}
         headers = {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
         headers.update(data.get("headers") or {})
+        message = data.get("message") or MESSAGES.get(error.code)
         if error.code == 401:
             headers.setdefault("WWW-Authenticate", "Bearer")
-        response, code = _render(error.code or 500, data.get("message") or MESSAGES.get(error.code),
+        if error.code == 429:  # a throttle: say when to come back, in the header and in words
+            seconds = retry_after()
+            headers["Retry-After"] = str(seconds)
+            message = _("Too many attempts. Please try again %(when)s.",
+                        when=format_timedelta(timedelta(seconds=seconds), add_direction=True))
+        response, code = _render(error.code or 500, message,
                                  errors=errors,
                                  problem_type=data.get("type") or ("/api/problems/validation" if errors else None))
         return response, code, headers

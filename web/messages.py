@@ -33,6 +33,19 @@ MESSAGES: dict[str, LazyString | Callable[..., str]] = {
     # accounts
     "email_taken": _l("An account with this e-mail already exists."),
     "bad_role": _l("This role cannot be chosen here."),
+    "wrong_password": _l("The current password is not right."),
+    "reset_link_invalid": _l("This link does not work: it was already used, the password was changed since, "
+                             "or it was not copied whole. Ask for a new link."),
+    "reset_link_expired": _l("This link has expired. Ask for a new link."),
+    # the password policy (services/passwords.py)
+    "password_short": _l("Use at least 8 characters."),
+    "password_long": _l("Use at most 128 characters."),
+    "password_personal": _l("This password is made of your name, e-mail or organisation, which others can guess. "
+                            "Choose another."),
+    "password_common": _l("This password is one of the most common ones and is tried first by attackers. "
+                          "Choose another, e.g. several words."),
+    "password_guessable": _l("This password is too easy to guess (a pattern, a repeat or a common word). "
+                             "Choose a longer one, e.g. several words."),
     # proposals
     "not_allowed": _l("This step is not possible for this proposal, or not for your role."),
     "conflict_of_interest": _l("This proposal involves your own organisation, so you may not decide on it. "

@@ -219,7 +219,9 @@ def test_failed_token_attempts_are_throttled(database_url):
     client = app.test_client()
     codes = [client.get("/api/v1/me", headers={"Authorization": "Bearer lcm_guess"}).status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
-    assert_problem(client.get("/api/v1/me", headers={"Authorization": "Bearer lcm_guess"}), 429)
+    refused = client.get("/api/v1/me", headers={"Authorization": "Bearer lcm_guess"})
+    assert_problem(refused, 429)
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert client.get("/api/v1/me").status_code == 200  # calls without a token are not held back
 
 

@@ -52,6 +52,12 @@ RULES = {
     ("/auth/register", "GET"): GUEST_ONLY,
     ("/auth/register", "POST"): GUEST_ONLY_POST,
     ("/auth/logout", "POST"): (MOVED,) * 5,
+    ("/auth/password", "GET"): SIGNED_IN,
+    ("/auth/password", "POST"): SIGNED_IN_POST,
+    ("/auth/forgot", "GET"): PUBLIC,
+    ("/auth/forgot", "POST"): (PASS,) * 5,
+    ("/auth/reset/<token>", "GET"): (400,) * 5,   # a link that was never sent
+    ("/auth/reset/<token>", "POST"): (400,) * 5,
     ("/auth/profile", "GET"): SIGNED_IN,
     ("/auth/profile", "POST"): SIGNED_IN_POST,
     ("/auth/tokens", "GET"): SIGNED_IN,
@@ -167,7 +173,7 @@ def world(app, make_user, submit):
                   "place_id": db.session.scalars(db.select(Place.id)).first(),
                   "sector_id": db.session.scalars(db.select(Sector.id)).first(),
                   "term_id": db.session.scalars(db.select(GlossaryTerm.id)).first(),
-                  "round_id": MISSING_ID, "job_id": MISSING_ID, "code": "en", "fmt": "csv",
+                  "round_id": MISSING_ID, "job_id": MISSING_ID, "code": "en", "fmt": "csv", "token": "not-a-link",
                   "figure": "ideas_by_kind"}
     return ids, values
 

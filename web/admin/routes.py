@@ -8,6 +8,7 @@ from extensions import db
 from models import Place, Sector, User
 from services import accounts, glossary, reference
 from services.labels import GLOSSARY_KINDS
+from services.passwords import PasswordError
 from web.access import admin_required
 from web.admin.forms import (
     DeleteForm,
@@ -31,8 +32,10 @@ def users():
     form = NewUserForm()
     if form.validate_on_submit():
         try:
-            accounts.create_user(form.email.data, form.password.data, form.full_name.data, form.role.data,
-                                 organisation=form.organisation.data)
+            accounts.add_account(current_user, form.email.data, form.password.data, form.full_name.data,
+                                 form.role.data, organisation=form.organisation.data)
+        except PasswordError as error:
+            form.password.errors.append(message_for(error))
         except accounts.AccountError as error:
             form.email.errors.append(message_for(error))
         else:

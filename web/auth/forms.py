@@ -39,6 +39,27 @@ class ProfileForm(ProfileFields):
     submit = SubmitField(_l("Save"))
 
 
+class NewPasswordFields(BaseForm):
+    # The length here is for a quick field message; services/passwords.py decides what may be chosen.
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128)])
+    password2 = PasswordField(_l("Repeat the new password"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class ChangePasswordForm(NewPasswordFields):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
+    submit = SubmitField(_l("Change password"))
+
+
+class ForgotPasswordForm(BaseForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetPasswordForm(NewPasswordFields):
+    submit = SubmitField(_l("Save the new password"))
+
+
 class LoginForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])

@@ -1,17 +1,30 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from extensions import limiter
 from services import accounts
-from web.auth.forms import LoginForm, ProfileForm, RegisterForm
+from services.passwords import PasswordError
+from web import throttles
+from web.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from web.messages import message_for
 from web.urls import safe_next
 
 bp = Blueprint("auth", __name__)
 
+# Pages that carry a password or a reset link are never kept by a browser or a proxy.
+NO_STORE = {"Cache-Control": "no-store"}
+
 
 @bp.route("/register", methods=["GET", "POST"])
+@throttles.registration
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -23,6 +36,8 @@ def register():
                 innovator_type=form.innovator_type.data, organisation=form.organisation.data,
                 place_code=form.place.data, phone=form.phone.data,
                 preferred_language=form.preferred_language.data)
+        except PasswordError as error:
+            form.password.errors.append(message_for(error))
         except accounts.AccountError as error:
             form.email.errors.append(message_for(error))
         else:
@@ -33,7 +48,8 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@throttles.sign_in_by_address
+@throttles.sign_in_by_account
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -54,9 +70,68 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        accounts.sign_out(current_user)
     logout_user()
-    flash(_("Signed out."), "info")
+    flash(_("Signed out on every device."), "info")
     return redirect(url_for("main.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            revoked = accounts.change_password(user, form.current.data, form.password.data)
+        except PasswordError as error:
+            form.password.errors.append(message_for(error))
+        except accounts.AccountError as error:
+            form.current.errors.append(message_for(error))
+        else:
+            login_user(user)  # this session goes on with the account's new epoch; every other one ended
+            flash(ngettext("Password changed. You were signed out everywhere else and %(num)s API token was "
+                           "revoked.", "Password changed. You were signed out everywhere else and %(num)s API "
+                           "tokens were revoked.", revoked), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200, NO_STORE
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@throttles.reset_by_address
+@throttles.reset_by_account
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        flash(_("If an account has this e-mail address, a link to choose a new password is on its way. "
+                "It works once, for %(minutes)s minutes.",
+                minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    try:
+        accounts.user_for_reset(token)
+    except accounts.AccountError as error:
+        return render_template("auth/reset.html", form=None, problem=message_for(error)), 400, NO_STORE
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.reset_password(token, form.password.data)
+        except PasswordError as error:
+            form.password.errors.append(message_for(error))
+        except accounts.AccountError as error:  # used or expired while the form was open
+            return render_template("auth/reset.html", form=None, problem=message_for(error)), 400, NO_STORE
+        else:
+            throttles.forget_failed_sign_ins(user.email)
+            logout_user()  # whoever was signed in here, the page is for the link's account
+            flash(_("Your new password is saved. Sign in with it."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, problem=None), 422 if form.errors else 200, NO_STORE
 
 
 @bp.route("/profile", methods=["GET", "POST"])
