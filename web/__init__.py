@@ -28,7 +28,9 @@ def register_blueprints(app: Flask) -> None:
     from web.rounds.routes import bp as rounds_bp
     from web.submissions.routes import bp as submissions_bp
     from web.tokens.routes import bp as tokens_bp
+    from web.urls import register_converters
 
+    register_converters(app)  # before the first route: rules bind their converters when added
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -48,6 +48,7 @@ MESSAGES: dict[str, LazyString | Callable[..., str]] = {
     # periods of the indicators
     "bad_date": _l("Dates must look like 2025-01-31."),
     "reversed": _l("The end of the period is before its start."),
+    "date_range": _l("Choose a date from %(first)s to %(last)s."),
     # uploaded tables and imports
     "format": _l("Upload an .xlsx or .csv file."),
     "encoding": _l("The file is not in UTF-8. In Excel choose “Save as” > “CSV UTF-8 (Comma delimited)”, "

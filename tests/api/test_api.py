@@ -109,7 +109,8 @@ def test_list_filters_and_pagination(client, make_user, submit):
     assert page["total"] == 5 and page["pages"] == 3 and len(page["items"]) == 2  # members-only hidden
     assert client.get("/api/v1/ideas?kind=stem_project").get_json()["total"] == 2
     assert client.get("/api/v1/ideas?q=số 3").get_json()["total"] == 1
-    assert client.get("/api/v1/ideas?page=99999999999999999999999999").get_json()["items"] == []
+    assert client.get("/api/v1/ideas?page=1000000000").get_json()["items"] == []  # past the end: empty
+    assert "page" in assert_problem(client.get("/api/v1/ideas?page=99999999999999999999999999"), 422)["errors"]
     assert_problem(client.get("/api/v1/ideas?per_page=101"), 422)
     assert_problem(client.get("/api/v1/ideas?page=0"), 422)
     assert assert_problem(client.get("/api/v1/ideas?page=abc"), 422)["errors"]["page"]
