@@ -174,6 +174,7 @@ def test_tokens_are_created_on_the_profile_shown_once_hashed_and_revoked(app, cl
     page = client.post("/auth/tokens", data={"name": "Cổng tỉnh"})
     assert page.status_code == 201
     secret = re.search(r"lcm_[A-Za-z0-9_-]{40,}", page.get_data(as_text=True)).group(0)
+    assert page.headers["Cache-Control"] == "no-store"  # no cache or browser history keeps the secret
     assert secret not in client.get("/auth/tokens").get_data(as_text=True)  # shown once
     with app.app_context():
         token = db.session.scalar(sa.select(ApiToken).where(ApiToken.user_id == user_id))

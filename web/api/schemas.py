@@ -279,7 +279,8 @@ class ProposalSchema(Schema):
     idea = fields.Nested(SideSchema, required=True)
     target = fields.Nested(SideSchema, required=True)
     reject_reason = fields.String(allow_none=True)
-    note = fields.String(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "the proposer's own note (staff, or an interest)"})
+    decision_note = fields.String(allow_none=True, metadata={"description": "the reviewer's note on the decision"})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     allowed_transitions = fields.List(fields.String(), required=True,

@@ -19,7 +19,21 @@ from wtforms import DateField, IntegerField
 from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
+from matching.text import clean_text
 from services.bounds import FIRST_DAY, LAST_DAY, MAX_ID, MAX_VND
+
+
+def clean_lines(value):
+    """Filter: the text as it will be stored (markup, invisible and control characters removed,
+    NFC, spaces collapsed), so "required" and lengths apply to what is kept: a title of
+    zero-width spaces or ``<p>&nbsp;</p>`` is empty."""
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def clean_line(value):
+    """Filter for one-line fields (titles, names): as :func:`clean_lines`, and no line breaks,
+    which would otherwise reach e-mail headers."""
+    return " ".join(clean_text(value).split()) if isinstance(value, str) else value
 
 
 def _without_nul(value):

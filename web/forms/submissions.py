@@ -17,27 +17,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from matching.text import clean_text
 from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGES, URGENCIES, VISIBILITIES, choices
 from services.match_index import text_problem
 from services.reference import place_choices, sector_choices
-from web.forms import AmountField, BaseForm, BoundedDateField, WholeNumberField
+from web.forms import AmountField, BaseForm, BoundedDateField, WholeNumberField, clean_line, clean_lines
 
 LANGUAGE_CHOICES = choices({**AUTO_LANGUAGE, **LANGUAGE_ENDONYMS})
 LONG = 20000
-
-
-def clean_lines(value):
-    """Filter: the text as it will be stored (markup, invisible and control characters removed,
-    NFC, spaces collapsed), so "required" and lengths apply to what is kept: a title of
-    zero-width spaces or ``<p>&nbsp;</p>`` is empty."""
-    return clean_text(value) if isinstance(value, str) else value
-
-
-def clean_line(value):
-    """Filter for one-line fields (titles, names): as :func:`clean_lines`, and no line breaks,
-    which would otherwise reach e-mail subjects."""
-    return " ".join(clean_text(value).split()) if isinstance(value, str) else value
 
 
 def display_width(text: str) -> int:
