@@ -25,6 +25,11 @@ _VI_LETTERS = set(
 )
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+# Bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069), the Arabic letter
+# mark, invisible operators and the soft hyphen: they change how a text is shown (a right-to-left
+# override makes "gpj.exe" look like "exe.jpg") without being part of what it says. Removed, not
+# turned into spaces: they sit inside words.
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u202a-\u202e\u2060-\u2064\u2066-\u206f]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -39,12 +44,25 @@ class TextRejected(ValueError):
 
 
 def clean_text(raw: str) -> str:
-    """Strip HTML tags and entities, normalise to NFC, drop control and
-    zero-width characters, collapse whitespace keeping paragraph breaks as
-    single ``"\\n"``. Returns ``""`` for ``None``/blank input."""
+    """Strip HTML tags and entities, normalise to NFC, drop control,
+    zero-width and bidirectional-override characters, collapse whitespace
+    keeping paragraph breaks as single ``"\\n"``. Returns ``""`` for
+    ``None``/blank input.
+
+    The text is read as a browser would show it: entities are decoded first
+    (as often as they were escaped, ``&amp;lt;`` too), then markup is
+    removed. So markup written with entities (``&lt;b&gt;``) goes like
+    markup written with tags, and the result holds nothing that a second
+    cleaning, or an HTML reader of the API or of an export, would take for a
+    tag: ``clean_text(clean_text(x)) == clean_text(x)``. A ``<`` that starts
+    no tag stays as typed: ``"a < b"``, ``"5 &lt; 6"`` -> ``"5 < 6"``."""
     if not raw:
         return ""
-    text = html.unescape(nh3.clean(raw, tags=set()))
+    text = raw
+    while (decoded := html.unescape(text)) != text:  # one level of escaping a pass; each pass shortens it
+        text = decoded
+    text = html.unescape(nh3.clean(text, tags=set()))  # nh3 escapes the text's own < > &
+    text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(" ", text)

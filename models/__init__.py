@@ -11,7 +11,7 @@ from models.matches import (
     RejectReason,
     RoundState,
 )
-from models.notifications import Notification
+from models.notifications import Notification, OutgoingMail
 from models.people import InnovatorType, Role, User
 from models.places import Place, Sector
 from models.submissions import (
@@ -29,7 +29,7 @@ from models.tokens import ApiToken
 
 __all__ = [
     "AuditEntry", "MatchingRound", "MatchProposal", "ProposalSource", "ProposalState", "RejectReason",
-    "RoundState", "Notification", "ImportJob", "ApiToken",
+    "RoundState", "Notification", "OutgoingMail", "ImportJob", "ApiToken",
     "EmbeddingVector", "GlossaryTerm",
     "Role", "InnovatorType", "User", "Place", "Sector", "Idea", "IdeaKind", "Stage",
     "Status", "Submission", "TechnologyNeed", "ResearchOrder", "Urgency", "Visibility",

@@ -60,7 +60,8 @@ class MatchProposal(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     reject_reason: Mapped[str | None] = mapped_column(sa.String(30))
-    note: Mapped[str | None] = mapped_column(sa.Text)            # the reviewer's or the proposer's note
+    note: Mapped[str | None] = mapped_column(sa.Text)            # the proposer's note (staff, or an interest)
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)   # the reviewer's note on the decision
     round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("matching_rounds.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

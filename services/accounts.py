@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import Place, Role, User
 from models.people import canonical_email
-from services import audit, passwords, tokens
+from services import audit, mail, passwords, tokens
 from services.errors import ServiceError
-from services.notifications import absolute_url, queue_email
+from services.notifications import absolute_url
 
 SELF_SERVICE_ROLES = (Role.INNOVATOR.value, Role.BUSINESS.value)
 RESET_SALT = "password-reset"
@@ -111,7 +111,7 @@ def request_password_reset(email: str) -> None:
             _("Someone (probably you) asked to reset the password of the account %(email)s.", email=user.email),
             "", _("Choose a new password here (the link works once, for %(minutes)s minutes):", minutes=minutes),
             link, "", _("If you did not ask for this, ignore this e-mail: your password stays as it is.")])
-    queue_email(user.email, subject, body)
+    mail.queue(user.email, subject, body)
     audit.record(None, "user.password_reset_request", "user", user.id)
     db.session.commit()
 
@@ -203,7 +203,7 @@ def _set_password(user: User, new: str, action: str) -> int:
     revoked = tokens.revoke_all(user)
     audit.record(user, action, "user", user.id, None, {"sessions_ended": True, "tokens_revoked": revoked})
     with force_locale(user.preferred_language or "vi"):
-        queue_email(user.email, _("Lào Cai Innovation Match") + ": " + _("your password was changed"), "\n".join([
+        mail.queue(user.email, _("Lào Cai Innovation Match") + ": " + _("your password was changed"), "\n".join([
             _("The password of the account %(email)s was changed. Other sessions were signed out and "
               "%(count)s API tokens were revoked.", email=user.email, count=revoked),
             "", _("If you did not do this, reset your password now: %(url)s",

@@ -65,7 +65,8 @@ PROPOSAL_COLUMNS = {
     "id": "Mã số", "state": "Trạng thái", "source": "Nguồn", "idea_id": "Mã ý tưởng", "idea": "Ý tưởng",
     "idea_author": "Tác giả ý tưởng", "target_type": "Loại yêu cầu", "target_id": "Mã nhu cầu/đặt hàng",
     "target": "Nhu cầu/đặt hàng", "band": "Mức phù hợp khi đề xuất", "reviewer": "Cán bộ xem xét",
-    "reject_reason": "Lý do từ chối", "note": "Ghi chú", "created_at": "Ngày tạo", "decided_at": "Ngày quyết định",
+    "reject_reason": "Lý do từ chối", "note": "Ghi chú của người đề xuất",
+    "decision_note": "Ghi chú khi quyết định", "created_at": "Ngày tạo", "decided_at": "Ngày quyết định",
     "introduced_at": "Ngày giới thiệu", "closed_at": "Ngày đóng",
 }
 AUDIT_COLUMNS = {
@@ -167,6 +168,7 @@ def proposals_table(stmt: sa.Select) -> Table:
                 "target_type": str(type_of(target).label).capitalize(), "target_id": target.id,
                 "target": target.title, "band": p.band, "reviewer": p.reviewer.full_name if p.reviewer else "",
                 "reject_reason": label(REJECT_REASONS, p.reject_reason), "note": p.note,
+                "decision_note": p.decision_note,
                 "created_at": p.created_at, "decided_at": p.decided_at, "introduced_at": p.introduced_at,
                 "closed_at": p.closed_at,
             })

@@ -46,6 +46,7 @@ from extensions import db
 from models import AuditEntry, Idea, IdeaKind, MatchProposal, Place, ProposalState, Sector, Status, User
 from models.people import utcnow
 from models.submissions import idea_sectors
+from services.bounds import FIRST_DAY, LAST_DAY
 from services.errors import ServiceError
 from services.labels import FIGURE_ROWS, IDEA_KINDS, PROPOSAL_STATES, UNKNOWN, label
 from services.submission_types import TARGETS
@@ -60,7 +61,9 @@ DAY_BUCKETS = (("0-7", 0, 7), ("8-30", 8, 30), ("31-90", 31, 90), (">90", 91, No
 
 
 class PeriodError(ServiceError):
-    """A period the user typed that cannot be used: "bad_date" or "reversed"."""
+    """A period the user typed that cannot be used: "bad_date", "reversed" or "date_range" (a day
+    outside services.bounds' years: a typing mistake, and too close to year 1 or 9999 for the
+    arithmetic of local days in UTC)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ def parse_period(start: str | None, end: str | None, today: date | None = None) 
         last = date.fromisoformat(end) if end else default.end
     except ValueError as exc:
         raise PeriodError("bad_date") from exc
+    if not (FIRST_DAY <= first <= LAST_DAY and FIRST_DAY <= last <= LAST_DAY):
+        raise PeriodError("date_range", first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
     if last < first:
         raise PeriodError("reversed")
     return Period(first, last)

@@ -23,7 +23,7 @@ BULK = "laocai-bulk"
 QUEUES = (INTERACTIVE, BULK)  # the order a worker looks in
 # name -> ("module:function", queue); a task takes plain arguments (ids, strings), never objects.
 TASKS = {
-    "send_mail": ("services.mail:send", INTERACTIVE),
+    "send_mail": ("services.mail:deliver", INTERACTIVE),
     "warm_explanations": ("services.match_index:warm_explanations", INTERACTIVE),
     "embed": ("services.match_index:embed_job", BULK),
     "reindex": ("services.match_index:reindex_job", BULK),
@@ -59,6 +59,24 @@ def enqueue(name: str, *args, timeout: int = 3600) -> str | None:
         return job.id
     threading.Thread(target=_run_in_app, args=(app, name, args), name=f"job-{name}", daemon=True).start()
     return None
+
+
+def enqueue_in(seconds: float, name: str, *args, timeout: int = 3600) -> None:
+    """Run task `name` with `args` in `seconds` (a retry with backoff): scheduled in Redis (the
+    worker runs RQ's scheduler), else on a timer thread of the app; with JOBS_SYNC (tests), not at
+    all: a test runs the task itself when it wants the retry."""
+    app = current_app._get_current_object()
+    if name not in TASKS:
+        raise KeyError(name)
+    if app.config.get("JOBS_SYNC"):
+        return
+    if app.config.get("REDIS_URL"):
+        from datetime import timedelta
+        queue(app, TASKS[name][1]).enqueue_in(timedelta(seconds=seconds), run, name, *args, job_timeout=timeout)
+        return
+    timer = threading.Timer(seconds, _run_in_app, args=(app, name, args))
+    timer.name, timer.daemon = f"job-{name}-later", True
+    timer.start()
 
 
 def _run_in_app(app: Flask, name: str, args: tuple) -> None:

@@ -1,9 +1,9 @@
 """In-app notifications, with an e-mail copy for those who want one.
 
 A notification stores a `kind` and its `params`; the words are chosen when it is read, in the reader's
-language (`text`), and for the e-mail in the recipient's preferred language. E-mails are queued on
-the database session and sent only once the change that caused them is committed: a rolled-back
-change sends nothing.
+language (`text`), and for the e-mail in the recipient's preferred language. E-mails are kept with
+the change that caused them and sent once it is committed (services.mail): a rolled-back change
+sends nothing, a refused e-mail is retried and shown to staff.
 """
 from __future__ import annotations
 
@@ -15,13 +15,11 @@ from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from extensions import db
 from models import Notification, User
 from models.people import STAFF_ROLES, utcnow
-from services import jobs
+from services import mail
 
 # kind -> the message, filled with the notification's params.
 MESSAGES = {
@@ -34,7 +32,6 @@ MESSAGES = {
     "proposal_approved": _l("Your proposal was approved: “%(idea)s” and “%(target)s”."),
     "proposal_rejected": _l("Your proposal was not approved: “%(idea)s” and “%(target)s”."),
 }
-QUEUE_KEY = "notification_mails"
 
 
 def text(kind: str, params: dict | str) -> str:
@@ -84,13 +81,8 @@ def notify(user: User, kind: str, params: dict) -> Notification:
                 lines += ["", _("Open: %(url)s", url=absolute_url(link))]
             lines += ["", "—", _("You receive this e-mail because e-mail notifications are on in your profile. "
                                  "You can switch them off there.")]
-        queue_email(user.email, subject, "\n".join(lines))
+        mail.queue(user.email, subject, "\n".join(lines))
     return note
-
-
-def queue_email(to: str, subject: str, body: str) -> None:
-    """Send an e-mail once the current transaction commits (nothing if it rolls back)."""
-    db.session.info.setdefault(QUEUE_KEY, []).append((to, subject, body))
 
 
 def notify_staff(kind: str, params: dict, except_user: User | None = None) -> int:
@@ -140,15 +132,3 @@ def absolute_url(link: str) -> str:
         return link
     base = current_app.config.get("PUBLIC_URL") or (request.url_root if has_request_context() else "")
     return base.rstrip("/") + link
-
-
-@event.listens_for(Session, "after_commit")
-def _send_queued(session: Session) -> None:
-    # Through the job queue: a slow or absent SMTP server never holds up the request.
-    for to, subject, body in session.info.pop(QUEUE_KEY, []):
-        jobs.enqueue("send_mail", to, subject, body)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_queued(session: Session, previous_transaction) -> None:
-    session.info.pop(QUEUE_KEY, None)

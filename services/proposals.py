@@ -196,7 +196,7 @@ def _params(proposal: MatchProposal) -> dict:
 
 def _snapshot(proposal: MatchProposal) -> dict:
     return {"state": proposal.state, "reviewer_id": proposal.reviewer_id, "reject_reason": proposal.reject_reason,
-            "note": proposal.note}
+            "note": proposal.note, "decision_note": proposal.decision_note}
 
 
 def propose(idea: Idea, target: Target, source: str, actor: User | None = None, band: str | None = None,
@@ -375,8 +375,8 @@ def transition(proposal: MatchProposal, to_state: str, actor: User, reason: str 
         proposal.reviewer_id = actor.id
         if to_state == S.REJECTED.value:
             proposal.reject_reason = reason
-        if note:
-            proposal.note = note
+        if note:  # beside the proposer's own note, never over it
+            proposal.decision_note = note
     if to_state == S.APPROVED.value:
         proposal.introduced_at = now
     if to_state == S.CLOSED.value:

@@ -10,14 +10,17 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils.cell import range_boundaries
 
 from services.errors import ServiceError
 
@@ -28,12 +31,17 @@ MIMETYPES = {
 # A CSV cell that starts with one of these is read as a formula by spreadsheet programs.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BOM = b"\xef\xbb\xbf"
+# What an uploaded table may cost: columns read per row, and the bytes an .xlsx may unpack to (its
+# sheet and shared strings; a 4 MB upload of real text unpacks to a few tens of MB).
+MAX_COLUMNS = 100
+MAX_UNPACKED_BYTES = 64 * 2**20
 
 
 class TableError(ServiceError):
     """An upload that cannot be read as a table: "format" (not .xlsx/.csv), "encoding" (a CSV that
-    is not UTF-8), "unreadable", "empty"; or, from :func:`read_records`, "columns" (params
-    `missing` and `unknown`: lists of headers), "too_many_rows" (param `n`), "no_rows"."""
+    is not UTF-8), "unreadable", "empty", "too_large" (param `mb`: an .xlsx that unpacks to more),
+    "too_many_columns" (param `n`), "too_many_rows" (param `n`); or, from :func:`read_records`,
+    "columns" (params `missing` and `unknown`: lists of headers), "no_rows"."""
 
 
 # --- writing ---------------------------------------------------------------------
@@ -127,18 +135,41 @@ def decode_csv(content: bytes) -> str:
         raise TableError("encoding") from exc
 
 
-def read_table(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_table(filename: str, content: bytes, max_rows: int | None = None,
+               max_columns: int = MAX_COLUMNS) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The headers and the non-blank rows of an uploaded .xlsx (first sheet) or .csv file, every
     cell as trimmed text; each row comes with its row number as a spreadsheet shows it (the header
-    is row 1)."""
+    is row 1).
+
+    A file is checked before it is parsed and while it is read, so that what it costs is bounded by
+    the limits, not by what it declares: an .xlsx whose parts unpack to more than
+    :data:`MAX_UNPACKED_BYTES`, or that declares (``<dimension ref="A1:XFD4000">``) more than
+    ``max_columns`` columns or more rows than a sheet of ``max_rows`` rows may have, is refused
+    before a row is read; then rows are streamed and reading stops at the first row over the limits
+    ("too_many_rows", "too_many_columns"). Blank rows count towards the sheet's rows (at most as
+    many as the rows with content), not towards ``max_rows``."""
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext == "csv":
         raw = _read_csv(decode_csv(content))
     elif ext == "xlsx":
-        raw = _read_xlsx(content)
+        raw = _read_xlsx(content, max_rows, max_columns)
     else:
         raise TableError("format")
-    rows = [[_plain(v) for v in row] for row in raw]
+    last_row = None if max_rows is None else 2 * max_rows + 1
+    rows: list[list[str]] = []
+    content_rows = 0
+    for number, row in enumerate(raw, start=1):
+        if last_row is not None and number > last_row:
+            raise TableError("too_many_rows", n=max_rows)
+        while row and (row[-1] is None or row[-1] == ""):
+            row = row[:-1]
+        if len(row) > max_columns:
+            raise TableError("too_many_columns", n=max_columns)
+        cells = [_plain(v) for v in row]
+        content_rows += number > 1 and any(cells)
+        if max_rows is not None and content_rows > max_rows:
+            raise TableError("too_many_rows", n=max_rows)
+        rows.append(cells)
     if not rows or not any(rows[0]):
         raise TableError("empty")
     headers = rows[0]
@@ -155,41 +186,96 @@ def read_records(filename: str, content: bytes, field_of: Callable[[str], str | 
     ``required``: field -> the header to name when it is missing. Raises TableError (see there)
     for a file that cannot be read, has missing or unknown columns, more than ``max_rows`` rows,
     or none."""
-    headers, body = read_table(filename, content)
+    headers, body = read_table(filename, content, max_rows)
     fields = [field_of(h) for h in headers]
     unknown = [h or f"#{i + 1}" for i, (h, f) in enumerate(zip(headers, fields)) if f is None]
     missing = [header for f, header in required.items() if f not in fields]
     if unknown or missing:
         raise TableError("columns", missing=missing, unknown=unknown)
-    if len(body) > max_rows:
-        raise TableError("too_many_rows", n=max_rows)
     if not body:
         raise TableError("no_rows")
     return headers, [(number, {f: (cells[i] if i < len(cells) else "") for i, f in enumerate(fields)})
                      for number, cells in body]
 
 
-def _read_csv(text: str) -> list[list[str]]:
+def _read_csv(text: str) -> Iterator[list[str]]:
     first_line = text.split("\n", 1)[0]
     try:
-        dialect = csv.Sniffer().sniff(first_line, delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(first_line[:10_000], delimiters=",;\t")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     except csv.Error as exc:
         raise TableError("unreadable") from exc
 
 
-def _read_xlsx(content: bytes) -> list[list[Any]]:
+def _check_archive(content: bytes, max_rows: int | None, max_columns: int) -> None:
+    """Refuse an .xlsx before openpyxl reads it: parts that would unpack to more than
+    MAX_UNPACKED_BYTES (a "zip bomb"; zipfile never unpacks a part beyond the size its directory
+    declares), or a worksheet over the limits (see :func:`_check_sheet`)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise TableError("too_large", mb=MAX_UNPACKED_BYTES // 2**20)
+            for info in archive.infolist():
+                if info.filename.endswith(".xml"):
+                    with archive.open(info) as part:
+                        _check_sheet(part, max_rows, max_columns)
+    except (zipfile.BadZipFile, ElementTree.ParseError, ValueError, OSError, EOFError) as exc:
+        raise TableError("unreadable") from exc
+
+
+def _check_sheet(part, max_rows: int | None, max_columns: int) -> None:
+    """A worksheet's declared dimension (``<dimension ref="A1:XFD4000">``) within the limits; for a
+    worksheet that declares none, its rows counted as they stream by. openpyxl itself parses a
+    whole sheet that lacks a dimension just to size it (a million rows: half a minute, 80 MB), so
+    such a sheet reaches it only once it is known to be small. Parts that are not worksheets are
+    left after their first tag."""
+    last_row = None if max_rows is None else 2 * max_rows + 1
+    rows = 0
+    events = ElementTree.iterparse(part, events=("start", "end"))
+    _, root = next(events)
+    if root.tag.rpartition("}")[2] != "worksheet":
+        return
+    for event, element in events:
+        name = element.tag.rpartition("}")[2]
+        if event == "end" and name == "dimension":
+            _min_col, _min_row, max_col, max_row = range_boundaries(element.get("ref", "A1").split(":")[-1])
+            if max_col is not None and max_col > max_columns:
+                raise TableError("too_many_columns", n=max_columns)
+            if last_row is not None and max_row is not None and max_row > last_row:
+                raise TableError("too_many_rows", n=max_rows)
+            return  # openpyxl reads the dimension and no further; the rows are counted as they are read
+        if event == "end" and name == "row":
+            rows += 1
+            if last_row is not None and rows > last_row:
+                raise TableError("too_many_rows", n=max_rows)
+            element.clear()
+        elif event == "end" and name == "sheetData":
+            return
+
+
+def _read_xlsx(content: bytes, max_rows: int | None, max_columns: int) -> Iterator[list[Any]]:
+    """The first sheet's rows, streamed (openpyxl's read-only mode). The declared dimension is
+    checked (:func:`_check_archive`), then ignored: a row is padded only up to its own last cell,
+    so a cell far to the right costs one row's padding before read_table refuses it, and a
+    declared size costs nothing."""
+    _check_archive(content, max_rows, max_columns)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors on a bad file
         raise TableError("unreadable") from exc
     try:
         ws = book.worksheets[0]
-        return [list(row) for row in ws.iter_rows(values_only=True)]
+        ws.reset_dimensions()
+        try:
+            for row in ws.iter_rows(values_only=True):
+                yield list(row)
+        except TableError:
+            raise
+        except Exception as exc:  # a sheet that breaks off, or XML that is not a sheet
+            raise TableError("unreadable") from exc
     finally:
         book.close()
-

@@ -22,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
     from web.audit.routes import bp as audit_bp
     from web.auth.routes import bp as auth_bp
     from web.exports.routes import bp as exports_bp
+    from web.mail.routes import bp as mail_bp
     from web.main.routes import bp as main_bp
     from web.notifications.routes import bp as notifications_bp
     from web.reports.routes import bp as reports_bp
@@ -29,7 +30,9 @@ def register_blueprints(app: Flask) -> None:
     from web.rounds.routes import bp as rounds_bp
     from web.submissions.routes import bp as submissions_bp
     from web.tokens.routes import bp as tokens_bp
+    from web.urls import register_converters
 
+    register_converters(app)  # before the first route: rules bind their converters when added
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
@@ -37,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(mail_bp, url_prefix="/mail")
     app.register_blueprint(rounds_bp, url_prefix="/rounds")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(exports_bp)

@@ -61,6 +61,7 @@ MESSAGES: dict[str, LazyString | Callable[..., str]] = {
     # periods of the indicators
     "bad_date": _l("Dates must look like 2025-01-31."),
     "reversed": _l("The end of the period is before its start."),
+    "date_range": _l("Choose a date from %(first)s to %(last)s."),
     # uploaded tables and imports
     "format": _l("Upload an .xlsx or .csv file."),
     "encoding": _l("The file is not in UTF-8. In Excel choose “Save as” > “CSV UTF-8 (Comma delimited)”, "
@@ -70,6 +71,10 @@ MESSAGES: dict[str, LazyString | Callable[..., str]] = {
     "no_rows": _EMPTY_FILE,
     "columns": _columns,
     "too_many_rows": _l("The file has more than %(n)s rows. Split it into smaller files."),
+    "too_many_columns": _l("The sheet has cells beyond column %(n)s. Delete the columns to the right of "
+                           "the table (or copy the table into a new file) and upload it again."),
+    "too_large": _l("The file unpacks to more than %(mb)s MB. Remove pictures and other sheets, or split "
+                    "it into smaller files."),
     "default_owner": _l("The default author must be the e-mail of an existing innovator account."),
     "has_errors": _l("Correct every error in the file and upload it again: nothing was imported."),
     "not_yours": _l("Only the person who uploaded the file can confirm it."),

@@ -109,7 +109,8 @@ def test_list_filters_and_pagination(client, make_user, submit):
     assert page["total"] == 5 and page["pages"] == 3 and len(page["items"]) == 2  # members-only hidden
     assert client.get("/api/v1/ideas?kind=stem_project").get_json()["total"] == 2
     assert client.get("/api/v1/ideas?q=số 3").get_json()["total"] == 1
-    assert client.get("/api/v1/ideas?page=99999999999999999999999999").get_json()["items"] == []
+    assert client.get("/api/v1/ideas?page=1000000000").get_json()["items"] == []  # past the end: empty
+    assert "page" in assert_problem(client.get("/api/v1/ideas?page=99999999999999999999999999"), 422)["errors"]
     assert_problem(client.get("/api/v1/ideas?per_page=101"), 422)
     assert_problem(client.get("/api/v1/ideas?page=0"), 422)
     assert assert_problem(client.get("/api/v1/ideas?page=abc"), 422)["errors"]["page"]
@@ -173,6 +174,7 @@ def test_tokens_are_created_on_the_profile_shown_once_hashed_and_revoked(app, cl
     page = client.post("/auth/tokens", data={"name": "Cổng tỉnh"})
     assert page.status_code == 201
     secret = re.search(r"lcm_[A-Za-z0-9_-]{40,}", page.get_data(as_text=True)).group(0)
+    assert page.headers["Cache-Control"] == "no-store"  # no cache or browser history keeps the secret
     assert secret not in client.get("/auth/tokens").get_data(as_text=True)  # shown once
     with app.app_context():
         token = db.session.scalar(sa.select(ApiToken).where(ApiToken.user_id == user_id))

@@ -39,3 +39,20 @@ def test_the_web_form_refuses_a_title_of_zero_width_spaces(client, login_as):
     response = client.post("/ideas/new", data={**IDEA, "title": ZW * 3, "sectors": ["agriculture_highland"],
                                                "publish": "1"})
     assert response.status_code == 422
+
+
+def test_markup_written_with_entities_reaches_neither_the_api_nor_exports(client, token_for):
+    _, headers = token_for("innovator")
+    created = client.post("/api/v1/ideas", headers=headers, json={
+        **IDEA, "title": "Cảm biến &lt;b&gt;độ ẩm&lt;/b&gt; đất", "organisation": "&lt;img src=x onerror=alert(1)&gt;THPT",
+        "summary": "Đo 5 &lt; 6 lần mỗi giờ \u202egnp.exe", "publish": True})
+    assert created.status_code == 201, created.get_json()
+    item = created.get_json()
+    assert item["title"] == "Cảm biến độ ẩm đất" and item["organisation"] == "THPT"
+    assert item["summary"] == "Đo 5 < 6 lần mỗi giờ gnp.exe"  # what the person sees stays; no override
+    export = client.get("/ideas/export.csv").get_data(as_text=True)
+    assert "Cảm biến độ ẩm đất" in export and "<img" not in export and "<b>" not in export
+    # saving it again unchanged changes nothing (the form and the service clean alike)
+    again = client.patch(f"/api/v1/ideas/{item['id']}", headers=headers, json={"keywords": "chè"})
+    assert {k: again.get_json()[k] for k in ("title", "organisation", "summary")} == \
+        {k: item[k] for k in ("title", "organisation", "summary")}

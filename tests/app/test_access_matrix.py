@@ -79,6 +79,8 @@ RULES = {
     ("/rounds/<int:round_id>/publish", "POST"): STAFF_MISSING,
     ("/rounds/<int:round_id>/discard", "POST"): STAFF_MISSING,
     ("/audit", "GET"): STAFF,
+    ("/mail/", "GET"): STAFF,
+    ("/mail/<int:mail_id>/send", "POST"): STAFF_MISSING,
     ("/reports/", "GET"): STAFF,
     ("/reports/<any(ideas_by_kind, ideas_by_sector, ideas_by_district, ideas_by_month, needs_and_orders, "
      "proposals_by_state, approval_rate, days_to_introduction, introductions_to_agreements, student_share, "
@@ -173,7 +175,8 @@ def world(app, make_user, submit):
                   "place_id": db.session.scalars(db.select(Place.id)).first(),
                   "sector_id": db.session.scalars(db.select(Sector.id)).first(),
                   "term_id": db.session.scalars(db.select(GlossaryTerm.id)).first(),
-                  "round_id": MISSING_ID, "job_id": MISSING_ID, "code": "en", "fmt": "csv", "token": "not-a-link",
+                  "round_id": MISSING_ID, "job_id": MISSING_ID, "mail_id": MISSING_ID, "code": "en", "fmt": "csv",
+                  "token": "not-a-link",
                   "figure": "ideas_by_kind"}
     return ids, values
 

@@ -323,3 +323,98 @@ def test_a_language_left_to_detect_is_stored_as_the_detected_one(app, client, st
     from models import Idea
     with app.app_context():
         assert list(db.session.scalars(sa.select(Idea.language).order_by(Idea.id))) == ["en", "vi"]
+
+
+# --- files that cost more than they weigh: checked before and while they are read ------------------
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _xlsx_with_sheet(rows_xml, dimension: str | None = None, extra: dict[str, bytes] | None = None) -> bytes:
+    """A real workbook whose first sheet is replaced by `rows_xml` (an iterable of <row> strings,
+    written as it is produced), optionally declaring `dimension`, plus `extra` parts."""
+    import zipfile
+    source = zipfile.ZipFile(io.BytesIO(_xlsx([], HEADERS)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for info in source.infolist():
+            if info.filename != SHEET:
+                target.writestr(info, source.read(info.filename))
+        with target.open(SHEET, "w") as sheet:
+            sheet.write(b'<?xml version="1.0" encoding="UTF-8"?>'
+                        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            if dimension:
+                sheet.write(f'<dimension ref="{dimension}"/>'.encode())
+            sheet.write(b"<sheetData>")
+            for chunk in rows_xml:
+                sheet.write(chunk.encode())
+            sheet.write(b"</sheetData></worksheet>")
+        for name, data in (extra or {}).items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def _header_row() -> str:
+    cells = "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>' for i, h in enumerate(HEADERS))
+    return f'<row r="1">{cells}</row>'
+
+
+def _many_rows(n: int, per_chunk: int = 10_000):
+    yield _header_row()
+    for start in range(2, n + 2, per_chunk):
+        # no row or cell references (they are optional): a million rows compress to a few hundred KB
+        yield "<row><c><v>1</v></c></row>" * (min(start + per_chunk, n + 2) - start)
+
+
+def _refused(app, client, content, name="ideas.xlsx"):
+    from extensions import db
+    from models import ImportJob
+    client.get("/lang/en")
+    response = _upload(client, content, name)
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ImportJob.id))) == 0  # no job, nothing kept
+    return response.get_data(as_text=True)
+
+
+def test_a_sheet_declaring_columns_to_xfd_is_refused_before_it_is_read(app, client, staff):
+    page = _refused(app, client, _xlsx_with_sheet([_header_row()], dimension="A1:XFD4000"))
+    assert "The sheet has cells beyond column 100." in page
+
+
+def test_a_million_declared_rows_are_refused_before_they_are_read(app, client, staff):
+    content = _xlsx_with_sheet(_many_rows(1_000_000), dimension="A1:H1000001")
+    assert len(content) < 4 * 2**20  # it is uploaded whole
+    page = _refused(app, client, content)
+    assert "The file has more than 10000 rows." in page
+
+
+def test_rows_beyond_the_limit_are_refused_while_streaming_whatever_the_file_declares(app, client, staff):
+    # declares two rows, has 30,000: counted as they are read, refused at row 10,002
+    page = _refused(app, client, _xlsx_with_sheet(_many_rows(30_000), dimension="A1:H2"))
+    assert "The file has more than 10000 rows." in page
+
+
+def test_a_cell_far_to_the_right_is_refused_whatever_the_file_declares(app, client, staff):
+    row = _header_row().replace("</row>", '<c r="ZZ1" t="inlineStr"><is><t>x</t></is></c></row>')
+    page = _refused(app, client, _xlsx_with_sheet([row]))
+    assert "The sheet has cells beyond column 100." in page
+
+
+def test_an_xlsx_that_unpacks_to_far_more_than_it_weighs_is_refused(app, client, staff):
+    content = _xlsx_with_sheet([_header_row()], extra={"xl/media/padding.bin": b"\0" * (65 * 2**20)})
+    assert len(content) < 200_000
+    assert "The file unpacks to more than 64 MB." in _refused(app, client, content)
+
+
+def test_a_csv_of_too_many_rows_is_refused(app, client, staff, author):
+    rows = [",".join(HEADERS)] + ["x"] * 300_000
+    page = _refused(app, client, ("\n".join(rows)).encode(), "ideas.csv")
+    assert "The file has more than 10000 rows." in page
+
+
+def test_blank_rows_between_entries_are_not_counted_as_entries(app, client, staff, author):
+    from services import tables
+    rows = [_row(n, author) for n in range(3)]
+    headers, body = tables.read_table("ideas.csv", _csv(rows).replace(b"\r\n", b"\r\n,,,,,,,\r\n"), max_rows=4)
+    assert headers == HEADERS and [number for number, _ in body] == [3, 5, 7]

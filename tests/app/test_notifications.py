@@ -141,15 +141,19 @@ def test_smtp_is_used_when_configured_and_a_failure_is_only_logged(app, world, m
     with app.app_context():
         app.config.update(MAIL_SERVER="smtp.example.vn", MAIL_PORT=2525, MAIL_USERNAME="u", MAIL_USE_TLS=True)
         monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
-        assert mail.send("a@example.vn", "Chủ đề", "Nội dung") is True
+        mail.queue("a@example.vn", "Chủ đề", "Nội dung")
+        db.session.commit()  # sent by the job after the commit (JOBS_SYNC: right away)
         assert sent == [("connect", "smtp.example.vn", 2525), ("starttls",), ("login", "u"),
                         ("send", "a@example.vn", "Chủ đề")]
 
         def broken(*args, **kwargs):
             raise OSError("connection refused")
         monkeypatch.setattr(mail.smtplib, "SMTP", broken)
-        assert mail.send("a@example.vn", "Chủ đề", "Nội dung") is False
+        kept = mail.queue("a@example.vn", "Chủ đề", "Nội dung")
+        db.session.commit()
         assert "not sent" in caplog.text
+        db.session.refresh(kept)
+        assert (kept.status, kept.attempts, kept.last_error) == ("queued", 1, "OSError: connection refused")
     assert outbox(app) == []
 
 
@@ -166,3 +170,68 @@ def test_a_mail_failure_does_not_break_the_request(client, auth, app, world, mon
 def test_the_notification_pages_need_an_account(client):
     assert client.get("/notifications").status_code == 302
     assert client.post("/notifications/read").status_code == 302
+
+
+# --- e-mails that cannot be sent: retried with backoff, shown to staff; headers on one line ----------
+
+def _mails(app):
+    from models import OutgoingMail
+    with app.app_context():
+        return [(m.recipient, m.status, m.attempts) for m in db.session.scalars(sa.select(OutgoingMail))]
+
+
+def test_a_line_break_in_a_name_or_a_title_never_reaches_a_header(client, auth, app, world):
+    with app.app_context():
+        business = db.session.get(User, world.business[0])
+        business.full_name = "Công ty Chè\r\nBcc: everyone@example.vn"  # stored before names were cleaned
+        db.session.commit()
+    auth.login(world.business[1])
+    assert client.post(f"/ideas/{world.idea}/interest", data={"own": world.need}).status_code == 302
+    messages = mails_to(app, world.staff[1])
+    assert len(messages) == 1 and messages[0]["Bcc"] is None
+    assert "Công ty Chè Bcc: everyone@example.vn" in messages[0]["Subject"]  # folded onto the subject's one line
+    assert {status for _, status, _ in _mails(app)} == {"sent"}
+
+
+def test_a_name_typed_with_a_line_break_is_stored_on_one_line(client, app, login_as):
+    user_id, _ = login_as("innovator")
+    response = client.post("/auth/profile", data={"full_name": "Nguyễn\r\nVăn A", "preferred_language": "vi",
+                                                  "innovator_type": "student"})
+    assert response.status_code in (200, 302)
+    with app.app_context():
+        assert db.session.get(User, user_id).full_name == "Nguyễn Văn A"
+
+
+def test_a_refused_mail_is_retried_with_backoff_then_shown_to_staff_who_send_it_again(
+        client, app, world, monkeypatch, login_as):
+    from models import OutgoingMail
+    from services import mail
+    monkeypatch.setattr(mail, "_transport", lambda msg: (_ for _ in ()).throw(OSError("server down")))
+    with app.app_context():
+        kept = mail.queue("ban@example.vn", "Giới thiệu", "Nội dung")
+        db.session.commit()
+        mail_id = kept.id
+        for attempt in range(2, mail.MAX_ATTEMPTS + 1):  # what the scheduled retries do
+            row = db.session.get(OutgoingMail, mail_id)
+            assert row.status == "queued" and row.next_attempt_at is not None and row.attempts == attempt - 1
+            db.session.expire_all()
+            assert mail.deliver(mail_id) is False
+        db.session.expire_all()
+        row = db.session.get(OutgoingMail, mail_id)
+        assert (row.status, row.attempts, row.last_error) == ("failed", mail.MAX_ATTEMPTS, "OSError: server down")
+
+    login_as("staff")
+    client.get("/lang/en")
+    page = client.get("/mail/").get_data(as_text=True)
+    assert "ban@example.vn" in page and "OSError: server down" in page and "Failed" in page
+    assert client.get("/healthz").get_json()["mail_failed"] == 1
+
+    monkeypatch.setattr(mail, "_transport", lambda msg: None)
+    assert client.post(f"/mail/{mail_id}/send").status_code == 302
+    assert ("ban@example.vn", "sent", 1) in _mails(app)
+    assert "ban@example.vn" not in client.get("/mail/").get_data(as_text=True)
+
+
+def test_the_mail_page_is_for_staff(client, login_as):
+    login_as("innovator")
+    assert client.get("/mail/").status_code == 403

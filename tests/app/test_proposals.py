@@ -112,7 +112,7 @@ def test_rejecting_needs_a_reason_and_other_needs_a_note(client, auth, app, worl
     with app.app_context():
         proposal = make_proposal.get(pid)
         assert (proposal.state, proposal.reject_reason) == ("rejected", "other")
-        assert proposal.note == "Đã có hợp đồng với đơn vị khác." and proposal.decided_at is not None
+        assert proposal.decision_note == "Đã có hợp đồng với đơn vị khác." and proposal.decided_at is not None
 
 
 def test_timestamps_follow_the_life_of_a_proposal(app, world, make_proposal):
@@ -379,3 +379,21 @@ def test_the_queue_filters_by_state_and_reviewer(client, auth, app, world, make_
     assert "Máy sấy quế dùng năng lượng mặt trời" in detail and "htx@que.vn" in detail
     assert 'data-to="under_review"' in detail and 'data-to="rejected"' in detail
     assert client.get("/review/999999").status_code == 404
+
+
+def test_a_rejection_note_does_not_overwrite_the_innovators_own_note(client, auth, app, world):
+    auth.login(world.innovator[1])
+    assert client.post(f"/needs/{world.need}/interest",
+                       data={"own": world.idea, "note": "Nhóm em đã thử nghiệm ở Bắc Hà."}).status_code == 302
+    auth.logout()
+    auth.login(world.staff[1])
+    with app.app_context():
+        pid = db.session.scalar(sa.select(MatchProposal.id))
+        proposals.transition(proposals.get(pid), "under_review", db.session.get(User, world.staff[0]))
+    assert client.post(f"/review/{pid}/transition", data={"to": "rejected", "reason": "other",
+                                                          "note": "Chưa đủ số liệu."}).status_code == 302
+    page = client.get(f"/review/{pid}").get_data(as_text=True)
+    assert "Nhóm em đã thử nghiệm ở Bắc Hà." in page and "Chưa đủ số liệu." in page
+    with app.app_context():
+        proposal = proposals.get(pid)
+        assert (proposal.note, proposal.decision_note) == ("Nhóm em đã thử nghiệm ở Bắc Hà.", "Chưa đủ số liệu.")

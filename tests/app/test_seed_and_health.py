@@ -56,11 +56,18 @@ def test_admin_edits_survive_reseeding(runner, app):
         assert db.session.scalar(sa.select(Place.name).where(Place.code == code)) == "Tên đã sửa"
 
 
-def test_healthz_reports_database_and_counts(client, make_user):
+def test_healthz_tells_the_public_only_that_the_service_is_up(client, make_user, submit):
+    owner, _ = make_user()
+    submit("ideas", owner, publish=False)  # a draft: nobody outside should learn it exists
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_healthz_reports_database_and_counts_to_staff(client, make_user, login_as):
     make_user()
+    login_as("staff")
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"] is True
-    assert body["counts"] == {"ideas": 0, "needs": 0, "orders": 0, "users": 1}
+    assert body["counts"] == {"ideas": 0, "needs": 0, "orders": 0, "users": 2}
     assert body["version"]
 
 
@@ -68,7 +75,7 @@ def test_healthz_says_when_the_database_is_down(tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/x.db"})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json()["database"] is False
+    assert response.get_json() == {"status": "error"}
 
 
 def test_production_refuses_the_default_secret(monkeypatch):

@@ -1,6 +1,8 @@
 import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matching.text import (
     TextRejected,
@@ -23,6 +25,31 @@ def test_clean_text_makes_nfc_and_drops_controls():
     out = clean_text(nfd)
     assert out == "Nông nghiệp vùng cao"
     assert unicodedata.is_normalized("NFC", out)
+
+
+def test_clean_text_drops_bidirectional_overrides_inside_words():
+    # U+202E would show "invoice\u202egpj.exe" as "invoiceexe.jpg"; the isolates likewise
+    assert clean_text("invoice\u202egpj.exe") == "invoicegpj.exe"
+    assert clean_text("\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069Trà\u202eShan") == "TràShan"
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("&lt;x&gt;", ""),                                   # markup written with entities goes like markup
+    ("Kết quả &lt;b onclick=x&gt;tốt&lt;/b&gt;", "Kết quả tốt"),
+    ("&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;xong", "xong"),  # escaped twice
+    ("5 &lt; 6 và 7 &gt; 3", "5 < 6 và 7 > 3"),            # a < that starts no tag stays
+    ("a < b, <3", "a < b, <3"),
+    ("AT&amp;T và R&D", "AT&T và R&D"),
+])
+def test_clean_text_reads_entities_as_a_browser_shows_them_then_removes_markup(raw, clean):
+    assert clean_text(raw) == clean
+    assert clean_text(clean) == clean  # cleaning twice (form, then service) changes nothing more
+
+
+@given(st.text(alphabet=st.sampled_from(list("<>&;/ax lt gt amp #3 \u202e\u00a0\n")), max_size=60))
+def test_cleaning_is_idempotent(raw):
+    once = clean_text(raw)
+    assert clean_text(once) == once
 
 
 @pytest.mark.parametrize("text, code", [

@@ -4,14 +4,14 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
 from services.labels import GLOSSARY_KINDS, PLACE_KINDS, ROLES, choices
-from web.forms import BaseForm
+from web.forms import BaseForm, clean_line
 
 
 class NewUserForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)], filters=[clean_line])
     role = SelectField(_l("Role"), choices=choices(ROLES), default="staff")
-    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
+    organisation = StringField(_l("Organisation"), validators=[Length(max=200)], filters=[clean_line])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=8, max=128)])
     submit = SubmitField(_l("Create account"))
 
@@ -26,15 +26,17 @@ class PlaceForm(BaseForm):
     code = StringField(_l("Code"), validators=[
         DataRequired(), Length(max=60),
         Regexp(r"^[a-z0-9-]+$", message=_l("Lower-case letters, digits and dashes only."))])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[clean_line])
     kind = SelectField(_l("Type"), choices=choices(PLACE_KINDS))
     former_district = StringField(_l("Former district"), validators=[DataRequired(), Length(max=60)])
     submit = SubmitField(_l("Save"))
 
 
 class SectorForm(BaseForm):
-    name_vi = StringField(_l("Name in Vietnamese"), validators=[DataRequired(), Length(max=120)])
-    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
+    name_vi = StringField(_l("Name in Vietnamese"), validators=[DataRequired(), Length(max=120)],
+                          filters=[clean_line])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)],
+                          filters=[clean_line])
     submit = SubmitField(_l("Save"))
 
 

@@ -1,6 +1,6 @@
 """Administration: accounts and roles, places, sectors and the province glossary."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,7 +20,7 @@ from web.admin.forms import (
     UserRoleForm,
 )
 from web.downloads import table_response
-from web.filters import query_args
+from web.filters import paginate, query_args
 from web.messages import message_for
 
 bp = Blueprint("admin", __name__)
@@ -100,7 +100,7 @@ def glossary_list():
     search = request.args.get("q", "", type=str)[:200]
     kind = request.args.get("kind", "", type=str)
     kind = kind if kind in GLOSSARY_KINDS else ""
-    page = db.paginate(glossary.terms(search, kind), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(glossary.terms(search, kind), request.args)
     return render_template("admin/glossary.html", page=page, search=search, kind=kind,
                            shared=glossary.shared_names(), query_args=query_args(request.args))
 

@@ -89,6 +89,7 @@ def proposal(p, user) -> dict:
         "target": {"type": type_of(target).code, "id": target.id, "title": target.title,
                    "organisation": organisation(target, user) if named else None},
         "reject_reason": p.reject_reason, "note": p.note if user.is_staff or p.created_by_id == user.id else None,
+        "decision_note": p.decision_note if user.is_staff or p.created_by_id == user.id else None,
         "created_at": utc(p.created_at), "updated_at": utc(p.updated_at),
         "allowed_transitions": proposals.allowed_transitions(p, user),
         "contacts": None,

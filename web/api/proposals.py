@@ -3,7 +3,7 @@ expression of interest) and moving one through its states."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import Role
@@ -16,7 +16,7 @@ from web.api.bodies import formdata, json_body
 from web.api.problems import api_abort, problems
 from web.api.schemas import PageArgs, ProposalInput, ProposalPage, ProposalSchema, TransitionInput
 from web.api.submissions import paginate
-from web.forms import BaseForm
+from web.forms import BaseForm, WholeNumberField
 from web.forms.review import NOTE, TransitionForm
 from web.messages import message_for
 
@@ -32,9 +32,9 @@ bp = api_blueprint("api_proposals", __name__, url_prefix=f"{API_PREFIX}/proposal
 class ProposalBody(BaseForm):
     """A pair: the idea and either a technology need or a research order."""
 
-    idea_id = IntegerField(validators=[DataRequired()])
-    need_id = IntegerField(validators=[Optional()])
-    order_id = IntegerField(validators=[Optional()])
+    idea_id = WholeNumberField(validators=[DataRequired()], min=1)
+    need_id = WholeNumberField(validators=[Optional()], min=1)
+    order_id = WholeNumberField(validators=[Optional()], min=1)
     note = TextAreaField(validators=[Optional(), Length(max=NOTE)])
 
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
 from models import IdeaKind, ProposalState, RejectReason, Stage, Status, Urgency, Visibility
+from services.bounds import MAX_PAGE, MAX_VND
 from services.submission_types import BY_CODE
 
 TEXT_LANGUAGES = ["vi", "en", "zh"]
@@ -48,7 +49,8 @@ class ProblemSchema(Schema):
 # --- query strings ---------------------------------------------------------------
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error=_l("The page must be 1 or more.")),
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE, error=_l(
+                              "The page must be a number from {min} to {max}.")),
                           error_messages={"invalid": _l("Not a valid integer value.")},
                           metadata={"description": "1, 2, ...; a page past the end is empty"})
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100,
@@ -157,6 +159,12 @@ _COMMON_INPUT = {
 }
 
 
+def _amount() -> fields.Integer:
+    return fields.Integer(allow_none=True, validate=validate.Range(0, MAX_VND), metadata={
+        "description": "Đồng, 0 to 10,000,000,000,000. A string written the Vietnamese way is read too: "
+                       "\"1.500.000.000\", \"1 500 000 000\", \"1,5 tỷ\", \"300 triệu\"."})
+
+
 def _input(name: str, extra: dict) -> type[Schema]:
     return Schema.from_dict({**_COMMON_INPUT, **extra}, name=name)
 
@@ -167,7 +175,7 @@ IdeaInput = _input("IdeaInput", {
     "description": fields.String(metadata={"description": "Up to 20,000 characters"}),
     "keywords": fields.String(allow_none=True),
     "stage": fields.String(validate=validate.OneOf(_values(Stage))),
-    "trl": fields.Integer(allow_none=True, metadata={"description": "1 to 9"}),
+    "trl": fields.Integer(allow_none=True, validate=validate.Range(1, 9), metadata={"description": "1 to 9"}),
     "team": fields.String(allow_none=True),
     "organisation": fields.String(allow_none=True),
     "event": fields.String(allow_none=True),
@@ -177,8 +185,8 @@ NeedInput = _input("NeedInput", {
     "problem": fields.String(),
     "desired_outcome": fields.String(),
     "organisation": fields.String(allow_none=True),
-    "budget_min": fields.Integer(allow_none=True),
-    "budget_max": fields.Integer(allow_none=True),
+    "budget_min": _amount(),
+    "budget_max": _amount(),
     "deadline": fields.Date(allow_none=True),
     "required_stage": fields.String(allow_none=True, validate=validate.OneOf(["", *_values(Stage)])),
     "confidential": fields.Boolean(),
@@ -190,9 +198,10 @@ OrderInput = _input("OrderInput", {
     "main_content": fields.String(),
     "expected_products": fields.String(),
     "application_place": fields.String(allow_none=True),
-    "duration_months": fields.Integer(allow_none=True, metadata={"description": "1 to 120"}),
-    "budget_state": fields.Integer(allow_none=True),
-    "budget_other": fields.Integer(allow_none=True),
+    "duration_months": fields.Integer(allow_none=True, validate=validate.Range(1, 120),
+                                      metadata={"description": "1 to 120"}),
+    "budget_state": _amount(),
+    "budget_other": _amount(),
     "proposal_deadline": fields.Date(allow_none=True),
 })
 
@@ -273,7 +282,8 @@ class ProposalSchema(Schema):
     idea = fields.Nested(SideSchema, required=True)
     target = fields.Nested(SideSchema, required=True)
     reject_reason = fields.String(allow_none=True)
-    note = fields.String(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "the proposer's own note (staff, or an interest)"})
+    decision_note = fields.String(allow_none=True, metadata={"description": "the reviewer's note on the decision"})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     allowed_transitions = fields.List(fields.String(), required=True,

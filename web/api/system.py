@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from services import indicators
+from services.bounds import FIRST_DAY, LAST_DAY
 from services.labels import FIGURE_SERIES, FIGURE_TITLES
 from web.api import API_PREFIX, api_blueprint
 from web.api.auth import require_user
@@ -14,7 +15,6 @@ from web.api.problems import api_abort, problems
 from web.api.schemas import IndicatorsSchema, MeSchema, PeriodArgs
 from web.messages import message_for
 
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # a period outside these years is a typing mistake
 ME_FIELDS = ("id", "email", "full_name", "role", "preferred_language")
 
 bp = api_blueprint("api_system", __name__, url_prefix=API_PREFIX, description="The caller and the indicators.")
@@ -32,12 +32,20 @@ def _period(start: str | None, end: str | None) -> indicators.Period:
     try:
         period = indicators.parse_period(start, end)
     except indicators.PeriodError as error:
-        bad_start = error.code == "bad_date" and start and not _is_date(start)  # else the end is at fault
-        api_abort(422, errors={"from" if bad_start else "to": [message_for(error)]}, problem="validation")
-    for name, day in (("from", period.start), ("to", period.end)):
-        if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            api_abort(422, errors={name: [_l("Choose dates between the years 2000 and 2100.")]}, problem="validation")
+        api_abort(422, errors={"from" if _start_at_fault(error, start) else "to": [message_for(error)]},
+                  problem="validation")
     return period
+
+
+def _start_at_fault(error: indicators.PeriodError, start: str | None) -> bool:
+    """Which of the two days the message belongs to (the end, unless the start is the culprit)."""
+    if not start:
+        return False
+    if error.code == "bad_date":
+        return not _is_date(start)
+    if error.code == "date_range":
+        return not FIRST_DAY <= date.fromisoformat(start) <= LAST_DAY
+    return False
 
 
 def _figure(f: indicators.Figure) -> dict:

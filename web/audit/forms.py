@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms import EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from web.forms import BaseForm
+from web.forms import BaseForm, BoundedDateField
 
 
 class AuditFilterForm(BaseForm):
@@ -15,8 +15,8 @@ class AuditFilterForm(BaseForm):
     action = StringField(_l("Action"), validators=[Optional(), Length(max=60)],
                          description=_l("E.g. proposal.approved, or proposal for every proposal action."))
     actor = EmailField(_l("Who (e-mail)"), validators=[Optional(), Email(), Length(max=254)])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = BoundedDateField(_l("From"), validators=[Optional()])
+    date_to = BoundedDateField(_l("To"), validators=[Optional()])
     submit = SubmitField(_l("Filter"))
 
     def validate_date_to(self, field):

@@ -1,15 +1,15 @@
 """The append-only audit log: who changed what, when, from what to what. Staff only."""
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
 
-from extensions import db
 from services import audit
 from services.labels import AUDIT_ENTITY_TYPES
 from web.access import staff_required
 from web.audit.forms import AuditFilterForm
+from web.filters import paginate
 
 bp = Blueprint("audit", __name__)
 
@@ -24,7 +24,7 @@ def index():
     stmt = audit.entries(entity_type=form.entity_type.data or "", action=(form.action.data or "").strip(),
                          actor_email=form.actor.data or "", since=_start(form.date_from.data),
                          until=_start(form.date_to.data, days=1)) if valid else audit.entries()
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt, request.args)
     return render_template("audit/list.html", form=form, page=page, changes=audit.changes,
                            query_args={k: v for k, v in request.args.items() if k != "page"}), \
         200 if valid else 422

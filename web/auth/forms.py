@@ -4,15 +4,16 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, R
 
 from services.labels import INNOVATOR_TYPES, LANGUAGE_ENDONYMS, choices
 from services.reference import place_choices
-from web.forms import BaseForm
+from web.forms import BaseForm, clean_line
 
 PHONE = Regexp(r"^[0-9 +().-]{8,20}$", message=_l("Enter a phone number, e.g. 0912 345 678."))
 LANGUAGE_CHOICES = [(code, LANGUAGE_ENDONYMS[code]) for code in ("vi", "en")]  # the languages of the pages
 
 
 class ProfileFields(BaseForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
-    organisation = StringField(_l("Organisation, school or company"), validators=[Optional(), Length(max=200)])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)], filters=[clean_line])
+    organisation = StringField(_l("Organisation, school or company"), validators=[Optional(), Length(max=200)],
+                               filters=[clean_line])
     place = SelectField(_l("Commune or ward"), validators=[Optional()])
     phone = StringField(_l("Phone"), validators=[Optional(), PHONE])
     preferred_language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)

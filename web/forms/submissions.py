@@ -9,38 +9,21 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from matching.text import clean_text
 from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGES, URGENCIES, VISIBILITIES, choices
 from services.match_index import text_problem
 from services.reference import place_choices, sector_choices
-from web.forms import BaseForm
+from web.forms import AmountField, BaseForm, BoundedDateField, WholeNumberField, clean_line, clean_lines
 
 LANGUAGE_CHOICES = choices({**AUTO_LANGUAGE, **LANGUAGE_ENDONYMS})
-MAX_VND = 10**13
 LONG = 20000
-
-
-def clean_lines(value):
-    """Filter: the text as it will be stored (markup, invisible and control characters removed,
-    NFC, spaces collapsed), so "required" and lengths apply to what is kept: a title of
-    zero-width spaces or ``<p>&nbsp;</p>`` is empty."""
-    return clean_text(value) if isinstance(value, str) else value
-
-
-def clean_line(value):
-    """Filter for one-line fields (titles, names): as :func:`clean_lines`, and no line breaks,
-    which would otherwise reach e-mail subjects."""
-    return " ".join(clean_text(value).split()) if isinstance(value, str) else value
 
 
 def display_width(text: str) -> int:
@@ -126,7 +109,7 @@ class IdeaForm(SubmissionForm):
     description = _text(_l("Description"), LONG, render_kw={"rows": 8})
     keywords = _line(_l("Keywords, separated by commas"), 500)
     stage = SelectField(_l("Stage"), choices=choices(STAGES), default="idea")
-    trl = IntegerField(_l("Technology readiness level (TRL 1-9)"), validators=[Optional(), NumberRange(1, 9)])
+    trl = WholeNumberField(_l("Technology readiness level (TRL 1-9)"), validators=[Optional()], min=1, max=9)
     team = _text(_l("Team"), 1000, required=False, render_kw={"rows": 2})
     organisation = _line(_l("School or organisation"), 200)
     event = _line(_l("Competition or hackathon (if any)"), 200)
@@ -141,9 +124,9 @@ class NeedForm(SubmissionForm):
     problem = _text(_l("The problem"), LONG, render_kw={"rows": 6})
     desired_outcome = _text(_l("Desired outcome"), LONG, render_kw={"rows": 3})
     organisation = _line(_l("Company or cooperative"), 200)
-    budget_min = IntegerField(_l("Budget from (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
-    budget_max = IntegerField(_l("Budget up to (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
-    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    budget_min = AmountField(_l("Budget from (VND)"), validators=[Optional()])
+    budget_max = AmountField(_l("Budget up to (VND)"), validators=[Optional()])
+    deadline = BoundedDateField(_l("Deadline"), validators=[Optional()])
     required_stage = SelectField(_l("Solutions we can use"), default="",
                                  choices=[("", _l("Any stage, even an idea"))] + choices(STAGES))
     confidential = BooleanField(_l("Confidential: show the company name and details only to department staff"))
@@ -167,10 +150,10 @@ class OrderForm(SubmissionForm):
     main_content = _text(_l("Main content"), LONG, render_kw={"rows": 6})
     expected_products = _text(_l("Expected products"), LONG, render_kw={"rows": 3})
     application_place = _line(_l("Where the results will be applied"), 500)
-    duration_months = IntegerField(_l("Duration (months)"), validators=[Optional(), NumberRange(1, 120)])
-    budget_state = IntegerField(_l("State budget (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
-    budget_other = IntegerField(_l("Other sources (VND)"), validators=[Optional(), NumberRange(0, MAX_VND)])
-    proposal_deadline = DateField(_l("Deadline for proposals"), validators=[Optional()])
+    duration_months = WholeNumberField(_l("Duration (months)"), validators=[Optional()], min=1, max=120)
+    budget_state = AmountField(_l("State budget (VND)"), validators=[Optional()])
+    budget_other = AmountField(_l("Other sources (VND)"), validators=[Optional()])
+    proposal_deadline = BoundedDateField(_l("Deadline for proposals"), validators=[Optional()])
 
     plain_fields = ("ordering_body", "urgency", "objectives", "main_content", "expected_products",
                     "application_place", "duration_months", "budget_state", "budget_other", "proposal_deadline")

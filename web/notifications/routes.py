@@ -4,10 +4,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from services import notifications
+from web.urls import parse_id
 
 bp = Blueprint("notifications", __name__)
-
-
 
 
 @bp.route("/notifications")
@@ -20,8 +19,10 @@ def index():
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
 def mark_read():
-    """One notification (field "id"), or all of them; CSRF is checked for every POST by CSRFProtect."""
-    ids = request.form.getlist("id", type=int)
-    notifications.mark_read(current_user, ids if ids else "all")
+    """The notifications named by the field "id" (ids that cannot be one are ignored), or all of them
+    when there is no such field; CSRF is checked for every POST by CSRFProtect."""
+    named = request.form.getlist("id")
+    ids = [i for i in map(parse_id, named) if i is not None]
+    notifications.mark_read(current_user, ids if named else "all")
     flash(_("Marked as read."), "info")
     return redirect(url_for(".index"))

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from models import ProposalState
 from services import audit, decisions, exports, imports, indicators, jobs, proposals, ranker
+from services.bounds import FIRST_DAY, LAST_DAY
 from web.access import staff_required
 from web.downloads import table_response
 from web.messages import message_for
@@ -73,10 +74,14 @@ def proposals_table(fmt):
 
 
 def _day(name: str, shift: int = 0) -> datetime | None:
+    """?from= / ?to= of the audit download: ignored unless a date; 422 outside services.bounds."""
     try:
-        return datetime.combine(date.fromisoformat(request.args.get(name, "")), time()) + timedelta(days=shift)
+        day = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        abort(422)
+    return datetime.combine(day, time()) + timedelta(days=shift)
 
 
 @bp.route(f"/audit.{FORMAT}")

@@ -1,18 +1,18 @@
 """Match proposals: the staff queue, one proposal, proposing by hand, expressing interest, my matches."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from extensions import db
 from models import ProposalState
 from services import matchmaking, proposals, submissions
 from services.labels import PROPOSAL_STATES
 from services.proposals import ProposalError
 from services.submission_types import BY_SLUG, engine_id, type_of
 from web.access import staff_required
+from web.filters import paginate
 from web.forms.review import InterestForm, ProposeForm, TransitionForm
 from web.messages import message_for
-from web.urls import SLUG_PATTERN
+from web.urls import SLUG_PATTERN, parse_id
 
 bp = Blueprint("review", __name__)
 
@@ -37,8 +37,7 @@ def queue():
     tab = tab if tab in TABS else "open"
     states = proposals.OPEN if tab == "open" else None if tab == "all" else (tab,)
     mine = request.args.get("mine") == "1"
-    page = db.paginate(proposals.queue(states, reviewer=current_user if mine else None),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(proposals.queue(states, reviewer=current_user if mine else None), request.args)
     conflicts = {p.id for p in page.items if proposals.has_conflict(p, current_user)}
     return render_template("review/queue.html", page=page, tab=tab, tabs=TABS, mine=mine, conflicts=conflicts)
 
@@ -95,7 +94,7 @@ def propose():
     form.idea.choices = [(i.id, f"#{i.id} {i.title}") for i in ideas]
     form.target.choices = [(engine_id(t), f"{str(type_of(t).label).capitalize()} #{t.id} {t.title}") for t in targets]
     if request.method == "GET":
-        form.idea.data = request.args.get("idea", type=int)
+        form.idea.data = parse_id(request.args.get("idea"))
         form.target.data = request.args.get("target", "")
     if form.validate_on_submit():
         idea = next(i for i in ideas if i.id == form.idea.data)
@@ -140,7 +139,6 @@ def interest(slug, item_id):
 def my_matches():
     if current_user.is_staff:
         return redirect(url_for(".queue"))
-    page = db.paginate(proposals.visible_proposals(current_user), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False)
+    page = paginate(proposals.visible_proposals(current_user), request.args)
     return render_template("review/matches.html", page=page,
                            seen=[proposals.as_seen_by(p, current_user) for p in page.items])

@@ -1,9 +1,9 @@
 """The form that starts a matching round: what to match, and the quotas."""
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms import SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from web.forms import BaseForm
+from web.forms import BaseForm, WholeNumberField
 
 MAX_QUOTA = 50
 
@@ -15,12 +15,12 @@ class RoundForm(BaseForm):
     orders = SelectMultipleField(_l("Research orders"), coerce=int, render_kw={"size": 10})
     ideas = SelectMultipleField(_l("Ideas"), coerce=int, render_kw={"size": 14},
                                 validators=[DataRequired(message=_l("Choose at least one idea."))])
-    max_per_need = IntegerField(_l("At most this many ideas for each need or order"), default=5,
-                                validators=[InputRequired(), NumberRange(1, MAX_QUOTA)])
-    max_per_idea = IntegerField(_l("Each idea goes to at most this many needs or orders"), default=3,
-                                validators=[InputRequired(), NumberRange(1, MAX_QUOTA)])
-    min_per_need = IntegerField(_l("At least this many ideas for each need or order (0: no minimum)"), default=0,
-                                validators=[InputRequired(), NumberRange(0, MAX_QUOTA)])
+    max_per_need = WholeNumberField(_l("At most this many ideas for each need or order"), default=5,
+                                    validators=[InputRequired()], min=1, max=MAX_QUOTA)
+    max_per_idea = WholeNumberField(_l("Each idea goes to at most this many needs or orders"), default=3,
+                                    validators=[InputRequired()], min=1, max=MAX_QUOTA)
+    min_per_need = WholeNumberField(_l("At least this many ideas for each need or order (0: no minimum)"), default=0,
+                                    validators=[InputRequired()], min=0, max=MAX_QUOTA)
     submit = SubmitField(_l("Solve the round as a draft"))
 
     def set_choices(self, candidates: dict) -> None:

@@ -1,14 +1,13 @@
 """Ideas, technology needs and research orders share one life cycle; each type brings its own form."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from extensions import db
 from services import matchmaking, proposals, submissions
 from services.labels import IDEA_KINDS
 from services.reference import sector_choices
 from services.submission_types import BY_SLUG, IDEA, TYPES
-from web.filters import browse_filters, query_args
+from web.filters import browse_filters, paginate, query_args
 from web.forms.review import InterestForm
 from web.forms.submissions import FORMS
 from web.urls import SLUG_PATTERN
@@ -34,8 +33,7 @@ def _load_for_edit(slug: str, item_id: int):
 def browse(slug):
     submission_type = BY_SLUG[slug]
     filters = browse_filters(request.args)
-    page = db.paginate(submissions.browse_query(submission_type, current_user, filters),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False, max_per_page=100)
+    page = paginate(submissions.browse_query(submission_type, current_user, filters), request.args)
     return render_template(
         "submissions/browse.html", slug=slug, submission_type=submission_type, page=page, filters=filters,
         sectors=sector_choices(), districts=submissions.districts(), idea_kinds=IDEA_KINDS,

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from services import tokens
+from web.access import no_store
 from web.tokens.forms import RevokeForm, TokenForm
 
 bp = Blueprint("tokens", __name__)
@@ -16,6 +17,7 @@ def _page(form, secret=None, status=200):
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
+@no_store
 def index():
     form = TokenForm()
     if form.validate_on_submit():
