@@ -23,7 +23,8 @@ from functools import lru_cache
 
 from .glossary import Glossary
 
-__all__ = ["fold", "words", "document", "Phrase", "Query", "parse_query", "expand", "reciprocal_rank_fusion",
+__all__ = ["fold", "words", "document", "Phrase", "Query", "parse_query", "expand", "semantic_text",
+           "reciprocal_rank_fusion",
            "PREFIX_MIN_CHARS", "MAX_QUERY_WORDS"]
 
 # A query word of this many letters or more also matches longer words that start with it
@@ -164,6 +165,31 @@ def _synonyms(glossary: Glossary) -> dict[tuple[str, ...], tuple[tuple[str, ...]
             if len("".join(key)) >= (2 if han else MIN_NAME_CHARS) and len(key) <= MAX_NAME_WORDS:
                 out.setdefault(key, {}).update(dict.fromkeys(names))
     return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=4)
+def _first_names(glossary: Glossary) -> dict[tuple[str, ...], str]:
+    """Folded words of every glossary name -> the first name of its concept as written (Vietnamese
+    first), so that every spelling of a concept reads the same."""
+    out: dict[tuple[str, ...], str] = {}
+    for entry in glossary.entries.values():
+        names = [n for _, n in entry.names()]
+        for name in names:
+            out.setdefault(tuple(words(name)), names[0])
+    return out
+
+
+def semantic_text(query: Query, glossary: Glossary | None) -> str:
+    """The text whose meaning a search looks for: when every word of the query belongs to names in
+    the glossary, those concepts' first names as written ("que", "QUẾ" and "cinnamon" all read
+    "quế"), so that spellings of one query find the same; otherwise the query in lower case."""
+    if glossary is not None and query:
+        first = _first_names(glossary)
+        expanded = expand(query, glossary)
+        names = [first.get(group[0].words) for group in expanded.groups]
+        if all(names) and all(len(group) > 1 for group in expanded.groups):
+            return " ".join(dict.fromkeys(names))
+    return query.text.lower()
 
 
 def expand(query: Query, glossary: Glossary | None) -> Query:

@@ -32,7 +32,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from extensions import db
 from matching.embedders import ModelMissingError
-from matching.search import Phrase, Query, document, expand, parse_query, reciprocal_rank_fusion
+from matching.search import Phrase, Query, document, expand, parse_query, reciprocal_rank_fusion, semantic_text
 from matching.text import detect_language
 from models import Submission, TechnologyNeed, User
 from models.people import is_staff
@@ -227,7 +227,8 @@ def _semantic(submission_type: SubmissionType, user: User | None, query: Query) 
         return None
     try:
         index.refresh()
-        found = index.search(query.text, detect_language(query.text), submission_type.side,
+        text = semantic_text(query, current_glossary())
+        found = index.search(text, detect_language(text), submission_type.side,
                              top_k=SEMANTIC_POOL, exclude=hidden_from(user), timeout=EMBED_TIMEOUT)
     except ModelMissingError:
         return None
@@ -273,7 +274,8 @@ class _Plan:
     ids: list[int] | None = None
 
 
-def _plan(submission_type: SubmissionType, user: User | None, filters: BrowseFilters) -> _Plan:
+def _plan(submission_type: SubmissionType, user: User | None, filters: BrowseFilters,
+          semantic: bool = True) -> _Plan:
     query = parse_query(filters.q)
     typed = bool(query.text)
     sort = check_sort(submission_type, filters.sort, typed)
@@ -284,7 +286,7 @@ def _plan(submission_type: SubmissionType, user: User | None, filters: BrowseFil
         return _Plan(sort, False, "off", stmt=listed.order_by(*_order(submission_type, sort)))
     if not query:  # typed, but no letter or digit ("%", "_", a NUL): nothing is found
         return _Plan(sort, True, "off", stmt=listed.where(sa.false()))
-    semantic = _semantic(submission_type, user, query)
+    semantic = _semantic(submission_type, user, query) if semantic else None
     status = "not_ready" if semantic is None else "used"
     semantic = semantic or []
     lexical = _lexical(submission_type, user, expand(query, current_glossary()))
@@ -305,11 +307,12 @@ def _plan(submission_type: SubmissionType, user: User | None, filters: BrowseFil
 
 
 def find(submission_type: SubmissionType, user: User | None, filters: BrowseFilters, page: int = 1,
-         per_page: int = 20) -> Found:
+         per_page: int = 20, semantic: bool = True) -> Found:
     """One page of the list of ``submission_type`` that ``user`` may see, narrowed by ``filters``
     (words in ``filters.q``, order in ``filters.sort``). A page past the end is empty.
-    Raises ServiceError("unknown_sort") for an order the type does not offer."""
-    plan = _plan(submission_type, user, filters)
+    ``semantic=False``: the lexical part alone (evaluation). Raises ServiceError("unknown_sort")
+    for an order the type does not offer."""
+    plan = _plan(submission_type, user, filters, semantic)
     if plan.stmt is not None:
         pagination = db.paginate(plan.stmt, page=page, per_page=per_page, max_per_page=100, error_out=False)
     else:
@@ -331,3 +334,51 @@ def find_all(submission_type: SubmissionType, user: User | None, filters: Browse
         rows.update((r.id, r) for r in db.session.scalars(
             sa.select(model).where(model.id.in_(chunk)).options(*with_facets(submission_type))))
     return [rows[i] for i in plan.ids if i in rows]
+
+
+# --- evaluation ----------------------------------------------------------------------
+
+def evaluate(queries: list[dict], k: int = 10, semantic: bool = True) -> dict:
+    """Recall@k and MRR of the lists' search on a labelled set (``seed_data/eval/search-demo.json``:
+    queries with ``text``, ``variant``, ``list`` (a slug), ``relevant`` item titles), as an
+    anonymous visitor sees it. Returns {"overall", "by_variant", "accent_case", "cross_language",
+    "identical_to_accented", "missing", "cross_language_used", "queries"}; each figure group is
+    {"recall@10", "mrr", "queries"}. ``identical_to_accented``: the share of no-diacritics and
+    capitals queries whose first ``k`` results equal their accented query's. Relevant titles not
+    in the database are listed under "missing" (load the demo data first)."""
+    from matching.evaluation import recall_at_k, reciprocal_rank
+    from models.people import Visitor
+    from services.submission_types import BY_SLUG
+
+    rows, missing, used = [], set(), set()
+    for q in queries:
+        submission_type = BY_SLUG[q["list"]]
+        model = submission_type.model
+        titles = dict(db.session.execute(sa.select(model.title, model.id).where(model.title.in_(q["relevant"]))).all())
+        missing.update(t for t in q["relevant"] if t not in titles)
+        found = find(submission_type, Visitor(), BrowseFilters(q=q["text"]), per_page=k, semantic=semantic)
+        used.add(found.cross_language)
+        ranked = [str(item.id) for item in found.page.items]
+        relevant = {str(titles[t]) for t in q["relevant"] if t in titles}
+        rows.append({"id": q["id"], "text": q["text"], "variant": q["variant"], "concept": q.get("concept"),
+                     "recall@10": recall_at_k(ranked, relevant, k), "mrr": reciprocal_rank(ranked, relevant),
+                     "top": ranked})
+
+    def summary(selected: list[dict]) -> dict:
+        n = len(selected)
+        return {"recall@10": round(sum(r["recall@10"] for r in selected) / n, 3) if n else None,
+                "mrr": round(sum(r["mrr"] for r in selected) / n, 3) if n else None, "queries": n}
+
+    variants = sorted({r["variant"] for r in rows})
+    accented = {r["concept"]: r["top"] for r in rows if r["variant"] == "accented"}
+    same = [r["top"] == accented.get(r["concept"]) for r in rows if r["variant"] in ("no_diacritics", "capitals")]
+    return {
+        "overall": summary(rows),
+        "by_variant": {v: summary([r for r in rows if r["variant"] == v]) for v in variants},
+        "accent_case": summary([r for r in rows if r["variant"] in ("accented", "no_diacritics", "capitals")]),
+        "cross_language": summary([r for r in rows if r["variant"] in ("english", "chinese")]),
+        "identical_to_accented": round(sum(same) / len(same), 3) if same else None,
+        "cross_language_used": sorted(used),
+        "missing": sorted(missing),
+        "queries": [{key: r[key] for key in ("id", "text", "variant", "recall@10", "mrr")} for r in rows],
+    }
