@@ -120,6 +120,7 @@ def main() -> None:
         from services.submissions import BrowseFilters
 
         count = db.session.scalar(sa.select(sa.func.count(Idea.id)))
+        dialect = db.engine.dialect.name
         lexical, hits = [], {}
         for _ in range(args.rounds):
             for q in QUERIES:
@@ -150,7 +151,7 @@ def main() -> None:
                                vec, top_k=search.SEMANTIC_POOL, min_band="weak")
                 semantic.append(time.perf_counter() - t)
     both = [a + b for a, b in zip(lexical, semantic)]
-    print(f"\n{count} ideas on {db.engine.dialect.name}; {len(QUERIES)} queries x {args.rounds} rounds; "
+    print(f"\n{count} ideas on {dialect}; {len(QUERIES)} queries x {args.rounds} rounds; "
           f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python {platform.python_version()}")
     print(f"hits per query: {hits}")
     print(f"{'part':10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")

@@ -53,6 +53,7 @@ SEMANTIC_POOL = 60        # the engine's nearest items looked at ...
 SEMANTIC_TOP = 20         # ... of which at most this many of the list's type take part
 SEMANTIC_MIN_Z = 2.3      # and only those this far above the pool (the engine's z-score; docs/search.md)
 RRF_K = 60                # reciprocal rank fusion's constant (the usual value)
+MAX_OFFSET = 2**31        # a page asked for beyond this offset is past the end of any list
 EMBED_TIMEOUT = 0.3       # seconds a search waits for the model when other work holds it
 
 
@@ -313,6 +314,7 @@ def find(submission_type: SubmissionType, user: User | None, filters: BrowseFilt
     ``semantic=False``: the lexical part alone (evaluation). Raises ServiceError("unknown_sort")
     for an order the type does not offer."""
     plan = _plan(submission_type, user, filters, semantic)
+    page = min(page, MAX_OFFSET // per_page + 1)  # past the end either way; offsets stay 64-bit for the database
     if plan.stmt is not None:
         pagination = db.paginate(plan.stmt, page=page, per_page=per_page, max_per_page=100, error_out=False)
     else:
