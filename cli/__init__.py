@@ -11,6 +11,7 @@ from cli.data import backup_command, create_admin_command, demo_logins_command, 
 from cli.engine import (
     build_model_command,
     eval_matching_command,
+    eval_search_command,
     eval_tatoeba_command,
     fit_ranker_command,
     propose_matches_command,
@@ -20,6 +21,7 @@ from cli.worker import worker_command
 
 COMMANDS = (
     create_admin_command, seed_command, build_model_command, reindex_command, eval_matching_command,
+    eval_search_command,
     eval_tatoeba_command, fit_ranker_command, backup_command, restore_command, propose_matches_command, worker_command,
     demo_logins_command,
 )

@@ -8,10 +8,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from matching.embedders import DEFAULT_MODEL_DIR_NAME, build_sentence_transformers_model
+from matching.embedders import DEFAULT_MODEL_DIR_NAME, ModelMissingError, build_sentence_transformers_model
 from matching.evaluation import EvalSetError, evaluate, evaluate_tatoeba, load_eval_set
 from matching.rerank import FEATURES
-from services import match_index, proposals, ranker, submissions
+from services import match_index, proposals, ranker, search, submissions
 from services.glossary import current_glossary
 from services.submission_types import TYPES
 
@@ -44,6 +44,37 @@ def reindex_command(missing_only):
     with click.progressbar(length=total, label="Embedding") as bar:
         done = match_index.reindex(missing_only=missing_only, progress=bar.update)
     click.echo(f"{done} submissions indexed with {match_index.match_index().embedder.model_id}.")
+
+
+@click.command("eval-search")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False), default="seed_data/eval/search-demo.json")
+@click.option("--lexical-only", is_flag=True, help="Without the engine's cross-language hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print every figure and query as one JSON object.")
+@with_appcontext
+def eval_search_command(path, lexical_only, as_json):
+    """Recall@10 and MRR of the lists' search on a labelled query set (default: the demo data's,
+    seed_data/eval/search-demo.json; run `flask --app app seed` first), by variant: accented,
+    without diacritics, in capitals, misspelled, English, Chinese."""
+    queries = json.loads(Path(path).read_text(encoding="utf-8"))["queries"]
+    if not lexical_only:
+        try:
+            match_index.match_index().refresh()  # a command may wait for the engine; a page does not
+        except ModelMissingError as missing:
+            raise click.ClickException(str(missing)) from missing
+    figures = search.evaluate(queries, semantic=not lexical_only)
+    if figures["missing"]:
+        raise click.ClickException("Items of the set are not in the database (load the demo data with "
+                                   f"`flask --app app seed`): {'; '.join(figures['missing'][:5])}")
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{len(queries)} queries; cross-language hits: {', '.join(figures['cross_language_used'])}")
+    click.echo(f"{'group':24} {'recall@10':>10} {'MRR':>6} {'queries':>8}")
+    groups = [("overall", figures["overall"]), ("accent and case", figures["accent_case"]),
+              ("cross-language", figures["cross_language"]), *figures["by_variant"].items()]
+    for name, group in groups:
+        click.echo(f"{name:24} {group['recall@10']:>10.3f} {group['mrr']:>6.3f} {group['queries']:>8}")
+    click.echo(f"accent/case variants identical to the accented query: {figures['identical_to_accented']:.0%}")
 
 
 @click.command("eval-matching")

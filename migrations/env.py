@@ -1,4 +1,5 @@
 import logging
+import re
 from logging.config import fileConfig
 
 from alembic import context
@@ -88,6 +89,12 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # SQLite's FTS5 search tables (and their shadow tables) are made by a migration in SQL and are
+    # not in the models' metadata: autogenerate must not drop them.
+    def include_name(name, type_, parent_names):
+        return not (type_ == "table" and name and re.match(r"^(ideas|needs|orders)_search(_|$)", name))
+
+    conf_args.setdefault("include_name", include_name)
     connectable = get_engine()
 
     with connectable.connect() as connection:

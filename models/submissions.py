@@ -79,6 +79,12 @@ class Submission:
     # Indexed: every matching query asks what changed since it last looked, and lists sort by date.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The folded words that search finds (matching/search.py), kept current on every flush by
+    # services/search.py: ``search_public`` what anyone may find (the title, the place),
+    # ``search_full`` every searchable field. Indexed by the database's full-text machinery
+    # (a migration: FTS5 tables on SQLite, GIN indexes on PostgreSQL). Not loaded with a row.
+    search_public: Mapped[str] = mapped_column(sa.Text, default="", server_default="", deferred=True)
+    search_full: Mapped[str] = mapped_column(sa.Text, default="", server_default="", deferred=True)
 
     @declared_attr
     def owner_id(cls) -> Mapped[int]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from extensions import db
+from services import search
 from services.errors import ServiceError
 
 FORMAT = "laocai-match-backup/1"
@@ -99,6 +100,8 @@ def restore(path: Path) -> dict[str, int]:
                 db.session.execute(table.insert(), rows)
             counts[table.name] = len(rows)
         _reset_sequences()
+        # The folded search words are derived data: recomputed with this code, whatever wrote them.
+        search.rebuild_documents()
         db.session.commit()
     except Exception:
         db.session.rollback()

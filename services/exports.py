@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from extensions import db
 from models import Idea, ResearchOrder, TechnologyNeed, User
 from models.people import is_staff
-from services import submissions
+from services import search, submissions
 from services.labels import (
     IDEA_KINDS,
     LANGUAGES,
@@ -95,10 +95,11 @@ def _table(columns: dict[str, str], records: Iterable[dict[str, Any]]) -> Table:
 # --- the three kinds of submission ---------------------------------------------------
 
 def submissions_table(slug: str, user: User | None, filters: BrowseFilters) -> Table:
-    """The list page of `slug` ("ideas", "needs", "orders") as a table, for this viewer."""
-    items = db.session.scalars(submissions.browse_query(BY_SLUG[slug], user, filters)).unique()
+    """The list page of `slug` ("ideas", "needs", "orders") as a table, for this viewer, in the page's
+    order. Raises ServiceError("unknown_sort") as the page does."""
+    items = search.find_all(BY_SLUG[slug], user, filters)
     with force_locale(DOCUMENT_LOCALE):
-        return {"ideas": _ideas, "needs": _needs, "orders": _orders}[slug](list(items), user)
+        return {"ideas": _ideas, "needs": _needs, "orders": _orders}[slug](items, user)
 
 
 def _ideas(items: list[Idea], user: User | None) -> Table:

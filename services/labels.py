@@ -56,6 +56,9 @@ MATCH_BANDS = {"strong": _l("Strong fit"), "good": _l("Good fit"), "possible": _
 # What a ranker learned from (services.ranker: a labelled set's file name, or the staff decisions)
 RANKER_SOURCES = {"laocai-dev": _l("The department's labelled examples"),
                   "matching-dev-v2": _l("Independent labelled examples"), "decisions": _l("Staff decisions")}
+# The orders of a list (services.search.SORTS)
+SORT_LABELS = {"relevance": _l("Most relevant"), "newest": _l("Newest"), "deadline": _l("Deadline soonest"),
+               "budget": _l("Largest budget")}
 # The duplicate check's two decisions (services.matchmaking.similar_ideas): likeness, not fit.
 DUPLICATE_BANDS = {"strong": _l("Very similar"), "good": _l("Similar")}
 # Each type of submission by its slug (services/submission_types.py names them from here): the list's

@@ -55,6 +55,7 @@ BATCH = 64  # texts per embedding call when filling the cache
 EMBED_CHUNK = 32  # submissions per bulk embedding job (a few seconds on 2 cores); the rest is a new job
 SECOND_STAGE_TOP_N = 50  # first-stage candidates the second stage re-ranks (docs/matching.md)
 MATERIALS_CACHED = 4096  # items whose second-stage material a process keeps (about 15 kB each)
+SEARCH_VECTORS_CACHED = 1024  # search texts whose vector a process keeps (1.5 kB each), never stored
 
 
 class SerialEmbedder:
@@ -67,10 +68,15 @@ class SerialEmbedder:
         self.dim = embedder.dim
         self._lock = threading.Lock()
 
-    def embed(self, texts: Sequence[str], role: str = "query") -> np.ndarray:
-        """Same contract as :meth:`matching.embedders.Embedder.embed`."""
-        with self._lock:
+    def embed(self, texts: Sequence[str], role: str = "query", timeout: float | None = None) -> np.ndarray:
+        """Same contract as :meth:`matching.embedders.Embedder.embed`. With ``timeout`` (seconds),
+        raises TimeoutError when another call holds the model longer than that."""
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError("the model is busy")
+        try:
             return self.embedder.embed(texts, role)
+        finally:
+            self._lock.release()
 
 
 @functools.lru_cache(maxsize=2)
@@ -110,6 +116,8 @@ class MatchIndex:
             OrderedDict())
         self._materials_lock = threading.Lock()
         self._preparing: set[str] = set()        # ids a warm_explanations job was asked for
+        self._search_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
+        self._loading: threading.Thread | None = None
 
     @property
     def embedder(self) -> CachedEmbedder:
@@ -304,12 +312,59 @@ class MatchIndex:
             jobs.enqueue("warm_explanations", ref)
 
     def similar(self, query: Item, top_k: int = 5, exclude: Collection[str] = (),
-                min_band: str = "good") -> list[Match]:
+                min_band: str = "good", query_vec: np.ndarray | None = None) -> list[Match]:
         """Items on the same side as ``query`` (near-duplicates), best first (see
-        :meth:`matching.ranking.MatchEngine.similar`). Call ``refresh()`` first."""
-        vec = self.query_vectors([query])[0]
+        :meth:`matching.ranking.MatchEngine.similar`); ``query_vec`` when the caller has it
+        (e.g. from ``transient_vector``). Call ``refresh()`` first."""
+        vec = self.query_vectors([query])[0] if query_vec is None else query_vec
         with self._lock:
             return self._ready().similar(query, vec, top_k=top_k, exclude=exclude, min_band=min_band)
+
+    @property
+    def ready(self) -> bool:
+        """True once the model is loaded and the engine built (a first ``refresh()`` has run)."""
+        return self._engine is not None
+
+    def load_in_background(self, app: Flask) -> None:
+        """Load the model and build the engine in a thread, once, so that a caller who must not
+        wait (a search) can go on without it and find it ready later."""
+        with self._materials_lock:
+            if self._loading is None and self._engine is None:
+                self._loading = preload(app)
+
+    def search(self, text: str, lang: str, side: str, top_k: int = 50, exclude: Collection[str] = (),
+               timeout: float = 0.5) -> list[Match] | None:
+        """Items of ``side`` ("idea" or "need") whose meaning is nearest to a short text typed in a
+        search box, in any language, best first (:meth:`matching.ranking.MatchEngine.similar` with
+        the text as title; ``lang`` its language, for debiasing). The text's vector is kept in this
+        process only (a search is not a submission: it is never written to the vector cache).
+        Returns None, without waiting longer than ``timeout`` seconds, when the model is busy with
+        other work. Call ``refresh()`` first."""
+        vec = self.transient_vector(text, timeout)
+        if vec is None:
+            return None
+        query = Item(id="", side=side, kind="search", lang=lang, text="", title=text)
+        with self._lock:
+            return self._ready().similar(query, vec, top_k=top_k, exclude=exclude, min_band="weak")
+
+    def transient_vector(self, text: str, timeout: float = 0.5) -> np.ndarray | None:
+        """float32 (dim,): the vector of a text that is not a saved submission (a search, a draft
+        being typed), kept in this process's memory only, never written to the vector cache. None
+        when the model is busy longer than ``timeout`` seconds."""
+        with self._materials_lock:
+            vec = self._search_vectors.get(text)
+            if vec is not None:
+                self._search_vectors.move_to_end(text)
+                return vec
+        try:
+            vec = self.embedder.embedder.embed([text], "query", timeout=timeout)[0]
+        except TimeoutError:
+            return None
+        with self._materials_lock:
+            self._search_vectors[text] = vec
+            while len(self._search_vectors) > SEARCH_VECTORS_CACHED:
+                self._search_vectors.popitem(last=False)
+        return vec
 
     def _ready(self) -> MatchEngine:
         if self._engine is None:
@@ -337,7 +392,7 @@ def match_index(app: Flask | None = None) -> MatchIndex:
     return index
 
 
-def preload(app: Flask) -> None:
+def preload(app: Flask) -> threading.Thread:
     """Load the model and the index in the background, so the first visitor does not wait."""
     def work():
         with app.app_context():
@@ -345,7 +400,9 @@ def preload(app: Flask) -> None:
                 match_index(app).refresh()
             except ModelMissingError as missing:
                 log.warning("%s", missing)
-    threading.Thread(target=work, name="matching-preload", daemon=True).start()
+    thread = threading.Thread(target=work, name="matching-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def text_problem(text: str) -> str | None:

@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import LazyString, format_date, get_locale
 from flask_babel import gettext as _
 
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 SHOWN_BAND = "possible"      # weaker matches are never shown
 DUPLICATE_CANDIDATES = 20    # the engine's nearest ideas that the duplicate rule looks at
 STRONG_DUPLICATE_MARGIN = 0.1
+LIVE_EMBED_TIMEOUT = 0.2     # seconds the similar-ideas check while typing waits for a busy model
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,8 @@ class SimilarCheck:
     problem: str | None = None
 
 
-def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = None, top_k: int = 5) -> SimilarCheck:
+def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = None, top_k: int = 5,
+                  live: bool = False) -> SimilarCheck:
     """Existing ideas (any language) that duplicate an idea being written: a translation, a paraphrase,
     the same project. ``fields``: the idea form's data (title, summary, description, keywords,
     language, kind); a language of "auto" is resolved first, as on save.
@@ -222,7 +225,12 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     The engine's nearest ideas are candidates; each is kept on its own merits
     (:data:`matching.duplicates.DEFAULT_RULE`: debiased cosine, shared figures and shared glossary
     concepts weighted by the ranker's IDF), never by its z-score within the pool. Shown as "strong"
-    when well above the rule's threshold, else "good"."""
+    when well above the rule's threshold, else "good".
+
+    ``live``: while the author types (the form's script asks after each pause): the draft's vector
+    stays in memory (never in the vector cache), nothing is explained, and the check answers at
+    once with problem "no_model" when the engine is not loaded yet (it is loaded in the
+    background) or "busy" when other work holds the model."""
     language = languages.resolve(IDEA, fields)
     draft = Idea(id=exclude_id or 0, title=fields.get("title") or "", summary=fields.get("summary") or "",
                  description=fields.get("description") or "", keywords=fields.get("keywords") or "",
@@ -231,11 +239,24 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     problem = text_problem(item_text(query))
     if problem:
         return SimilarCheck(problem=problem)
-    index = _refreshed_index()
-    if index is None:
-        return SimilarCheck(problem="no_model")
+    vec = None
+    if live:
+        app = current_app._get_current_object()
+        index = match_index(app)
+        if not index.ready:
+            if not app.testing:
+                index.load_in_background(app)
+            return SimilarCheck(problem="no_model")
+        index.refresh()
+        vec = index.transient_vector(item_text(query), timeout=LIVE_EMBED_TIMEOUT)
+        if vec is None:
+            return SimilarCheck(problem="busy")
+    else:
+        index = _refreshed_index()
+        if index is None:
+            return SimilarCheck(problem="no_model")
     exclude = hidden_from(viewer) | ({f"{IDEA.code}:{exclude_id}"} if exclude_id else set())
-    candidates = index.similar(query, top_k=DUPLICATE_CANDIDATES, exclude=exclude, min_band="weak")
+    candidates = index.similar(query, top_k=DUPLICATE_CANDIDATES, exclude=exclude, min_band="weak", query_vec=vec)
     subs = submission_types.load(m.item_id for m in candidates)
     figures = numbers_in(item_text(query))
     glossary = current_glossary()
@@ -255,7 +276,7 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
             band = "strong" if score >= rule.threshold + STRONG_DUPLICATE_MARGIN else "good"
             kept.append(replace(match, band=band, score=float(score)))
     kept.sort(key=lambda m: -m.score)
-    return SimilarCheck(_views(query, kept[:top_k], viewer, explain_top=top_k, subs=subs))
+    return SimilarCheck(_views(query, kept[:top_k], viewer, explain_top=0 if live else top_k, subs=subs))
 
 
 def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> list[tuple[Submission, str, float]]:

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Place, Sector, User
-from services import audit
+from services import audit, search
 
 
 def places() -> list[Place]:
@@ -47,6 +47,8 @@ def save_place(place: Place | None, actor: User | None = None, **fields) -> Plac
     after = _fields(place, fields)
     if before != after:
         audit.record(actor, "place.update" if before else "place.create", "place", place.id, before, after)
+        if before:  # submissions are found by their place's name: their search words follow it
+            search.rebuild_documents(place_id=place.id)
     db.session.commit()
     return place
 

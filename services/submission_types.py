@@ -49,6 +49,11 @@ class SubmissionType:
     stage_field: str | None = None
     label_set_prefix: str = ""   # ids in an exported labelled set (shared/eval/SCHEMA.md): "N12", "I5"
     public_text_fields: tuple[str, ...] = ("title",)
+    # Searched beside the text fields (names of people and organisations); hidden with the details
+    # of a confidential need. Every type is also found by its place's name and former district.
+    search_extra_fields: tuple[str, ...] = ()
+    # The orders a list offers (services/search.py SORTS); "relevance" only while searching.
+    sorts: tuple[str, ...] = ("relevance", "newest")
 
     @property
     def description_fields(self) -> tuple[str, ...]:
@@ -72,18 +77,20 @@ IDEA = SubmissionType(
     text_fields=("title", "summary", "description", "keywords"),
     creator_roles=(Role.INNOVATOR.value,),
     label=SUBMISSION_TYPE_NAMES["ideas"], title=SUBMISSION_TYPE_TITLES["ideas"], stage_field="stage",
-    label_set_prefix="I")
+    label_set_prefix="I", search_extra_fields=("organisation", "team", "event"))
 NEED = SubmissionType(
     code="need", slug="needs", model=TechnologyNeed, side="need", engine_kind="business_need",
     text_fields=("title", "problem", "desired_outcome"),
     creator_roles=(Role.BUSINESS.value,),
     label=SUBMISSION_TYPE_NAMES["needs"], title=SUBMISSION_TYPE_TITLES["needs"], stage_field="required_stage",
-    label_set_prefix="N")
+    label_set_prefix="N", search_extra_fields=("organisation_name",),
+    sorts=("relevance", "newest", "deadline", "budget"))
 ORDER = SubmissionType(
     code="order", slug="orders", model=ResearchOrder, side="need", engine_kind="research_order",
     text_fields=("title", "objectives", "main_content", "expected_products"),
     creator_roles=STAFF_ROLES,
-    label=SUBMISSION_TYPE_NAMES["orders"], title=SUBMISSION_TYPE_TITLES["orders"], label_set_prefix="O")
+    label=SUBMISSION_TYPE_NAMES["orders"], title=SUBMISSION_TYPE_TITLES["orders"], label_set_prefix="O",
+    search_extra_fields=("ordering_body", "application_place"), sorts=("relevance", "newest", "deadline"))
 
 TYPES: tuple[SubmissionType, ...] = (IDEA, NEED, ORDER)
 BY_SLUG: dict[str, SubmissionType] = {t.slug: t for t in TYPES}

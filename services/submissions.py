@@ -11,7 +11,7 @@ from matching.text import SUPPORTED, clean_text  # the engine owns text cleanup 
 from models import Idea, Place, Role, Sector, Status, Submission, User, Visibility
 from models.people import is_staff, utcnow
 from services import audit, languages, match_index
-from services.submission_types import IDEA, NEED, TYPES, SubmissionType, type_of, with_facets
+from services.submission_types import IDEA, TYPES, SubmissionType, type_of, with_facets
 
 # --- permissions -----------------------------------------------------------------
 
@@ -138,41 +138,36 @@ class BrowseFilters:
     district: str = ""      # former district
     place: str = ""         # place code
     language: str = ""
+    sort: str = ""          # services/search.py SORTS; "" = relevance when searching, else newest
+
+
+def browse_conditions(submission_type: SubmissionType, user: User | None,
+                      filters: BrowseFilters) -> list[sa.ColumnElement[bool]]:
+    """What keeps a submission in a list: published, visible to the user, and passing every filter
+    but the words (``q`` is searched by services/search.py)."""
+    model = submission_type.model
+    conditions = [model.status == Status.PUBLISHED.value]
+    if submission_type is IDEA and not (user and user.is_authenticated):
+        conditions.append(Idea.visibility == Visibility.PUBLIC.value)
+    if filters.kind and submission_type is IDEA:
+        conditions.append(Idea.kind == filters.kind)
+    if filters.sector:
+        conditions.append(model.sectors.any(Sector.code == filters.sector))
+    if filters.place:
+        conditions.append(model.place.has(Place.code == filters.place))
+    elif filters.district:
+        conditions.append(model.place.has(Place.former_district == filters.district))
+    if filters.language:
+        conditions.append(model.language == filters.language)
+    return conditions
 
 
 def browse_query(submission_type: SubmissionType, user: User | None, filters: BrowseFilters) -> sa.Select:
-    """Published submissions the user may see, newest first, narrowed by the filters; sectors,
-    place and author come along (a list shows them)."""
+    """Published submissions the user may see, newest first, narrowed by the filters but not by the
+    words (see :func:`browse_conditions`); sectors, place and author come along (a list shows them)."""
     model = submission_type.model
-    stmt = sa.select(model).where(model.status == Status.PUBLISHED.value)
-    stmt = stmt.options(*with_facets(submission_type))
-    if submission_type is IDEA and not (user and user.is_authenticated):
-        stmt = stmt.where(Idea.visibility == Visibility.PUBLIC.value)
-    if filters.kind and submission_type is IDEA:
-        stmt = stmt.where(Idea.kind == filters.kind)
-    if filters.sector:
-        stmt = stmt.where(model.sectors.any(Sector.code == filters.sector))
-    if filters.place:
-        stmt = stmt.where(model.place.has(Place.code == filters.place))
-    elif filters.district:
-        stmt = stmt.where(model.place.has(Place.former_district == filters.district))
-    if filters.language:
-        stmt = stmt.where(model.language == filters.language)
-    if filters.q:
-        stmt = stmt.where(_text_match(submission_type, user, filters.q.strip()))
-    return stmt.order_by(model.published_at.desc(), model.id.desc())
-
-
-def _text_match(submission_type: SubmissionType, user: User | None, q: str) -> sa.ColumnElement[bool]:
-    model = submission_type.model
-    pattern = f"%{q}%"
-    everything = sa.or_(*(getattr(model, f).ilike(pattern) for f in submission_type.text_fields))
-    if submission_type is not NEED or is_staff(user):
-        return everything
-    # Confidential needs are searchable by title only, so a search never reveals hidden details.
-    public = sa.or_(*(getattr(model, f).ilike(pattern) for f in submission_type.public_text_fields))
-    own = model.owner_id == user.id if user and user.is_authenticated else sa.false()
-    return sa.or_(sa.and_(model.confidential.is_(False), everything), public, sa.and_(own, everything))
+    return (sa.select(model).where(*browse_conditions(submission_type, user, filters))
+            .options(*with_facets(submission_type)).order_by(model.published_at.desc(), model.id.desc()))
 
 
 def mine(submission_type: SubmissionType, user: User) -> list[Submission]:

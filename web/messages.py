@@ -58,6 +58,8 @@ MESSAGES: dict[str, LazyString | Callable[..., str]] = {
     "engine_unavailable": _l("The matching engine is not ready yet. Please try again in a moment."),
     "not_draft": _l("This round was already published or discarded."),
     "unknown_item": _l("Some of the chosen items are no longer published. Reload the page and choose again."),
+    # lists
+    "unknown_sort": _l("This list cannot be sorted that way. Choose one of: %(choices)s."),
     # periods of the indicators
     "bad_date": _l("Dates must look like 2025-01-31."),
     "reversed": _l("The end of the period is before its start."),

@@ -471,7 +471,7 @@ def test_unknown_ids_for_changes_are_404(client, token_for):
 
 def test_a_server_error_is_a_problem_too(app, client, monkeypatch):
     from services import submissions
-    monkeypatch.setattr(submissions, "browse_query", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(submissions, "browse_conditions", lambda *a, **k: 1 / 0)
     assert_problem(client.get("/api/v1/ideas"), 500)
 
 

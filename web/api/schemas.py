@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from models import IdeaKind, ProposalState, RejectReason, Stage, Status, Urgency, Visibility
 from services.bounds import MAX_PAGE, MAX_VND
-from services.submission_types import BY_CODE
+from services.submission_types import BY_CODE, IDEA, NEED, ORDER
 
 TEXT_LANGUAGES = ["vi", "en", "zh"]
 BANDS = ["strong", "good", "possible", "weak"]
@@ -61,15 +61,37 @@ class PageArgs(Schema):
 class BrowseArgs(PageArgs):
     """The filters of the browse pages."""
 
-    q = _filter("Words in the text (a confidential need is searched by its title only)")
+    q = _filter("Words to find: case and accents are ignored (sat lo finds sạt lở), every word must be "
+                "found; quote a phrase. Items of the same meaning in any language are added when the "
+                "engine is ready. A confidential need is searched by its title and place only, except "
+                "by staff and its author.")
     sector = _filter("Sector code")
     district = _filter("Former district")
     place = _filter("Commune or ward code")
     language = _filter("vi, en or zh")
 
 
+def _sort(submission_type) -> fields.String:
+    # checked by the service (services/search.check_sort), whose message the pages share
+    return fields.String(load_default="", validate=[validate.Length(max=MAX_FILTER), printable], metadata={
+        "enum": list(submission_type.sorts),
+        "description": "Order (relevance only with q; default: relevance when q is given, else newest)"})
+
+
 class IdeaBrowseArgs(BrowseArgs):
     kind = _filter("Kind of idea: " + ", ".join(_values(IdeaKind)))
+    sort = _sort(IDEA)
+
+
+class NeedBrowseArgs(BrowseArgs):
+    sort = _sort(NEED)
+
+
+class OrderBrowseArgs(BrowseArgs):
+    sort = _sort(ORDER)
+
+
+BROWSE_ARGS = {"ideas": IdeaBrowseArgs, "needs": NeedBrowseArgs, "orders": OrderBrowseArgs}
 
 
 class PeriodArgs(Schema):
@@ -136,13 +158,23 @@ class OrderSchema(SubmissionSchema):
     proposal_deadline = fields.Date(allow_none=True)
 
 
-def _page_schema(name: str, item: type[Schema]) -> type[Schema]:
+def _page_schema(name: str, item: type[Schema], listed: bool = False) -> type[Schema]:
+    """A page of items; ``listed``: a list of submissions, which also says its order and whether
+    the engine's cross-language hits are in."""
+    extra = {
+        "sort": fields.String(required=True, metadata={"description": "The order used"}),
+        "cross_language": fields.String(required=True, validate=validate.OneOf(["used", "not_ready", "off"]),
+                                        metadata={"description": "used: items of the same meaning in any language "
+                                                  "are included; not_ready: only items holding the words (the "
+                                                  "engine is loading or busy); off: no search"}),
+    } if listed else {}
     return Schema.from_dict({
         "items": fields.List(fields.Nested(item), required=True),
         "page": fields.Integer(required=True),
         "per_page": fields.Integer(required=True),
         "total": fields.Integer(required=True),
         "pages": fields.Integer(required=True),
+        **extra,
     }, name=name)
 
 
@@ -206,9 +238,9 @@ OrderInput = _input("OrderInput", {
 })
 
 KIND_SCHEMAS = {
-    "ideas": (IdeaSchema, IdeaInput, _page_schema("IdeaPage", IdeaSchema)),
-    "needs": (NeedSchema, NeedInput, _page_schema("NeedPage", NeedSchema)),
-    "orders": (OrderSchema, OrderInput, _page_schema("OrderPage", OrderSchema)),
+    "ideas": (IdeaSchema, IdeaInput, _page_schema("IdeaPage", IdeaSchema, listed=True)),
+    "needs": (NeedSchema, NeedInput, _page_schema("NeedPage", NeedSchema, listed=True)),
+    "orders": (OrderSchema, OrderInput, _page_schema("OrderPage", OrderSchema, listed=True)),
 }
 
 

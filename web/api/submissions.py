@@ -14,15 +14,17 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from extensions import db
-from services import matchmaking, submissions
+from services import matchmaking, search, submissions
+from services.errors import ServiceError
 from services.submission_types import BY_SLUG
 from services.submissions import BrowseFilters
 from web.api import API_PREFIX, api_blueprint, present
 from web.api.auth import require_user
 from web.api.bodies import current_values, formdata, json_body
 from web.api.problems import api_abort, problems
-from web.api.schemas import KIND_SCHEMAS, BrowseArgs, IdeaBrowseArgs, MatchListSchema
+from web.api.schemas import BROWSE_ARGS, KIND_SCHEMAS, MatchListSchema
 from web.forms.submissions import FORMS
+from web.messages import message_for
 
 DESCRIPTIONS = {
     "ideas": "Ideas and projects of innovators (startup ideas, STEM and hackathon projects, research proposals).",
@@ -77,10 +79,17 @@ def _validate(form_class, body: dict, item=None):
 
 
 def list_items(slug: str, page: int, per_page: int, **filters):
-    """Published items the caller may see, newest first, with the filters of the browse page."""
-    stmt = submissions.browse_query(BY_SLUG[slug], current_user, BrowseFilters(**filters))
-    items, meta = paginate(stmt, page, per_page)
-    return {"items": [present.submission(i, current_user) for i in items], **meta}
+    """Published items the caller may see, with the filters and orders of the browse page: `q`
+    finds words (case and accents ignored) and, when the engine is ready, items of the same meaning
+    in any language; `sort` orders them (default: relevance when searching, else newest)."""
+    try:
+        found = search.find(BY_SLUG[slug], current_user, BrowseFilters(**filters), page=page, per_page=per_page)
+    except ServiceError as error:
+        api_abort(422, errors={"sort": [message_for(error)]}, problem="validation")
+    pagination = found.page
+    return {"items": [present.submission(i, current_user) for i in pagination.items], "page": page,
+            "per_page": per_page, "total": pagination.total, "pages": math.ceil(pagination.total / per_page),
+            "sort": found.sort, "cross_language": found.cross_language}
 
 
 def create_item(slug: str):
@@ -155,8 +164,7 @@ def kind_blueprint(slug: str) -> Blueprint:
             view = decorate(view)
         blp.add_url_rule(rule, endpoint, view, methods=[method])
 
-    route("", "GET", list_items, blp.arguments(IdeaBrowseArgs if slug == "ideas" else BrowseArgs,
-                                               location="query", as_kwargs=True),
+    route("", "GET", list_items, blp.arguments(BROWSE_ARGS[slug], location="query", as_kwargs=True),
           blp.response(200, page_schema), problems(blp, 422))
     route("", "POST", create_item, body, blp.response(201, item_schema), problems(blp, 400, 403, 413, 415, 422))
     route("/<int:item_id>", "GET", read_item, blp.response(200, item_schema), problems(blp, 404))

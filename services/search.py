@@ -1,0 +1,386 @@
+"""Search and sorting of the lists of ideas, technology needs and research orders.
+
+Two parts answer the same box, fused into one order:
+
+- **lexical**: the folded words of each submission (``search_public``, ``search_full``;
+  :mod:`matching.search`) kept current on every flush by a session hook here, and searched with
+  the database's own full-text index (SQLite FTS5, PostgreSQL ``tsvector`` with GIN; both made by
+  migration ``954ab1933c32``). Every word of the query must be found; a text that holds the
+  query as a phrase is an *exact* hit. The same words are indexed on both databases, so they give
+  the same hits and the same tiers.
+- **semantic**: the engine's nearest items to the query's meaning, in any language
+  (:meth:`services.match_index.MatchIndex.search`), when the engine is ready and not busy;
+  otherwise lists answer with the lexical hits alone and say so (``Found.cross_language``).
+
+Relevance order: exact lexical hits first (title before text, then newest), then the other
+lexical hits and the semantic hits by reciprocal rank fusion. Other orders (newest, deadline,
+budget) sort the union of both parts.
+
+Confidential needs: for anyone but staff and the need's author, only ``search_public`` (title and
+place) is searched, and the engine's hits leave confidential needs out altogether
+(:func:`services.matchmaking.hidden_from`): their vectors were made from the hidden text.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
+
+from extensions import db
+from matching.embedders import ModelMissingError
+from matching.search import Phrase, Query, document, expand, parse_query, reciprocal_rank_fusion, semantic_text
+from matching.text import detect_language
+from models import Submission, TechnologyNeed, User
+from models.people import is_staff
+from services import submissions
+from services.errors import ServiceError
+from services.glossary import current_glossary
+from services.match_index import match_index
+from services.submission_types import NEED, TYPES, SubmissionType, type_of, with_facets
+from services.submissions import BrowseFilters
+
+log = logging.getLogger(__name__)
+
+SORTS = ("relevance", "newest", "deadline", "budget")
+EXACT_TIER = 3            # lexical tiers: 4 phrase in the title or place, 3 phrase in the text,
+                          # 2 every typed word in the title or place, 1 every typed word somewhere,
+                          # 0 found through a glossary translation only
+SEMANTIC_POOL = 60        # the engine's nearest items looked at ...
+SEMANTIC_TOP = 20         # ... of which at most this many of the list's type take part
+SEMANTIC_MIN_Z = 2.3      # and only those this far above the pool (the engine's z-score; docs/search.md)
+RRF_K = 60                # reciprocal rank fusion's constant (the usual value)
+MAX_OFFSET = 2**31        # a page asked for beyond this offset is past the end of any list
+EMBED_TIMEOUT = 0.3       # seconds a search waits for the model when other work holds it
+
+
+@dataclass
+class Found:
+    """One page of a list. ``page``: Flask-SQLAlchemy pagination (items, page, pages, total,
+    iter_pages); ``sort``: the order used; ``searched``: the query had words; ``cross_language``:
+    "used" (the engine's hits are in), "not_ready" (lexical hits only: the engine is loading or
+    busy) or "off" (no search)."""
+
+    page: Pagination
+    sort: str
+    searched: bool
+    cross_language: str
+
+
+class RankedPagination(Pagination):
+    """A page of an id list ranked in Python (relevance): ``ids`` best first, ``model`` and
+    ``options`` to load the page's rows."""
+
+    def _query_items(self) -> list:
+        ids = self._query_args["ids"][self._query_offset:self._query_offset + self.per_page]
+        model = self._query_args["model"]
+        rows = {r.id: r for r in db.session.scalars(
+            sa.select(model).where(model.id.in_(ids)).options(*self._query_args["options"]))} if ids else {}
+        return [rows[i] for i in ids if i in rows]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["ids"])
+
+
+# --- the documents -------------------------------------------------------------------
+
+def documents(sub: Submission) -> tuple[str, str]:
+    """(public, full) folded words of a submission: public = title and place (name and former
+    district), what anyone may find; full = title, text fields, the type's extra fields
+    (organisation, team, ...) and place."""
+    submission_type = type_of(sub)
+    place = (sub.place.name, sub.place.former_district) if sub.place else ()
+    fields = [getattr(sub, f, None) for f in (*submission_type.description_fields,
+                                              *submission_type.search_extra_fields)]
+    return document([sub.title, *place]), document([sub.title, *fields, *place])
+
+
+def _searched_attributes(submission_type: SubmissionType) -> tuple[str, ...]:
+    extra = tuple(f for f in submission_type.search_extra_fields if f != "organisation_name")
+    return (*submission_type.text_fields, *extra, "organisation", "place", "place_id", "owner")
+
+
+@sa.event.listens_for(db.session, "before_flush")
+def _keep_documents(session, flush_context, instances) -> None:
+    """Every new submission, and every changed one whose searched fields changed, gets its words
+    before it is written (pages, the API, imports, seeding: everything that goes through the ORM;
+    a restore calls :func:`rebuild_documents`)."""
+    with session.no_autoflush:
+        for obj in (*session.new, *session.dirty):
+            if not isinstance(obj, Submission):
+                continue
+            if obj not in session.new:
+                state = sa.inspect(obj)
+                names = [n for n in _searched_attributes(type_of(obj)) if n in state.attrs]
+                if not any(state.attrs[n].history.has_changes() for n in names):
+                    continue
+            obj.search_public, obj.search_full = documents(obj)
+
+
+def rebuild_documents(place_id: int | None = None, batch: int = 500) -> int:
+    """Recompute the words of every submission (or of those at ``place_id``, after a place was
+    renamed), for rows written outside the ORM (a restore, a bulk load). Leaves ``updated_at``
+    alone (the match index need not look again). Returns how many rows were written; the caller
+    commits."""
+    written = 0
+    for submission_type in TYPES:
+        model = submission_type.model
+        table = model.__table__
+        update = (table.update().where(table.c.id == sa.bindparam("row_id"))
+                  .values(search_public=sa.bindparam("public"), search_full=sa.bindparam("full"),
+                          updated_at=table.c.updated_at))
+        stmt = sa.select(model.id).order_by(model.id)
+        if place_id is not None:
+            stmt = stmt.where(model.place_id == place_id)
+        ids = list(db.session.scalars(stmt))
+        for start in range(0, len(ids), batch):
+            rows = db.session.scalars(sa.select(model).where(model.id.in_(ids[start:start + batch]))
+                                      .options(*with_facets(submission_type))).all()
+            values = [dict(zip(("public", "full"), documents(r)), row_id=r.id) for r in rows]
+            if values:
+                db.session.execute(update, values)
+            written += len(values)
+    return written
+
+
+# --- the lexical part ----------------------------------------------------------------
+
+def _pg_tsquery(query: Query) -> str:
+    def phrase(p: Phrase) -> str:
+        quoted = [f"'{w}'" for w in p.words]
+        if p.prefix:
+            quoted[-1] += ":*"
+        return "(" + " <-> ".join(quoted) + ")"
+    return " & ".join("(" + " | ".join(phrase(p) for p in group) + ")" for group in query.groups)
+
+
+def _fts5_query(query: Query, column: str) -> str:
+    def phrase(p: Phrase) -> str:
+        return f'"{" ".join(p.words)}"' + ("*" if p.prefix else "")
+    return f"{{{column}}} : (" + " AND ".join("(" + " OR ".join(phrase(p) for p in group) + ")"
+                                               for group in query.groups) + ")"
+
+
+def _matches(submission_type: SubmissionType, column: str, query: Query) -> sa.ColumnElement[bool]:
+    """The rows whose ``column`` ("search_public" or "search_full") holds every group of the query,
+    through the database's full-text index."""
+    model = submission_type.model
+    if db.engine.dialect.name == "postgresql":
+        simple = sa.literal_column("'simple'::regconfig")
+        vector = sa.func.to_tsvector(simple, getattr(model, column))  # the GIN indexes' expression
+        return vector.op("@@")(sa.func.to_tsquery(simple, sa.bindparam(None, _pg_tsquery(query), unique=True)))
+    fts = f"{model.__tablename__}_search"
+    hits = (sa.select(sa.literal_column("rowid")).select_from(sa.text(fts))
+            .where(sa.literal_column(fts).op("MATCH")(sa.bindparam(None, _fts5_query(query, column), unique=True))))
+    return model.id.in_(hits)
+
+
+def _hides_details(submission_type: SubmissionType, user: User | None) -> bool:
+    return submission_type is NEED and not is_staff(user)
+
+
+def _own(submission_type: SubmissionType, user: User | None) -> sa.ColumnElement[bool]:
+    model = submission_type.model
+    return model.owner_id == user.id if user and user.is_authenticated else sa.false()
+
+
+def _lexical(submission_type: SubmissionType, user: User | None, query: Query) -> sa.ColumnElement[bool]:
+    """Rows where the user's searchable text holds the query: a confidential need's full text only
+    for staff and its author, its title and place for everyone."""
+    full = _matches(submission_type, "search_full", query)
+    if not _hides_details(submission_type, user):
+        return full
+    public = _matches(submission_type, "search_public", query)
+    return sa.or_(sa.and_(TechnologyNeed.confidential.is_(False), full), public,
+                  sa.and_(_own(submission_type, user), full))
+
+
+def _tier(submission_type: SubmissionType, user: User | None, query: Query) -> sa.ColumnElement[int]:
+    """How exactly a lexical hit holds the query (see EXACT_TIER), from the text the user may search."""
+    model = submission_type.model
+    text = model.search_full
+    if _hides_details(submission_type, user):
+        text = sa.case((sa.and_(TechnologyNeed.confidential.is_(True), sa.not_(_own(submission_type, user))),
+                        model.search_public), else_=model.search_full)
+    phrase = query.phrase.like()
+    typed = [p.like() for p in query.typed]
+    return sa.case((model.search_public.like(phrase), 4), (text.like(phrase), 3),
+                   (sa.and_(*(model.search_public.like(t) for t in typed)), 2),
+                   (sa.and_(*(text.like(t) for t in typed)), 1), else_=0)
+
+
+# --- the semantic part ---------------------------------------------------------------
+
+def _semantic(submission_type: SubmissionType, user: User | None, query: Query) -> list[int] | None:
+    """Ids of the list's type nearest to the query's meaning, best first, that the user may be
+    shown (confidential needs left out for all but staff and their authors); None when the engine
+    is not ready or busy (it is then loaded in the background, outside tests)."""
+    from services.matchmaking import hidden_from  # matchmaking imports submissions, as this module does
+
+    app = current_app._get_current_object()
+    index = match_index(app)
+    if not index.ready:
+        if not app.testing:
+            index.load_in_background(app)
+        return None
+    try:
+        index.refresh()
+        text = semantic_text(query, current_glossary())
+        found = index.search(text, detect_language(text), submission_type.side,
+                             top_k=SEMANTIC_POOL, exclude=hidden_from(user), timeout=EMBED_TIMEOUT)
+    except ModelMissingError:
+        return None
+    if found is None:
+        return None
+    prefix = f"{submission_type.code}:"
+    ids = [int(m.item_id[len(prefix):]) for m in found if m.item_id.startswith(prefix) and m.z >= SEMANTIC_MIN_Z]
+    return ids[:SEMANTIC_TOP]
+
+
+# --- lists ---------------------------------------------------------------------------
+
+def check_sort(submission_type: SubmissionType, sort: str, searching: bool) -> str:
+    """The order a list uses: ``sort`` if the type offers it ("" = relevance when searching, newest
+    otherwise; relevance without words = newest). Raises ServiceError("unknown_sort")."""
+    if not sort:
+        return "relevance" if searching else "newest"
+    if sort not in submission_type.sorts:
+        raise ServiceError("unknown_sort", choices=", ".join(submission_type.sorts))
+    return sort if searching or sort != "relevance" else "newest"
+
+
+def _order(submission_type: SubmissionType, sort: str) -> tuple:
+    model = submission_type.model
+    newest = (model.published_at.desc(), model.id.desc())
+    if sort == "deadline":
+        deadline = model.open_until
+        return (sa.case((deadline < date.today(), 1), else_=0), sa.nulls_last(deadline.asc()), *newest)
+    if sort == "budget":
+        budget = sa.func.coalesce(TechnologyNeed.budget_max, TechnologyNeed.budget_min)
+        return (sa.nulls_last(budget.desc()), *newest)
+    return newest
+
+
+@dataclass
+class _Plan:
+    """What a list will show: a statement to page through, or ids ranked in Python."""
+
+    sort: str
+    searched: bool
+    cross_language: str
+    stmt: sa.Select | None = None
+    ids: list[int] | None = None
+
+
+def _plan(submission_type: SubmissionType, user: User | None, filters: BrowseFilters,
+          semantic: bool = True) -> _Plan:
+    query = parse_query(filters.q)
+    typed = bool(query.text)
+    sort = check_sort(submission_type, filters.sort, typed)
+    model = submission_type.model
+    conditions = submissions.browse_conditions(submission_type, user, replace(filters, q=""))
+    listed = sa.select(model).where(*conditions).options(*with_facets(submission_type))
+    if not typed:
+        return _Plan(sort, False, "off", stmt=listed.order_by(*_order(submission_type, sort)))
+    if not query:  # typed, but no letter or digit ("%", "_", a NUL): nothing is found
+        return _Plan(sort, True, "off", stmt=listed.where(sa.false()))
+    semantic = _semantic(submission_type, user, query) if semantic else None
+    status = "not_ready" if semantic is None else "used"
+    semantic = semantic or []
+    lexical = _lexical(submission_type, user, expand(query, current_glossary()))
+    if sort != "relevance":
+        found = sa.or_(lexical, model.id.in_(semantic)) if semantic else lexical
+        return _Plan(sort, True, status, stmt=listed.where(found).order_by(*_order(submission_type, sort)))
+    tier = _tier(submission_type, user, query).label("tier")
+    hits = db.session.execute(
+        sa.select(model.id, tier).where(*conditions, lexical)
+        .order_by(tier.desc(), model.published_at.desc(), model.id.desc())).all()
+    exact = [i for i, t in hits if t >= EXACT_TIER]
+    allowed = set(db.session.scalars(sa.select(model.id).where(*conditions, model.id.in_(semantic)))) \
+        if semantic else set()
+    taken = set(exact)
+    fused = reciprocal_rank_fusion([[i for i, t in hits if t < EXACT_TIER],
+                                    [i for i in semantic if i in allowed and i not in taken]], k=RRF_K)
+    return _Plan(sort, True, status, ids=exact + [int(i) for i in fused])
+
+
+def find(submission_type: SubmissionType, user: User | None, filters: BrowseFilters, page: int = 1,
+         per_page: int = 20, semantic: bool = True) -> Found:
+    """One page of the list of ``submission_type`` that ``user`` may see, narrowed by ``filters``
+    (words in ``filters.q``, order in ``filters.sort``). A page past the end is empty.
+    ``semantic=False``: the lexical part alone (evaluation). Raises ServiceError("unknown_sort")
+    for an order the type does not offer."""
+    plan = _plan(submission_type, user, filters, semantic)
+    page = min(page, MAX_OFFSET // per_page + 1)  # past the end either way; offsets stay 64-bit for the database
+    if plan.stmt is not None:
+        pagination = db.paginate(plan.stmt, page=page, per_page=per_page, max_per_page=100, error_out=False)
+    else:
+        pagination = RankedPagination(page=page, per_page=per_page, max_per_page=100, error_out=False,
+                                      ids=plan.ids, model=submission_type.model,
+                                      options=with_facets(submission_type))
+    return Found(pagination, plan.sort, plan.searched, plan.cross_language)
+
+
+def find_all(submission_type: SubmissionType, user: User | None, filters: BrowseFilters) -> list[Submission]:
+    """Every item of the list, in the list's order (for exports)."""
+    plan = _plan(submission_type, user, filters)
+    if plan.stmt is not None:
+        return list(db.session.scalars(plan.stmt).unique())
+    model = submission_type.model
+    rows: dict[int, Submission] = {}
+    for start in range(0, len(plan.ids), 500):
+        chunk = plan.ids[start:start + 500]
+        rows.update((r.id, r) for r in db.session.scalars(
+            sa.select(model).where(model.id.in_(chunk)).options(*with_facets(submission_type))))
+    return [rows[i] for i in plan.ids if i in rows]
+
+
+# --- evaluation ----------------------------------------------------------------------
+
+def evaluate(queries: list[dict], k: int = 10, semantic: bool = True) -> dict:
+    """Recall@k and MRR of the lists' search on a labelled set (``seed_data/eval/search-demo.json``:
+    queries with ``text``, ``variant``, ``list`` (a slug), ``relevant`` item titles), as an
+    anonymous visitor sees it. Returns {"overall", "by_variant", "accent_case", "cross_language",
+    "identical_to_accented", "missing", "cross_language_used", "queries"}; each figure group is
+    {"recall@10", "mrr", "queries"}. ``identical_to_accented``: the share of no-diacritics and
+    capitals queries whose first ``k`` results equal their accented query's. Relevant titles not
+    in the database are listed under "missing" (load the demo data first)."""
+    from matching.evaluation import recall_at_k, reciprocal_rank
+    from models.people import Visitor
+    from services.submission_types import BY_SLUG
+
+    rows, missing, used = [], set(), set()
+    for q in queries:
+        submission_type = BY_SLUG[q["list"]]
+        model = submission_type.model
+        titles = dict(db.session.execute(sa.select(model.title, model.id).where(model.title.in_(q["relevant"]))).all())
+        missing.update(t for t in q["relevant"] if t not in titles)
+        found = find(submission_type, Visitor(), BrowseFilters(q=q["text"]), per_page=k, semantic=semantic)
+        used.add(found.cross_language)
+        ranked = [str(item.id) for item in found.page.items]
+        relevant = {str(titles[t]) for t in q["relevant"] if t in titles}
+        rows.append({"id": q["id"], "text": q["text"], "variant": q["variant"], "concept": q.get("concept"),
+                     "recall@10": recall_at_k(ranked, relevant, k), "mrr": reciprocal_rank(ranked, relevant),
+                     "top": ranked})
+
+    def summary(selected: list[dict]) -> dict:
+        n = len(selected)
+        return {"recall@10": round(sum(r["recall@10"] for r in selected) / n, 3) if n else None,
+                "mrr": round(sum(r["mrr"] for r in selected) / n, 3) if n else None, "queries": n}
+
+    variants = sorted({r["variant"] for r in rows})
+    accented = {r["concept"]: r["top"] for r in rows if r["variant"] == "accented"}
+    same = [r["top"] == accented.get(r["concept"]) for r in rows if r["variant"] in ("no_diacritics", "capitals")]
+    return {
+        "overall": summary(rows),
+        "by_variant": {v: summary([r for r in rows if r["variant"] == v]) for v in variants},
+        "accent_case": summary([r for r in rows if r["variant"] in ("accented", "no_diacritics", "capitals")]),
+        "cross_language": summary([r for r in rows if r["variant"] in ("english", "chinese")]),
+        "identical_to_accented": round(sum(same) / len(same), 3) if same else None,
+        "cross_language_used": sorted(used),
+        "missing": sorted(missing),
+        "queries": [{key: r[key] for key in ("id", "text", "variant", "recall@10", "mrr")} for r in rows],
+    }
