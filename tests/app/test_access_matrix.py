@@ -39,6 +39,7 @@ RULES = {
     ("/<any(ideas, needs, orders):slug>/<int:item_id>", "GET"): PUBLIC,
     ("/<any(ideas, needs, orders):slug>/new", "GET"): (LOGIN, 200, 403, 403, 403),
     ("/<any(ideas, needs, orders):slug>/new", "POST"): (LOGIN, PASS, 403, 403, 403),
+    ("/ideas/similar", "POST"): (LOGIN, PASS, 403, 403, 403),  # the idea form's check while typing
     ("/<any(ideas, needs, orders):slug>/<int:item_id>/edit", "GET"): NOT_THE_AUTHOR,
     ("/<any(ideas, needs, orders):slug>/<int:item_id>/edit", "POST"): NOT_THE_AUTHOR,
     ("/<any(ideas, needs, orders):slug>/<int:item_id>/withdraw", "POST"): NOT_THE_AUTHOR,
