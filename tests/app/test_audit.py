@@ -31,7 +31,9 @@ def test_every_proposal_change_is_recorded_with_before_and_after(app, world, mak
     assert log[0][1] is None and log[0][3]["source"] == "engine"          # the engine: no person
     assert log[2][1] == world.staff[0]
     assert log[2][2]["state"] == "under_review"
-    assert (log[2][3]["state"], log[2][3]["reject_reason"], log[2][3]["note"]) == ("rejected", "duplicate", "Trùng")
+    # the reviewer's note is the decision's, kept apart from the proposer's own note
+    assert (log[2][3]["state"], log[2][3]["reject_reason"], log[2][3]["decision_note"]) == (
+        "rejected", "duplicate", "Trùng")
 
 
 def test_submission_status_changes_are_recorded(client, auth, app, make_user, submit):
