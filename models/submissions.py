@@ -79,6 +79,13 @@ class Submission:
     # Indexed: every matching query asks what changed since it last looked, and lists sort by date.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Bumped by every UPDATE, which also checks it: two people acting on one row at once cannot
+    # both win (see docs/architecture.md, "Two people at once").
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}
 
     @declared_attr
     def owner_id(cls) -> Mapped[int]:
