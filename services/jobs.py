@@ -101,13 +101,17 @@ def is_live(app: Flask, job_id: str) -> bool:
 def recover(app: Flask) -> list[str]:
     """Queue again the work the database says is pending but that has no live job (Redis lost it,
     or the process running it died): the worker's maintenance. Returns the RQ ids queued."""
+    from extensions import db
     from services import imports
     with app.app_context():
         try:
             return imports.recover()
         finally:
-            from extensions import db
             db.session.remove()
+            # This runs in the worker's main process, which forks a work horse per job: no pooled
+            # connection may be left for a horse to inherit (two processes on one PostgreSQL
+            # connection break each other's statements).
+            db.engine.dispose()
 
 
 def _worker_class(app: Flask):
