@@ -7,9 +7,6 @@ a message and a redirect on pages), and the winner's side effects (audit entry, 
 e-mails, proposals, imported rows) happen exactly once. Each race prints its rows before and after.
 """
 import json
-import re
-import socket
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,20 +17,13 @@ import requests
 import sqlalchemy as sa
 
 from extensions import db
-from tests.faults.conftest import wait_for
+from tests.faults.conftest import csrf_of, flask_cmd, gunicorn, signed_in, wait_for
 
 CLIENTS, EACH = 16, 5
 TRIALS = 4
-CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
-# The two sentences a page shows the one who lost a race (English: the sessions switch to it).
+# What the one who lost a race is told (English: the sessions switch to it).
 LOST = ("Someone else changed this at the same moment", "already published or discarded",
         "This import was already confirmed", "Someone else has just moved this proposal")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -41,36 +31,11 @@ def server(database_url, spawn, redis_url, tmp_path):
     """gunicorn (2 workers, 4 threads each) and the job worker over the test database and Redis."""
     if not database_url.startswith("postgresql"):
         pytest.skip("runs in the PostgreSQL pass of the suite (TEST_DATABASE_URL)")
-    port = free_port()
     outbox = tmp_path / "outbox"
-    bin_dir = Path(sys.executable).parent
-    env = {"REDIS_URL": redis_url, "RATELIMIT_ENABLED": "0", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
-           "BIND": f"127.0.0.1:{port}", "OUTBOX_DIR": str(outbox)}
-    web = spawn(str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()", env=env, log_name="gunicorn")
-    spawn(str(bin_dir / "flask"), "--app", "app", "worker", env=env, log_name="worker")
-    base = f"http://127.0.0.1:{port}"
-
-    def up():
-        try:
-            return requests.get(f"{base}/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-    wait_for(up, timeout=120, what="gunicorn to answer")
+    env = {"REDIS_URL": redis_url, "RATELIMIT_ENABLED": "0", "OUTBOX_DIR": str(outbox)}
+    base, web = gunicorn(spawn, env)
+    spawn(*flask_cmd("worker"), env=env, log_name="worker")
     return SimpleNamespace(base=base, outbox=outbox, log=web.log_path, redis_url=redis_url)
-
-
-def signed_in(base: str, email: str, english: bool = True) -> requests.Session:
-    s = requests.Session()
-    if english:
-        s.get(f"{base}/lang/en", timeout=30)
-    token = CSRF.search(s.get(f"{base}/auth/login", timeout=30).text).group(1)
-    assert s.post(f"{base}/auth/login", data={"csrf_token": token, "email": email, "password": "password123"},
-                  timeout=30, allow_redirects=False).status_code == 302
-    return s
-
-
-def csrf_of(session: requests.Session, url: str) -> str:
-    return CSRF.search(session.get(url, timeout=30).text).group(1)
 
 
 def at_once(*calls):
