@@ -49,6 +49,12 @@ def at_once(*calls):
         return list(pool.map(run, calls))
 
 
+def how_lost(pages: list[str]) -> str:
+    """Whether the loser wrote at the same moment (its write found the version moved on) or after
+    the winner had committed (it saw the new state)."""
+    return "at the same moment" if any(LOST[0] in page for page in pages) else "after"
+
+
 def rows(app, *counts) -> dict:
     """The named row counts now: (name, select statement) pairs."""
     with app.app_context():
@@ -258,7 +264,7 @@ def test_a_round_published_and_discarded_at_once(app, make_user, parties, server
         shown = [r.text for r in at_once(page_post(sessions[0], f"{page}/publish", page),
                                          page_post(sessions[1], f"{page}/discard", page))]
         after = round_rows(app, rid)
-        report(f"publish vs discard, trial {trial + 1}", before, after)
+        report(f"publish vs discard, trial {trial + 1}, loser: {how_lost(shown)}", before, after)
         told_published = ["Published: 3 proposals" in text for text in shown]
         told_discarded = ["The round was discarded" in text for text in shown]
         told_lost = [any(reason in text for reason in LOST) for text in shown]
@@ -295,7 +301,7 @@ def test_an_import_confirmed_twice_at_once(app, client, make_user, auth, server)
             ["done", "failed"])))
         wait_for(lambda finished=finished: rows(app, finished)["status"], timeout=120, what="the import to finish")
         after = rows(app, ("ideas", count(Idea)), ("apply entries", count(AuditEntry, AuditEntry.action == "import.apply")))
-        report(f"confirm vs confirm, trial {trial + 1}", before, after)
+        report(f"confirm vs confirm, trial {trial + 1}, loser: {how_lost(shown)}", before, after)
         with app.app_context():
             assert db.session.get(ImportJob, job_id).status == "done"
         assert after == {"ideas": before["ideas"] + 50, "apply entries": before["apply entries"] + 1}
