@@ -4,6 +4,9 @@
     proposed | under_review -> rejected (with a reason)
 
 Every change is recorded in the audit log in the same transaction, and the people concerned are notified.
+Two reviewers moving one proposal at once: the versioned row lets one commit, the other's whole
+transaction (its audit entry and notifications included) is refused (docs/architecture.md, "Two
+people at once").
 """
 from __future__ import annotations
 
