@@ -1,4 +1,7 @@
-"""Fault tests run real processes (the RQ worker, gunicorn) against the test database and Redis."""
+"""Fault tests run real processes (the RQ worker, gunicorn) against the test database and Redis.
+
+Redis: TEST_REDIS_URL when set; otherwise a Redis of the test session's own when `redis-server`
+is installed (so a shared Redis is never flushed), else the one on 127.0.0.1:6379, database 14."""
 import os
 import re
 import shutil
@@ -16,22 +19,33 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
-def redis_available() -> bool:
+def redis_available(url: str) -> bool:
     try:
         from redis import Redis
-        return bool(Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+        return bool(Redis.from_url(url, socket_connect_timeout=1).ping())
     except Exception:
         return False
 
 
+@pytest.fixture(scope="session")
+def session_redis_url(tmp_path_factory):
+    if os.environ.get("TEST_REDIS_URL") or shutil.which("redis-server") is None:
+        yield REDIS_URL
+        return
+    server = OwnRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture
-def redis_url():
-    if not redis_available():
-        pytest.fail(f"Redis is needed at {REDIS_URL} (it runs on this machine and in CI)")
+def redis_url(session_redis_url):
+    if not redis_available(session_redis_url):
+        pytest.fail(f"Redis is needed at {session_redis_url} (it runs on this machine and in CI)")
     from redis import Redis
-    Redis.from_url(REDIS_URL).flushdb()
-    yield REDIS_URL
-    Redis.from_url(REDIS_URL).flushdb()
+    Redis.from_url(session_redis_url).flushdb()
+    yield session_redis_url
+    Redis.from_url(session_redis_url).flushdb()
 
 
 @pytest.fixture
