@@ -63,6 +63,12 @@ def from_env(env=os.environ) -> dict:
         "OUTBOX_DIR": env.get("OUTBOX_DIR", str(ROOT / "outbox")),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        # Redis down: the throttle counts in this process meanwhile (logged) rather than failing
+        # sign-in and every API call; it goes back to Redis once Redis answers again.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        # seconds between the worker's maintenance runs (stalled jobs retried, lost work queued again)
+        "JOBS_MAINTENANCE_INTERVAL": int(env.get("JOBS_MAINTENANCE_INTERVAL", 60)),
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") == "1",
         # Throttles (Flask-Limiter syntax). Sign-in counts failed attempts only, per client address
         # and per account; registration counts accounts created per address; reset counts requests.

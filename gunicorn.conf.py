@@ -12,3 +12,6 @@ preload_app = False
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app's own warnings go to the error log too (gunicorn otherwise configures only its loggers):
+# e.g. Redis unreachable, so the throttle counts in the process and jobs run in the process.
+logconfig_dict = {"root": {"level": "WARNING", "handlers": ["error_console"]}}

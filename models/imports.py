@@ -27,5 +27,12 @@ class ImportJob(db.Model):
     message: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Touched by every change and by the progress of a run: a "running" job untouched for long is
+    # stalled (its process died) and the worker's maintenance runs it again (imports.recover()).
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Checked and bumped by every UPDATE: two runs of one job (a retry beside a slow first run)
+    # cannot both commit its rows.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     created_by = relationship("User")

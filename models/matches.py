@@ -68,6 +68,12 @@ class MatchProposal(db.Model):
     decided_at: Mapped[datetime | None]
     introduced_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The parties' organisations when the proposal was made, normalised (services.proposals.
+    # organisation_key), as a JSON list: a conflict of interest is judged on what was true then.
+    party_organisations: Mapped[str] = mapped_column(sa.Text, default="[]", server_default="[]")
+    # Checked and bumped by every UPDATE: of two staff deciding at once, one wins (StaleDataError).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     idea = relationship("Idea")
     need = relationship("TechnologyNeed")
@@ -104,6 +110,9 @@ class MatchingRound(db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
+    # Checked and bumped by every UPDATE: a round published and discarded at once ends one way only.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     created_by = relationship("User")
     proposals = relationship("MatchProposal", back_populates="round")

@@ -85,6 +85,13 @@ class Submission:
     # (a migration: FTS5 tables on SQLite, GIN indexes on PostgreSQL). Not loaded with a row.
     search_public: Mapped[str] = mapped_column(sa.Text, default="", server_default="", deferred=True)
     search_full: Mapped[str] = mapped_column(sa.Text, default="", server_default="", deferred=True)
+    # Bumped by every UPDATE, which also checks it: two people acting on one row at once cannot
+    # both win (see docs/architecture.md, "Two people at once").
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}
 
     @declared_attr
     def owner_id(cls) -> Mapped[int]:

@@ -16,3 +16,11 @@ class ServiceError(Exception):
         super().__init__(code)
         self.code = code
         self.params = params
+
+
+class ConflictError(ServiceError):
+    """The thing is no longer in the state the request was made for: someone else acted on it
+    first ("wrong_state", "not_draft", "already_published", "not_published"), or at the same moment
+    ("changed_meanwhile": the row's version moved on between reading and writing, see
+    docs/architecture.md, "Two people at once"). Nothing was changed. Pages answer with the message
+    and a redirect, the API with a 409 problem."""

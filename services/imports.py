@@ -3,12 +3,16 @@
 1. `preview()` reads the file, checks the columns, validates every row with the idea form's rules
    (given by the caller as `validate`), finds duplicates in the file and against existing ideas,
    and stores the result in an ImportJob with status "preview". No idea is written.
-2. `confirm()` queues a preview that has no errors; `start()` runs `apply_import()` in a thread
-   of the app process (a job queue may call `apply_import(job_id)` instead).
+2. `confirm()` marks a preview that has no errors "queued" and queues `apply_import(job_id)` on
+   the bulk queue (in a thread of the app process when the queue is down). The "queued" row is the
+   durable record: should the queue lose the job, the worker's maintenance queues it again
+   (`recover()`).
 3. `apply_import()` writes every row in ONE transaction, committed once at the end together with
    the job's "done" status and the audit entry: on any error nothing is written and the job is
    "failed" with the reason. Progress (done_rows) is written on its own connection while the rows
    are prepared, before the transaction writes anything, so SQLite's single writer is never held.
+   The job's row is versioned: of two runs of one job (a retry beside a slow first run), only one
+   can commit its rows; the other's commit raises StaleDataError and writes nothing.
    The new ideas are embedded for matching after the commit; if that fails, the import stands.
 """
 from __future__ import annotations
@@ -18,16 +22,18 @@ import logging
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
 from models import Idea, ImportJob, Place, Role, Sector, User
 from models.people import canonical_email, utcnow
 from services import audit, jobs, submissions, tables
-from services.errors import ServiceError
+from services.errors import ConflictError, ServiceError
 from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS
 from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, LANGUAGES, STAGES, VISIBILITIES, in_locale
 from services.submission_types import IDEA, engine_id
@@ -75,7 +81,8 @@ class ImportFileError(ServiceError):
 
 
 class ImportStateError(ServiceError):
-    """A refused confirmation: "has_errors", "not_preview" or "not_yours"."""
+    """A refused confirmation: "has_errors" or "not_yours" (a confirmed one raises ConflictError
+    "not_preview")."""
 
 
 @dataclass(frozen=True)
@@ -259,19 +266,48 @@ def errors_of(job: ImportJob) -> list[RowError]:
     return [RowError(**e) for e in json.loads(job.errors_json or "[]")]
 
 
+def rq_job_id(job_id: int) -> str:
+    """The name of an import's job in the queue."""
+    return f"import-{job_id}"
+
+
 def confirm(job: ImportJob, actor: User) -> None:
     """Queue a preview for applying. Only its uploader confirms (the audit names them), and never
-    while errors remain; a second confirmation of the same job is refused."""
+    while errors remain; a second confirmation of the same job (also at the same moment: its
+    versioned UPDATE raises StaleDataError) is refused."""
     if job.created_by_id != actor.id:
         raise ImportStateError("not_yours")
     if job.error_count:
         raise ImportStateError("has_errors")
-    queued = db.session.execute(
-        sa.update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == "preview", ImportJob.error_count == 0)
-        .values(status="queued"))
+    if job.status != "preview":
+        raise ConflictError("not_preview")
+    job.status = "queued"
     db.session.commit()
-    if queued.rowcount != 1:
-        raise ImportStateError("not_preview")
+    jobs.enqueue("apply_import", job.id, job_id=rq_job_id(job.id))
+
+
+# A run that has not moved for this long died with its process (progress moves every 100 rows).
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def recover() -> list[str]:
+    """Queue again every import that the database says is waiting ("queued") or was cut off
+    ("running" and unmoved for STALLED_AFTER) but that has no live job in the queue: the queue
+    lost it (Redis restarted without its data) or the process running it died. Running one twice
+    is harmless (see apply_import()). Returns the queue's ids of the jobs queued again."""
+    from flask import current_app
+    app = current_app._get_current_object()
+    stalled = utcnow() - STALLED_AFTER
+    pending = db.session.scalars(sa.select(ImportJob.id).where(sa.or_(
+        ImportJob.status == "queued",
+        sa.and_(ImportJob.status == "running", ImportJob.updated_at < stalled))).order_by(ImportJob.id)).all()
+    db.session.rollback()  # no transaction held while talking to the queue
+    again = []
+    for job_id in pending:
+        if not jobs.is_live(app, rq_job_id(job_id)):
+            jobs.enqueue("apply_import", job_id, job_id=rq_job_id(job_id))
+            again.append(rq_job_id(job_id))
+    return again
 
 
 # --- applying ----------------------------------------------------------------------------
@@ -279,18 +315,23 @@ def confirm(job: ImportJob, actor: User) -> None:
 def _progress(job_id: int, done: int) -> None:
     """On its own short transaction, so the job page sees it while the import is being prepared."""
     with db.engine.begin() as conn:
-        conn.execute(sa.update(ImportJob).where(ImportJob.id == job_id).values(done_rows=done))
+        conn.execute(sa.update(ImportJob).where(ImportJob.id == job_id).values(done_rows=done, updated_at=utcnow()))
 
 
 def apply_import(job_id: int) -> ImportJob:
     """Write a queued job's rows, all or nothing: the job task of services.jobs. A job found
     "running" was cut off by a crash before its single commit, so nothing of it is written and it
-    is safe to run again (the job queue retries it)."""
+    is safe to run again (the job queue retries it). Two runs at once: both claim the job, and
+    whichever commits last in the versioned row wins; the other's rows are rolled back."""
     job = db.session.get(ImportJob, job_id)
     if job is None or job.status not in ("queued", "running"):
         return job
     job.status, job.done_rows, job.message = "running", 0, None
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # another run claimed it at the same moment: it does the work
+        db.session.rollback()
+        return db.session.get(ImportJob, job_id)
     rows = json.loads(job.rows_json)
     ideas: list[Idea] = []
     try:
@@ -309,12 +350,21 @@ def apply_import(job_id: int) -> ImportJob:
         audit.record(job.created_by, "import.apply", "import", job.id, None, {"rows": len(ideas)})
         job.status, job.done_rows, job.finished_at = "done", len(ideas), utcnow()
         db.session.commit()
+    except StaleDataError:  # another run claimed the job since: its rows count, not these
+        db.session.rollback()
+        log.warning("Import %s: another run of it took over; this one wrote nothing", job_id)
+        return db.session.get(ImportJob, job_id)
     except Exception as exc:  # all or nothing: whatever went wrong, nothing stays written
         db.session.rollback()
         log.exception("Import %s failed", job_id)
         job = db.session.get(ImportJob, job_id)
+        if job.status != "running":  # another run finished it meanwhile
+            return job
         job.status, job.finished_at, job.message = "failed", utcnow(), str(exc)[:2000]
-        db.session.commit()
+        try:
+            db.session.commit()
+        except StaleDataError:  # another run took over meanwhile: its outcome stands
+            db.session.rollback()
         return job
     _embed(job, ideas)
     return job

@@ -7,6 +7,12 @@ work a person waits for (e-mail, a saved submission's explanation texts: seconds
 ``EMBED_CHUNK`` submissions). A worker always takes the next interactive job before the next bulk
 one, so an e-mail waits at most for one chunk, never for a whole import. Without Redis, the
 embedded default runs them in a thread of the app process; with JOBS_SYNC (tests), right away.
+
+When Redis is set but does not answer, a job runs in a thread of the app process too (logged),
+so a request never fails because the queue is down. What must not be lost with the queue (an
+import, whose ImportJob row says "queued") is kept in the database, and the worker's maintenance
+(at start and every JOBS_MAINTENANCE_INTERVAL seconds) queues again what has no live job: see
+:func:`recover` and ``imports.recover()``.
 """
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ from flask import Flask, current_app
 log = logging.getLogger(__name__)
 
 INTERACTIVE = "laocai-match"
+# How long a client waits to connect to Redis before the job runs in this process instead.
+CONNECT_TIMEOUT = 2
 BULK = "laocai-bulk"
 QUEUES = (INTERACTIVE, BULK)  # the order a worker looks in
 # name -> ("module:function", queue); a task takes plain arguments (ids, strings), never objects.
@@ -41,11 +49,13 @@ def queue(app: Flask | None = None, name: str = INTERACTIVE):
     from redis import Redis
     from rq import Queue
     app = app or current_app
-    return Queue(name, connection=Redis.from_url(app.config["REDIS_URL"]))
+    return Queue(name, connection=Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=CONNECT_TIMEOUT))
 
 
-def enqueue(name: str, *args, timeout: int = 3600) -> str | None:
-    """Run task `name` with `args` soon; returns the RQ job id when queued in Redis."""
+def enqueue(name: str, *args, timeout: int = 3600, job_id: str | None = None) -> str | None:
+    """Run task `name` with `args` soon; returns the RQ job id when queued in Redis. `job_id`
+    names the RQ job (so that recover() can tell whether it is still there). With Redis down, the
+    task runs in a thread of this process instead (logged) and None is returned."""
     app = current_app._get_current_object()
     if name not in TASKS:
         raise KeyError(name)
@@ -53,10 +63,15 @@ def enqueue(name: str, *args, timeout: int = 3600) -> str | None:
         _function(name)(*args)
         return None
     if app.config.get("REDIS_URL"):
+        from redis.exceptions import RedisError
         from rq import Retry
-        job = queue(app, TASKS[name][1]).enqueue(run, name, *args, job_timeout=timeout,
-                                                 retry=Retry(max=3, interval=[5, 30, 120]))
-        return job.id
+        try:
+            job = queue(app, TASKS[name][1]).enqueue(run, name, *args, job_timeout=timeout, job_id=job_id,
+                                                     retry=Retry(max=3, interval=[5, 30, 120]))
+        except RedisError as error:
+            log.warning("Job queue unavailable (%s): running %s in this process", error, name)
+        else:
+            return job.id
     threading.Thread(target=_run_in_app, args=(app, name, args), name=f"job-{name}", daemon=True).start()
     return None
 
@@ -90,18 +105,65 @@ def _run_in_app(app: Flask, name: str, args: tuple) -> None:
             db.session.remove()
 
 
+def is_live(app: Flask, job_id: str) -> bool:
+    """Whether the RQ job `job_id` is still waiting, scheduled or running."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+    try:
+        status = Job.fetch(job_id, connection=queue(app).connection).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def recover(app: Flask) -> list[str]:
+    """Queue again the work the database says is pending but that has no live job (Redis lost it,
+    or the process running it died): the worker's maintenance. Returns the RQ ids queued."""
+    from extensions import db
+    from services import imports
+    with app.app_context():
+        try:
+            return imports.recover()
+        finally:
+            db.session.remove()
+            # This runs in the worker's main process, which forks a work horse per job: no pooled
+            # connection may be left for a horse to inherit (two processes on one PostgreSQL
+            # connection break each other's statements).
+            db.engine.dispose()
+
+
+def _worker_class(app: Flask):
+    from rq import Worker
+
+    class RecoveringWorker(Worker):
+        """RQ's worker, whose maintenance also recovers pending work from the database."""
+
+        def run_maintenance_tasks(self):
+            super().run_maintenance_tasks()
+            try:
+                recovered = recover(app)
+            except Exception:  # maintenance must not stop the worker; it runs again next time
+                log.exception("Recovering pending work failed")
+            else:
+                if recovered:
+                    log.warning("Queued again pending work that had no job: %s", ", ".join(recovered))
+
+    return RecoveringWorker
+
+
 def serve(app: Flask, burst: bool = False) -> None:
     """Serve both queues in this process until stopped (or, with `burst`, until they are empty),
     the interactive one first (RQ takes the next job from the first queue that has one): the
     `worker` command's app runs every job, so the worker needs no app of its own."""
-    from rq import Worker
     queues = [queue(app, name) for name in QUEUES]
     # RQ forks a work horse per job; it inherits this context, so each job runs in its own copy.
     with app.app_context():
-        # maintenance every minute: a job a killed worker had taken but not started is retried
-        # within about two minutes (RQ's default checks every ten)
-        Worker(queues, connection=queues[0].connection, maintenance_interval=60).work(burst=burst,
-                                                                                      with_scheduler=True)
+        # maintenance at start and every minute by default: a job a killed worker had taken but not
+        # started is retried within about two minutes (RQ's default checks every ten), and pending
+        # work that Redis lost is queued again
+        worker = _worker_class(app)(queues, connection=queues[0].connection,
+                                    maintenance_interval=app.config["JOBS_MAINTENANCE_INTERVAL"])
+        worker.work(burst=burst, with_scheduler=True)
 
 
 def run(name: str, *args):

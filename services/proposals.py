@@ -4,11 +4,16 @@
     proposed | under_review -> rejected (with a reason)
 
 Every change is recorded in the audit log in the same transaction, and the people concerned are notified.
+Two reviewers moving one proposal at once: the versioned row lets one commit, the other's whole
+transaction (its audit entry and notifications included) is refused (docs/architecture.md, "Two
+people at once").
 """
 from __future__ import annotations
 
+import json
+import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +35,8 @@ from models import (
 )
 from models.people import STAFF_ROLES, is_staff, utcnow
 from services import audit, matchmaking, notifications
-from services.errors import ServiceError
+from services.accounts import PROFILE_ACTION
+from services.errors import ConflictError, ServiceError
 from services.submission_types import IDEA, NEED, TARGETS, type_of
 from services.submissions import MAX_ID
 from services.submissions import can_view as can_view_submission
@@ -67,20 +73,45 @@ class ProposalError(ServiceError):
 
 # --- who is who --------------------------------------------------------------------
 
-def _normalise(value: str | None) -> str:
-    return " ".join((value or "").split()).casefold()
+def organisation_key(value: str | None) -> str:
+    """An organisation's name as the conflict rule compares it: NFC, invisible format characters
+    (zero-width spaces and joiners) dropped, case folded, spaces collapsed; "" for none."""
+    text = unicodedata.normalize("NFC", value or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return unicodedata.normalize("NFC", " ".join(text.casefold().split()))
+
+
+def _current_organisations(idea: Idea, target: Target) -> set[str]:
+    return {k for k in map(organisation_key, [*idea.organisations, *target.organisations]) if k}
 
 
 def organisations(proposal: MatchProposal) -> set[str]:
-    """The organisations a proposal involves, normalised (casefold, spaces collapsed)."""
-    names = [*proposal.idea.organisations, *proposal.target.organisations]
-    return {n for n in map(_normalise, names) if n}
+    """The organisations a proposal involves, normalised (organisation_key): those of its parties
+    when it was made, and their current ones (a party who later names or drops an organisation
+    neither clears a conflict nor hides one)."""
+    stored = set(json.loads(proposal.party_organisations or "[]"))
+    return stored | _current_organisations(proposal.idea, proposal.target)
+
+
+def organisations_since(user: User, since: datetime | None) -> set[str]:
+    """Every organisation `user` has belonged to from `since` until now, normalised: their current
+    one and each one their audited profile changes since then left or named. A staff member who
+    clears or changes their organisation is still the one they were when the proposal was made."""
+    names = {user.organisation}
+    if since is not None:
+        changes = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.entity_type == "user", AuditEntry.entity_id == user.id,
+            AuditEntry.action == PROFILE_ACTION, AuditEntry.created_at >= since))
+        for entry in changes:
+            for side in audit.values(entry):
+                names.add(side.get("organisation"))
+    return {k for k in map(organisation_key, names) if k}
 
 
 def has_conflict(proposal: MatchProposal, user: User) -> bool:
-    """A staff member may not decide on a proposal that involves their own organisation."""
-    own = _normalise(user.organisation)
-    return bool(own) and own in organisations(proposal)
+    """A staff member may not decide on a proposal that involves an organisation they belonged to
+    at any time since it was made."""
+    return bool(organisations_since(user, proposal.created_at) & organisations(proposal))
 
 
 def parties(proposal: MatchProposal) -> list[User]:
@@ -212,14 +243,17 @@ def propose(idea: Idea, target: Target, source: str, actor: User | None = None, 
     if existing(idea, target) is not None:
         return None
     proposal = MatchProposal(idea=idea, source=source, band=band, score=score, note=note or None,
-                             created_by_id=actor.id if actor is not None else None, round=round,
-                             state=S.PROPOSED.value)
+                             created_by_id=actor.id if actor is not None else None,
+                             round_id=round.id if round is not None else None,
+                             state=S.PROPOSED.value, party_organisations=json.dumps(
+                                 sorted(_current_organisations(idea, target)), ensure_ascii=False))
     setattr(proposal, type_of(target).code, target)  # MatchProposal.need or .order
-    db.session.add(proposal)
     try:
-        db.session.flush()
-    except IntegrityError:  # a concurrent twin won the unique constraint: no second proposal
-        db.session.rollback()
+        # A savepoint: when a concurrent twin wins the unique constraint, only this proposal is
+        # undone, not the rest of the caller's transaction (e.g. a round's other proposals).
+        with db.session.begin_nested():
+            db.session.add(proposal)
+    except IntegrityError:  # a concurrent twin won: no second proposal
         return None
     audit.record(actor, "proposal.create", "proposal", proposal.id, None,
                  {"state": proposal.state, "source": source, "idea_id": idea.id, "need_id": proposal.need_id,
@@ -338,23 +372,40 @@ def _least_loaded_reviewer(proposal: MatchProposal, exclude: User) -> User | Non
 
 
 def refusal(proposal: MatchProposal, to_state: str, user: User | None) -> str | None:
-    """Why this user may not make this move now ("not_allowed", "conflict_of_interest"), or None."""
+    """Why this user may not make this move now, or None: "not_allowed" (not for their role),
+    "wrong_state" (a move they could make, but not from the proposal's current state: someone
+    else has moved it meanwhile), "conflict_of_interest"."""
+    roles = _roles_of(proposal, user)
     who = TRANSITIONS.get((proposal.state, to_state))
-    if who is None or not _roles_of(proposal, user) & set(who):
+    if who is None:
+        possible = any(to == to_state and roles & set(allowed) for (_, to), allowed in TRANSITIONS.items())
+        return "wrong_state" if possible else "not_allowed"
+    if not roles & set(who):
         return "not_allowed"
     if to_state in DECISIONS and has_conflict(proposal, user):
         return "conflict_of_interest"
     return None
 
 
-def transition(proposal: MatchProposal, to_state: str, actor: User, reason: str | None = None,
-               note: str | None = None) -> MatchProposal:
-    """Move the proposal, or raise ProposalError: "not_allowed" (no such move for this user),
-    "conflict_of_interest" (a staff member deciding on their own organisation's proposal),
-    "reason_required" (a rejection needs a reason code; "other" also needs a note)."""
-    refused = refusal(proposal, to_state, actor)
+def check_move(proposal: MatchProposal, to_state: str, user: User | None) -> None:
+    """Raise unless this user may make this move now: ConflictError "wrong_state" (param `state`:
+    where the proposal is now), or ProposalError "not_allowed" or "conflict_of_interest"."""
+    refused = refusal(proposal, to_state, user)
+    if refused == "wrong_state":
+        raise ConflictError("wrong_state", state=proposal.state)
     if refused:
         raise ProposalError(refused)
+
+
+def transition(proposal: MatchProposal, to_state: str, actor: User, reason: str | None = None,
+               note: str | None = None) -> MatchProposal:
+    """Move the proposal, or raise what check_move() raises, or ProposalError "reason_required" (a
+    rejection needs a reason code; "other" also needs a note).
+
+    The UPDATE checks the version the proposal was read at: when another reviewer moved it in the
+    meantime, the commit raises StaleDataError and nothing is written (no second audit entry, no
+    second notification or e-mail); the web layer answers "changed_meanwhile"."""
+    check_move(proposal, to_state, actor)
     note = (note or "").strip() or None
     if to_state == S.REJECTED.value and (reason not in REJECT_REASONS
                                          or (reason == RejectReason.OTHER.value and not note)):

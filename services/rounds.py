@@ -21,13 +21,14 @@ from matching.embedders import ModelMissingError
 from models import Idea, MatchingRound, MatchProposal, ProposalSource, RoundState, Sector, Status, Submission, User
 from models.people import utcnow
 from services import audit, matchmaking, notifications, proposals
-from services.errors import ServiceError
+from services.errors import ConflictError, ServiceError
 from services.submission_types import BY_CODE, IDEA, NEED, ORDER, TARGETS, SubmissionType, type_of, with_facets
 
 
 class RoundError(ServiceError):
-    """A round that cannot be made or changed: "minimum_unreachable" (param `targets`: the needs and
-    orders that fall short), "engine_unavailable", "not_draft" or "unknown_item"."""
+    """A round that cannot be made: "minimum_unreachable" (param `targets`: the needs and orders
+    that fall short), "engine_unavailable" or "unknown_item". A round that is no longer a draft
+    raises ConflictError "not_draft"."""
 
 
 @dataclass
@@ -142,10 +143,16 @@ def create_round(actor: User, name: str, need_ids: list[int], order_ids: list[in
 
 def publish_round(rnd: MatchingRound, actor: User) -> int:
     """Turn a draft's pairs into proposals (source "round"); pairs proposed meanwhile, or whose
-    idea or need is no longer published, are skipped. Returns the number of proposals made."""
+    idea or need is no longer published, are skipped. Returns the number of proposals made.
+
+    The round's state is written first, checked against the version it was read at: of a publish
+    and a discard (or two publishes) at once, the one that writes second raises StaleDataError
+    before making any proposal, and nothing of it is kept."""
     if rnd.state != RoundState.DRAFT.value:
-        raise RoundError("not_draft")
+        raise ConflictError("not_draft")
     before = _summary(rnd)
+    rnd.state, rnd.published_at = RoundState.PUBLISHED.value, utcnow()
+    db.session.flush()
     made = 0
     for pair in pairs_of(rnd):
         idea = db.session.get(Idea, pair["idea_id"])
@@ -158,16 +165,16 @@ def publish_round(rnd: MatchingRound, actor: User) -> int:
         made += proposal is not None
     if made:  # one summary for the whole round, not one notification per pair
         notifications.notify_staff("proposals_new_batch", {"count": made}, except_user=actor)
-    rnd.state, rnd.published_at = RoundState.PUBLISHED.value, utcnow()
     audit.record(actor, "round.publish", "round", rnd.id, before, {**_summary(rnd), "proposals": made})
     db.session.commit()
     return made
 
 
 def discard_round(rnd: MatchingRound, actor: User) -> None:
-    """Drop a draft: nothing is proposed; the round stays listed as discarded."""
+    """Drop a draft: nothing is proposed; the round stays listed as discarded. Raises ConflictError
+    "not_draft"; a publish at the same moment makes one of the two fail (see publish_round())."""
     if rnd.state != RoundState.DRAFT.value:
-        raise RoundError("not_draft")
+        raise ConflictError("not_draft")
     before = _summary(rnd)
     rnd.state = RoundState.DISCARDED.value
     audit.record(actor, "round.discard", "round", rnd.id, before, _summary(rnd))

@@ -11,6 +11,7 @@ from matching.text import SUPPORTED, clean_text  # the engine owns text cleanup 
 from models import Idea, Place, Role, Sector, Status, Submission, User, Visibility
 from models.people import is_staff, utcnow
 from services import audit, languages, match_index
+from services.errors import ConflictError
 from services.submission_types import IDEA, TYPES, SubmissionType, type_of, with_facets
 
 # --- permissions -----------------------------------------------------------------
@@ -101,6 +102,11 @@ def _publish(item: Submission) -> None:
 
 
 def publish(item: Submission) -> None:
+    """Publish a draft or a withdrawn submission; ConflictError "already_published" otherwise
+    (e.g. from a second tab). Two requests at once: one commits, the other's versioned UPDATE
+    raises StaleDataError."""
+    if item.status == Status.PUBLISHED.value:
+        raise ConflictError("already_published")
     before = item.status
     _publish(item)
     _record_status(item, "publish", before)
@@ -109,6 +115,9 @@ def publish(item: Submission) -> None:
 
 
 def withdraw(item: Submission) -> None:
+    """Withdraw a published submission; ConflictError "not_published" otherwise."""
+    if item.status != Status.PUBLISHED.value:
+        raise ConflictError("not_published")
     before = item.status
     item.status = Status.WITHDRAWN.value
     _record_status(item, "withdraw", before)

@@ -1,14 +1,17 @@
 """Error pages in the visitor's language; RFC 9457 problem details for the API and JSON clients."""
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from services.errors import ConflictError
 from web.throttles import retry_after
 
 PROBLEM_JSON = "application/problem+json"
@@ -69,6 +72,17 @@ def register(app: Flask) -> None:
                                  problem_type=data.get("type") or ("/api/problems/validation" if errors else None))
         return response, code, headers
 
+    @app.errorhandler(ConflictError)
+    def conflict(error: ConflictError):
+        return _conflict(error)
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(error: StaleDataError):
+        # A versioned row moved on between this request reading it and writing it: someone else
+        # acted first. Their change stands; this one is rolled back whole (audit, notifications,
+        # e-mails included).
+        return _conflict(ConflictError("changed_meanwhile"))
+
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         # The database went away (restart, network): say so and let the client retry; pool_pre_ping
@@ -85,6 +99,26 @@ def register(app: Flask) -> None:
         from extensions import db
         db.session.rollback()
         return _render(500, MESSAGES[500])
+
+
+def _conflict(error: ConflictError):
+    """409 for the API; on pages, the message and back to the page the visitor acted from."""
+    from extensions import db
+    from web.messages import message_for
+    db.session.rollback()
+    message = message_for(error)
+    if wants_problem():
+        return app_json(problem(409, message, problem_type="/api/problems/" + error.code.replace("_", "-"))), 409
+    flash(message, "error")
+    return redirect(_back() or url_for("main.index"))
+
+
+def _back() -> str | None:
+    """The same-site page the request came from (its path and query), if any."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def wants_problem() -> bool:

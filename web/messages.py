@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from services.errors import ServiceError
+from services.labels import PROPOSAL_STATES
 
 
 def _minimum_unreachable(targets) -> str:
@@ -23,6 +24,11 @@ def _columns(missing=(), unknown=()) -> str:
     if unknown:
         parts.append(_("Unknown columns: %(names)s.", names=", ".join(unknown)))
     return " ".join(parts) + " " + _("Use the headers of the template file.")
+
+
+def _wrong_state(state: str) -> str:
+    return _("Someone else has just moved this proposal: it is now “%(state)s”. Nothing was changed; "
+             "look at it again before you act.", state=PROPOSAL_STATES.get(state, state))
 
 
 _EMPTY_FILE = _l("The file has no rows to import.")
@@ -53,6 +59,13 @@ MESSAGES: dict[str, LazyString | Callable[..., str]] = {
     "exists": _l("This pair has already been proposed; it is not proposed twice."),
     "own_item_invalid": _l("Choose one of your own published submissions."),
     "reason_required": _l("Choose why the proposal is rejected."),
+    "wrong_state": _wrong_state,
+    # anything two people can act on at once (the row's version moved on, see services/errors.py)
+    "changed_meanwhile": _l("Someone else changed this at the same moment, and their change was saved first. "
+                            "Yours was not saved: look at it again and repeat it if it still applies."),
+    # submissions
+    "already_published": _l("This is already published."),
+    "not_published": _l("This is not published, so it cannot be withdrawn."),
     # matching rounds
     "minimum_unreachable": _minimum_unreachable,
     "engine_unavailable": _l("The matching engine is not ready yet. Please try again in a moment."),

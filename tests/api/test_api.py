@@ -392,7 +392,9 @@ def test_staff_propose_by_hand_and_reject_with_a_reason(client, token_for, make_
     assert_problem(client.post(f"{url}/transitions", json={"to": "rejected", "reason": "other"}, headers=staff), 422)
     rejected = client.post(f"{url}/transitions", json={"to": "rejected", "reason": "off_topic"}, headers=staff)
     assert rejected.get_json()["state"] == "rejected" and rejected.get_json()["reject_reason"] == "off_topic"
-    assert_problem(client.post(f"{url}/transitions", json={"to": "approved"}, headers=staff), 403)
+    # no longer possible from "rejected": a conflict with its state (e.g. a colleague decided first)
+    assert assert_problem(client.post(f"{url}/transitions", json={"to": "approved"}, headers=staff),
+                          409)["type"] == "/api/problems/wrong-state"
     assert client.get("/api/v1/proposals", headers=staff).get_json()["total"] == 1
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import AuditEntry, Place, Sector, User
 from services import proposals
+from services.errors import ConflictError
 from tests.app._proposal_world import make_proposal, world  # noqa: F401  (fixtures)
 
 
@@ -103,7 +104,7 @@ def test_the_log_refuses_update_and_delete(app, world, make_proposal):
 def test_a_change_that_fails_leaves_no_entry(app, world, make_proposal):
     pid = make_proposal("closed")
     with app.app_context():
-        with pytest.raises(proposals.ProposalError):
+        with pytest.raises(ConflictError):  # no longer possible from "closed"
             proposals.transition(proposals.get(pid), "approved", db.session.get(User, world.staff[0]))
         db.session.rollback()
     assert len(entries(app, entity_type="proposal", entity_id=pid)) == 1

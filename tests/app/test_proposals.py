@@ -1,5 +1,7 @@
 """Match proposals: every move per role, privacy before and after the introduction, the conflict rule,
 the engine never proposing a pair twice, and expressing interest."""
+import json
+import unicodedata
 from datetime import date, timedelta
 
 import pytest
@@ -8,6 +10,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import AuditEntry, Idea, MatchProposal, Notification, TechnologyNeed, User
 from services import proposals
+from services.errors import ServiceError
 from services.proposals import ProposalError
 from tests.app._proposal_world import STATES, make_proposal, world  # noqa: F401  (fixtures)
 
@@ -35,6 +38,12 @@ def _user_of(world, role):
             "outsider_business": world.outsider_business}[role]
 
 
+def _refused_for(role, to):
+    """Why a move outside ALLOWED is refused: "wrong_state" when the role makes that move from some
+    other state (a conflict: someone moved the proposal meanwhile), else "not_allowed"."""
+    return "wrong_state" if any(t == to and role in who for (_, t), who in ALLOWED.items()) else "not_allowed"
+
+
 def _audit_count(proposal_id):
     return db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
         AuditEntry.entity_type == "proposal", AuditEntry.entity_id == proposal_id))
@@ -58,9 +67,9 @@ def test_every_move_of_every_state_for_each_role_in_the_service(app, world, make
                     assert make_proposal.get(pid).state == to
                     assert _audit_count(pid) == entries + 1
                 else:
-                    with pytest.raises(ProposalError) as refused:
+                    with pytest.raises(ServiceError) as refused:
                         proposals.transition(proposal, to, user, reason="duplicate")
-                    assert refused.value.code == "not_allowed"
+                    assert refused.value.code == _refused_for(role, to)
                     db.session.rollback()
                     assert make_proposal.get(pid).state == source  # nothing half-saved
                     assert _audit_count(pid) == entries
@@ -68,7 +77,8 @@ def test_every_move_of_every_state_for_each_role_in_the_service(app, world, make
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_move_over_http_is_refused_unless_allowed(client, auth, app, world, make_proposal, role):
-    """Allowed: a redirect and the new state. Forbidden: 403, or 404 when the viewer may not even see it."""
+    """Allowed: a redirect and the new state. Not from this state: a redirect back with the reason.
+    Forbidden: 403, or 404 when the viewer may not even see it."""
     pid = make_proposal()
     auth.login(_user_of(world, role)[1])
     for source in STATES:
@@ -79,7 +89,8 @@ def test_every_move_over_http_is_refused_unless_allowed(client, auth, app, world
             response = client.post(f"/review/{pid}/transition", data={"to": to, "reason": "not_feasible"})
             allowed = role in ALLOWED.get((source, to), set())
             visible = role in STAFF_ONLY or (role in ("idea_owner", "need_owner") and source in INTRODUCED)
-            expected = 302 if allowed else 403 if visible else 404
+            expected = 302 if allowed else 404 if not visible else 302 if _refused_for(role, to) == "wrong_state" \
+                else 403
             assert response.status_code == expected, (source, to)
             with app.app_context():
                 assert make_proposal.get(pid).state == (to if allowed else source)
@@ -176,6 +187,58 @@ def test_the_conflict_covers_every_organisation_of_the_pair(app, world, make_pro
     with app.app_context():
         assert proposals.has_conflict(make_proposal.get(pid), db.session.get(User, staff_id))
         assert not proposals.has_conflict(make_proposal.get(pid), db.session.get(User, world.staff2[0]))
+
+
+def test_the_same_organisation_written_in_nfd_or_with_invisible_characters_is_a_conflict(client, auth, app, world,
+                                                                                          make_user, make_proposal):
+    pid = make_proposal("under_review")
+    # the innovator's school as macOS types it (NFD), with a zero-width space and a no-break space
+    written = unicodedata.normalize("NFD", "Trường\u200b Cao\u00a0đẳng Lào Cai")
+    assert written != "Trường Cao đẳng Lào Cai"
+    staff_id, email = make_user("staff", organisation=written)
+    auth.login(email)
+    assert client.post(f"/review/{pid}/transition", data={"to": "approved"}).status_code == 403
+    with app.app_context():
+        assert proposals.has_conflict(make_proposal.get(pid), db.session.get(User, staff_id))
+        assert make_proposal.get(pid).state == "under_review" and _audit_count(pid) == 1
+
+
+def test_clearing_ones_own_organisation_is_audited_and_does_not_clear_the_conflict(client, auth, app, world,
+                                                                                   make_user, make_proposal):
+    staff_id, email = make_user("staff", organisation="Trường Cao đẳng Lào Cai")
+    pid = make_proposal("under_review")
+    auth.login(email)
+    profile = {"full_name": "Cán bộ Thử", "organisation": "", "place": "", "phone": "", "preferred_language": "vi",
+               "email_notifications": "y"}
+    assert client.post("/auth/profile", data=profile).status_code == 302
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.profile",
+                                                              AuditEntry.entity_id == staff_id))
+        assert entry.actor_id == staff_id
+        assert (json.loads(entry.before), json.loads(entry.after)) == (
+            {"organisation": "Trường Cao đẳng Lào Cai", "full_name": "Staff Test"},
+            {"organisation": None, "full_name": "Cán bộ Thử"})
+        assert db.session.get(User, staff_id).organisation is None
+    # the proposal was made while they belonged to the school: still theirs to stay out of
+    assert client.post(f"/review/{pid}/transition", data={"to": "approved"}).status_code == 403
+    assert client.post(f"/review/{pid}/transition", data={"to": "rejected", "reason": "off_topic"}).status_code == 403
+    with app.app_context():
+        assert make_proposal.get(pid).state == "under_review"
+    # a proposal made after they left is not
+    later = make_proposal("under_review", target="order")
+    assert client.post(f"/review/{later}/transition", data={"to": "approved"}).status_code == 302
+
+
+def test_a_party_dropping_its_organisation_does_not_clear_the_conflict(app, world, make_user, make_proposal):
+    pid = make_proposal("under_review")
+    staff_id, _ = make_user("staff", organisation="trường cao đẳng lào cai")
+    with app.app_context():
+        db.session.get(Idea, world.idea).organisation = None
+        db.session.get(User, world.innovator[0]).organisation = None
+        db.session.commit()
+        proposal = make_proposal.get(pid)
+        assert "trường cao đẳng lào cai" in json.loads(proposal.party_organisations)  # as it was when made
+        assert proposals.has_conflict(proposal, db.session.get(User, staff_id))
 
 
 # --- privacy --------------------------------------------------------------------------

@@ -120,15 +120,16 @@ def create_proposal():
 @bp.route("/<int:proposal_id>/transitions", methods=["POST"])
 @bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": TransitionInput}}})
 @bp.response(200, ProposalSchema)
-@problems(bp, 400, 403, 404, 413, 415, 422)
+@problems(bp, 400, 403, 404, 409, 413, 415, 422)
 def transition_proposal(proposal_id):
     """Move it to another state: `to` is one of allowed_transitions; a rejection needs a `reason`
     code (and a `note` for "other")."""
     user, proposal = _load(proposal_id)
     form = _form(TransitionForm, ("to", "reason", "note"))
-    refused = proposals.refusal(proposal, form.to.data, user)
-    if refused:
-        _refuse(refused)
+    try:  # someone else having moved it meanwhile (ConflictError) is a 409, answered by web/errors.py
+        proposals.check_move(proposal, form.to.data, user)
+    except ProposalError as error:
+        _refuse(error.code)
     try:
         proposals.transition(proposal, form.to.data, user, reason=form.reason.data or None, note=form.note.data)
     except ProposalError as error:

@@ -170,8 +170,10 @@ def kind_blueprint(slug: str) -> Blueprint:
     route("/<int:item_id>", "GET", read_item, blp.response(200, item_schema), problems(blp, 404))
     route("/<int:item_id>", "PATCH", update_item, body, blp.response(200, item_schema),
           problems(blp, 400, 403, 404, 413, 415, 422))
-    route("/<int:item_id>/withdraw", "POST", withdraw_item, blp.response(200, item_schema), problems(blp, 403, 404))
-    route("/<int:item_id>/publish", "POST", publish_item, blp.response(200, item_schema), problems(blp, 403, 404))
+    route("/<int:item_id>/withdraw", "POST", withdraw_item, blp.response(200, item_schema),
+          problems(blp, 403, 404, 409))
+    route("/<int:item_id>/publish", "POST", publish_item, blp.response(200, item_schema),
+          problems(blp, 403, 404, 409))
     route("/<int:item_id>/matches", "GET", item_matches, blp.response(200, MatchListSchema), problems(blp, 403, 404))
     return blp
 

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from models import ProposalState
-from services import audit, decisions, exports, imports, indicators, jobs, proposals, ranker
+from services import audit, decisions, exports, imports, indicators, proposals, ranker
 from services.bounds import FIRST_DAY, LAST_DAY
 from web.access import staff_required
 from web.downloads import table_response
@@ -138,11 +138,10 @@ def import_confirm(job_id):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    try:  # confirmed already, or by someone at the same moment (ConflictError): web/errors.py answers
         imports.confirm(job, current_user)
     except imports.ImportStateError as refused:
         flash(message_for(refused), "error")
         return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=form), \
-            403 if refused.code == "not_yours" else 422 if refused.code == "has_errors" else 409
-    jobs.enqueue("apply_import", job.id)
+            403 if refused.code == "not_yours" else 422
     return redirect(url_for(".import_job", job_id=job.id))

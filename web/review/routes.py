@@ -67,9 +67,10 @@ def _detail(proposal, form, status=200):
 def transition(proposal_id):
     proposal = _load(proposal_id)
     form = TransitionForm()
-    refused = proposals.refusal(proposal, form.to.data, current_user)
-    if refused:
-        return _refuse(refused)
+    try:  # someone else having moved it meanwhile (ConflictError) is answered by web/errors.py
+        proposals.check_move(proposal, form.to.data, current_user)
+    except ProposalError as error:
+        return _refuse(error.code)
     if not form.validate_on_submit():
         return _detail(proposal, form, 422)
     try:
