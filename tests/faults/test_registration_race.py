@@ -1,9 +1,7 @@
 """Six people register one e-mail address at the same moment against gunicorn on PostgreSQL: one
 account is made, the others are told the address is taken (422), nobody gets a 500."""
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -11,8 +9,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import User
-from tests.faults.conftest import wait_for
-from tests.faults.test_concurrency import CSRF, free_port
+from tests.faults.conftest import csrf_of, gunicorn
 
 CLIENTS = 6
 TAKEN = "Email này đã được dùng cho một tài khoản khác."  # "An account with this e-mail already exists."
@@ -21,24 +18,13 @@ TAKEN = "Email này đã được dùng cho một tài khoản khác."  # "An ac
 def test_simultaneous_registrations_of_one_address(app, database_url, spawn):
     if not database_url.startswith("postgresql"):
         pytest.skip("runs in the PostgreSQL pass of the suite (TEST_DATABASE_URL)")
-    port = free_port()
-    env = {"RATELIMIT_ENABLED": "0", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", "BIND": f"127.0.0.1:{port}"}
-    server = spawn(str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()",
-                   env=env, log_name="gunicorn")
-    base = f"http://127.0.0.1:{port}"
-
-    def up():
-        try:
-            return requests.get(f"{base}/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-    wait_for(up, timeout=120, what="gunicorn to answer")
+    base, server = gunicorn(spawn, {"RATELIMIT_ENABLED": "0"})
 
     together = threading.Barrier(CLIENTS)
 
     def register(n: int):
         s = requests.Session()
-        token = CSRF.search(s.get(f"{base}/auth/register", timeout=30).text).group(1)
+        token = csrf_of(s, f"{base}/auth/register")
         # the same address, spelled differently by each: canonical spelling makes them one
         email = ["zzcafé@zzcorp.vn", "ZZCAFÉ@zzcorp.vn", "zzcafe\u0301@zzcorp.vn"][n % 3]
         together.wait(timeout=60)
