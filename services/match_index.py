@@ -333,19 +333,22 @@ class MatchIndex:
                 self._loading = preload(app)
 
     def search(self, text: str, lang: str, side: str, top_k: int = 50, exclude: Collection[str] = (),
-               timeout: float = 0.5) -> list[Match] | None:
+               timeout: float = 0.5, lexical: bool = False) -> list[Match] | None:
         """Items of ``side`` ("idea" or "need") whose meaning is nearest to a short text typed in a
         search box, in any language, best first (:meth:`matching.ranking.MatchEngine.similar` with
         the text as title; ``lang`` its language, for debiasing). The text's vector is kept in this
         process only (a search is not a submission: it is never written to the vector cache).
         Returns None, without waiting longer than ``timeout`` seconds, when the model is busy with
-        other work. Call ``refresh()`` first."""
+        other work. ``lexical``: also score the engine's TF-IDF term (off: the database matches the
+        words, and the term would read every same-language item: ~1.5 s at 100k ideas against a
+        few ms for the cosine). Call ``refresh()`` first."""
         vec = self.transient_vector(text, timeout)
         if vec is None:
             return None
         query = Item(id="", side=side, kind="search", lang=lang, text="", title=text)
         with self._lock:
-            return self._ready().similar(query, vec, top_k=top_k, exclude=exclude, min_band="weak")
+            return self._ready().similar(query, vec, top_k=top_k, exclude=exclude, min_band="weak",
+                                         lexical=lexical)
 
     def transient_vector(self, text: str, timeout: float = 0.5) -> np.ndarray | None:
         """float32 (dim,): the vector of a text that is not a saved submission (a search, a draft
