@@ -86,9 +86,10 @@ def _texts(item: Item) -> tuple[str, ...]:
     return (title, *sentences)
 
 
-def _load_model(backend: str, model: str | None, model_dir: str) -> SerialEmbedder:
-    """A model is loaded once per process (it is immutable; apps made by tests share it)."""
-    return SerialEmbedder(load_embedder(backend, model, Path(model_dir)))
+def _load_model(backend: str, model: str | None, model_dir: str, threads: int | None = None) -> SerialEmbedder:
+    """A model is loaded once per process (it is immutable; apps made by tests share it).
+    ``threads``: CPU threads per text (None: all cores)."""
+    return SerialEmbedder(load_embedder(backend, model, Path(model_dir), num_threads=threads))
 
 
 class MatchIndex:
@@ -99,11 +100,11 @@ class MatchIndex:
     alone and is held only while it changes or ranks (numpy work, milliseconds); refreshes take
     turns under a lock of their own while they read the database and embed, so a slow refresh
     never holds up a ranking. Raises :class:`matching.embedders.ModelMissingError` when the model
-    has not been built.
+    has not been built. ``threads``: the model's CPU threads per text (None: all cores).
     """
 
-    def __init__(self, backend: str, model: str | None, model_dir: str):
-        self.backend, self.model, self.model_dir = backend, model, model_dir
+    def __init__(self, backend: str, model: str | None, model_dir: str, threads: int | None = None):
+        self.backend, self.model, self.model_dir, self.threads = backend, model, model_dir, threads
         self._lock = threading.RLock()           # the engine
         self._refreshing = threading.Lock()      # one refresh at a time, so changes apply in order
         self._embedder: CachedEmbedder | None = None
@@ -123,7 +124,7 @@ class MatchIndex:
     def embedder(self) -> CachedEmbedder:
         """The model behind the database's vector cache."""
         if self._embedder is None:
-            self._embedder = CachedEmbedder(_load_model(self.backend, self.model, self.model_dir),
+            self._embedder = CachedEmbedder(_load_model(self.backend, self.model, self.model_dir, self.threads),
                                             DatabaseVectorStore())
         return self._embedder
 
@@ -391,7 +392,8 @@ def match_index(app: Flask | None = None) -> MatchIndex:
     index = app.extensions.get("match_index")
     if index is None:
         index = app.extensions.setdefault("match_index", MatchIndex(
-            app.config["MATCHING_BACKEND"], app.config["MATCHING_MODEL"], app.config["MODEL_DIR"]))
+            app.config["MATCHING_BACKEND"], app.config["MATCHING_MODEL"], app.config["MODEL_DIR"],
+            app.config.get("MATCHING_THREADS") or None))
     return index
 
 
