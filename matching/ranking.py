@@ -454,9 +454,10 @@ class MatchEngine:
         return np.where(known, np.where(fits, np.float32(w.stage), np.float32(-w.stage_mismatch)),
                         np.float32(0.0)).astype(np.float32)
 
-    def _scores(self, query: Item, query_vec: np.ndarray, side: str):
+    def _scores(self, query: Item, query_vec: np.ndarray, side: str, lexical: bool = True):
         """Semantic and combined scores of every slot of ``side`` (float32 (n,));
-        dead slots get scores too and must be masked with ``t.alive``."""
+        dead slots get scores too and must be masked with ``t.alive``. ``lexical=False``
+        leaves the TF-IDF term out (it reads every same-language item's n-grams)."""
         self._refresh()
         t = self._tables[side]
         if t.n_alive == 0:
@@ -465,7 +466,7 @@ class MatchEngine:
         sem = t.vecs @ self._query_vec(query, query_vec)
         w = self.weights
         combined = sem.astype(np.float32).copy()
-        if self.lexical and t.lex_base is not None:
+        if lexical and self.lexical and t.lex_base is not None:
             code = self._codes.get(query.lang or "")
             same = (t.lang == code) & t.alive if code is not None else None
             if same is not None and same.any():
@@ -557,13 +558,17 @@ class MatchEngine:
         return self._select(query, t, sem, combined, eligible, top_k, today, candidate_ids, min_band)
 
     def similar(self, query: Item, query_vec: np.ndarray, top_k: int = 5,
-                exclude: Collection[str] = (), min_band: str = "possible") -> list[Match]:
+                exclude: Collection[str] = (), min_band: str = "possible",
+                lexical: bool = True) -> list[Match]:
         """Items on the SAME side as ``query`` (duplicate detection while an
         idea is being written, in any language), best first, at least
-        ``min_band``. The query's own id is always skipped."""
+        ``min_band``. The query's own id is always skipped. ``lexical=False``:
+        scores without the TF-IDF term (debiased cosine and facets only), for a
+        search box whose words the database already matches; one (n, dim)
+        product instead of a pass over every same-language item's n-grams."""
         if min_band not in BANDS:
             raise ValueError(f"min_band must be one of {BANDS}")
-        t, sem, combined = self._scores(query, query_vec, query.side)
+        t, sem, combined = self._scores(query, query_vec, query.side, lexical=lexical)
         if not t.n_alive:
             return []
         eligible = t.alive & t.mask_of(set(exclude) | {query.id}, False)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -244,12 +244,19 @@ def expand(query: Query, glossary: Glossary | None) -> Query:
     return Query(text=query.text, groups=tuple(groups))
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: float = 60.0) -> list[str]:
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str] | Mapping[str, int]], k: float = 60.0) -> list[str]:
     """Ids of several rankings (each best first) in one order, by the sum over rankings of
     1 / (k + rank), rank counted from 1 (Cormack, Clarke and Büttcher, SIGIR 2009). Ties keep the
-    order in which ids are first met, rankings taken in the order given."""
+    order in which ids are first met, rankings taken in the order given.
+
+    A ranking may also be a mapping id -> rank holding only some ids of a longer ranking (the
+    head of a long list, and ids found in another ranking): their scores and ties are those they
+    have in the whole ranking, so the fused order of those ids is the same."""
     score: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, item_id in enumerate(ranking, start=1):
+    first: dict[str, tuple[int, int]] = {}
+    for n, ranking in enumerate(rankings):
+        pairs = ranking.items() if isinstance(ranking, Mapping) else ((i, r) for r, i in enumerate(ranking, start=1))
+        for item_id, rank in pairs:
             score[item_id] = score.get(item_id, 0.0) + 1.0 / (k + rank)
-    return sorted(score, key=lambda i: -score[i])
+            first.setdefault(item_id, (n, rank))
+    return sorted(score, key=lambda i: (-score[i], first[i]))

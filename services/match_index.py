@@ -86,9 +86,10 @@ def _texts(item: Item) -> tuple[str, ...]:
     return (title, *sentences)
 
 
-def _load_model(backend: str, model: str | None, model_dir: str) -> SerialEmbedder:
-    """A model is loaded once per process (it is immutable; apps made by tests share it)."""
-    return SerialEmbedder(load_embedder(backend, model, Path(model_dir)))
+def _load_model(backend: str, model: str | None, model_dir: str, threads: int | None = None) -> SerialEmbedder:
+    """A model is loaded once per process (it is immutable; apps made by tests share it).
+    ``threads``: CPU threads per text (None: all cores)."""
+    return SerialEmbedder(load_embedder(backend, model, Path(model_dir), num_threads=threads))
 
 
 class MatchIndex:
@@ -99,11 +100,11 @@ class MatchIndex:
     alone and is held only while it changes or ranks (numpy work, milliseconds); refreshes take
     turns under a lock of their own while they read the database and embed, so a slow refresh
     never holds up a ranking. Raises :class:`matching.embedders.ModelMissingError` when the model
-    has not been built.
+    has not been built. ``threads``: the model's CPU threads per text (None: all cores).
     """
 
-    def __init__(self, backend: str, model: str | None, model_dir: str):
-        self.backend, self.model, self.model_dir = backend, model, model_dir
+    def __init__(self, backend: str, model: str | None, model_dir: str, threads: int | None = None):
+        self.backend, self.model, self.model_dir, self.threads = backend, model, model_dir, threads
         self._lock = threading.RLock()           # the engine
         self._refreshing = threading.Lock()      # one refresh at a time, so changes apply in order
         self._embedder: CachedEmbedder | None = None
@@ -123,7 +124,7 @@ class MatchIndex:
     def embedder(self) -> CachedEmbedder:
         """The model behind the database's vector cache."""
         if self._embedder is None:
-            self._embedder = CachedEmbedder(_load_model(self.backend, self.model, self.model_dir),
+            self._embedder = CachedEmbedder(_load_model(self.backend, self.model, self.model_dir, self.threads),
                                             DatabaseVectorStore())
         return self._embedder
 
@@ -333,19 +334,22 @@ class MatchIndex:
                 self._loading = preload(app)
 
     def search(self, text: str, lang: str, side: str, top_k: int = 50, exclude: Collection[str] = (),
-               timeout: float = 0.5) -> list[Match] | None:
+               timeout: float = 0.5, lexical: bool = False) -> list[Match] | None:
         """Items of ``side`` ("idea" or "need") whose meaning is nearest to a short text typed in a
         search box, in any language, best first (:meth:`matching.ranking.MatchEngine.similar` with
         the text as title; ``lang`` its language, for debiasing). The text's vector is kept in this
         process only (a search is not a submission: it is never written to the vector cache).
         Returns None, without waiting longer than ``timeout`` seconds, when the model is busy with
-        other work. Call ``refresh()`` first."""
+        other work. ``lexical``: also score the engine's TF-IDF term (off: the database matches the
+        words, and the term would read every same-language item: ~1.5 s at 100k ideas against a
+        few ms for the cosine). Call ``refresh()`` first."""
         vec = self.transient_vector(text, timeout)
         if vec is None:
             return None
         query = Item(id="", side=side, kind="search", lang=lang, text="", title=text)
         with self._lock:
-            return self._ready().similar(query, vec, top_k=top_k, exclude=exclude, min_band="weak")
+            return self._ready().similar(query, vec, top_k=top_k, exclude=exclude, min_band="weak",
+                                         lexical=lexical)
 
     def transient_vector(self, text: str, timeout: float = 0.5) -> np.ndarray | None:
         """float32 (dim,): the vector of a text that is not a saved submission (a search, a draft
@@ -388,7 +392,8 @@ def match_index(app: Flask | None = None) -> MatchIndex:
     index = app.extensions.get("match_index")
     if index is None:
         index = app.extensions.setdefault("match_index", MatchIndex(
-            app.config["MATCHING_BACKEND"], app.config["MATCHING_MODEL"], app.config["MODEL_DIR"]))
+            app.config["MATCHING_BACKEND"], app.config["MATCHING_MODEL"], app.config["MODEL_DIR"],
+            app.config.get("MATCHING_THREADS") or None))
     return index
 
 

@@ -38,6 +38,9 @@ SHOWN_BAND = "possible"      # weaker matches are never shown
 DUPLICATE_CANDIDATES = 20    # the engine's nearest ideas that the duplicate rule looks at
 STRONG_DUPLICATE_MARGIN = 0.1
 LIVE_EMBED_TIMEOUT = 0.2     # seconds the similar-ideas check while typing waits for a busy model
+LIVE_TEXT_CHARS = 600        # while typing, the draft's meaning is read from its title and summary up
+                             # to here (~150 tokens): the model's time grows with the text, and a
+                             # pause in the description or keywords then needs no new vector
 
 
 @dataclass(frozen=True)
@@ -228,9 +231,10 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
     when well above the rule's threshold, else "good".
 
     ``live``: while the author types (the form's script asks after each pause): the draft's vector
-    stays in memory (never in the vector cache), nothing is explained, and the check answers at
-    once with problem "no_model" when the engine is not loaded yet (it is loaded in the
-    background) or "busy" when other work holds the model."""
+    is read from its title and summary alone (:data:`LIVE_TEXT_CHARS`) and stays in memory (never
+    in the vector cache), nothing is explained, and the check answers at once with problem
+    "no_model" when the engine is not loaded yet (it is loaded in the background) or "busy" when
+    other work holds the model."""
     language = languages.resolve(IDEA, fields)
     draft = Idea(id=exclude_id or 0, title=fields.get("title") or "", summary=fields.get("summary") or "",
                  description=fields.get("description") or "", keywords=fields.get("keywords") or "",
@@ -248,7 +252,9 @@ def similar_ideas(fields: dict, viewer: User | None, exclude_id: int | None = No
                 index.load_in_background(app)
             return SimilarCheck(problem="no_model")
         index.refresh()
-        vec = index.transient_vector(item_text(query), timeout=LIVE_EMBED_TIMEOUT)
+        gist = "\n".join(t.strip() for t in (draft.title, draft.summary) if t.strip())[:LIVE_TEXT_CHARS] \
+            or item_text(query)[:LIVE_TEXT_CHARS]  # a draft with a description only
+        vec = index.transient_vector(gist, timeout=LIVE_EMBED_TIMEOUT)
         if vec is None:
             return SimilarCheck(problem="busy")
     else:

@@ -71,8 +71,8 @@ class Found:
 
 
 class RankedPagination(Pagination):
-    """A page of an id list ranked in Python (relevance): ``ids`` best first, ``model`` and
-    ``options`` to load the page's rows."""
+    """A page of an id list ranked in Python (relevance): ``ids`` best first (at least up to the
+    page's end), ``total`` the list's length, ``model`` and ``options`` to load the page's rows."""
 
     def _query_items(self) -> list:
         ids = self._query_args["ids"][self._query_offset:self._query_offset + self.per_page]
@@ -82,7 +82,7 @@ class RankedPagination(Pagination):
         return [rows[i] for i in ids if i in rows]
 
     def _query_count(self) -> int:
-        return len(self._query_args["ids"])
+        return self._query_args["total"]
 
 
 # --- the documents -------------------------------------------------------------------
@@ -149,11 +149,14 @@ def rebuild_documents(place_id: int | None = None, batch: int = 500) -> int:
 # --- the lexical part ----------------------------------------------------------------
 
 def _pg_tsquery(query: Query) -> str:
+    """The words of every phrase, without their order: a GIN index keeps no word positions, so a
+    ``<->`` phrase would make PostgreSQL parse every candidate's words again (``to_tsvector``,
+    seconds at 10k candidates); phrases are checked by LIKE instead (:func:`_matches`)."""
     def phrase(p: Phrase) -> str:
         quoted = [f"'{w}'" for w in p.words]
         if p.prefix:
             quoted[-1] += ":*"
-        return "(" + " <-> ".join(quoted) + ")"
+        return "(" + " & ".join(quoted) + ")"
     return " & ".join("(" + " | ".join(phrase(p) for p in group) + ")" for group in query.groups)
 
 
@@ -170,8 +173,14 @@ def _matches(submission_type: SubmissionType, column: str, query: Query) -> sa.C
     model = submission_type.model
     if db.engine.dialect.name == "postgresql":
         simple = sa.literal_column("'simple'::regconfig")
-        vector = sa.func.to_tsvector(simple, getattr(model, column))  # the GIN indexes' expression
-        return vector.op("@@")(sa.func.to_tsquery(simple, sa.bindparam(None, _pg_tsquery(query), unique=True)))
+        words = getattr(model, column)
+        vector = sa.func.to_tsvector(simple, words)  # the GIN indexes' expression
+        found = vector.op("@@")(sa.func.to_tsquery(simple, sa.bindparam(None, _pg_tsquery(query), unique=True)))
+        # a group with a phrase of several words: the words in that order (a phrase's LIKE holds
+        # its words, so the index narrows and LIKE decides, on the rows the index found)
+        ordered = [sa.or_(*(words.like(p.like()) for p in group)) for group in query.groups
+                   if any(len(p.words) > 1 for p in group)]
+        return sa.and_(found, *ordered)
     fts = f"{model.__tablename__}_search"
     hits = (sa.select(sa.literal_column("rowid")).select_from(sa.text(fts))
             .where(sa.literal_column(fts).op("MATCH")(sa.bindparam(None, _fts5_query(query, column), unique=True))))
@@ -198,18 +207,39 @@ def _lexical(submission_type: SubmissionType, user: User | None, query: Query) -
                   sa.and_(_own(submission_type, user), full))
 
 
-def _tier(submission_type: SubmissionType, user: User | None, query: Query) -> sa.ColumnElement[int]:
-    """How exactly a lexical hit holds the query (see EXACT_TIER), from the text the user may search."""
-    model = submission_type.model
-    text = model.search_full
-    if _hides_details(submission_type, user):
-        text = sa.case((sa.and_(TechnologyNeed.confidential.is_(True), sa.not_(_own(submission_type, user))),
-                        model.search_public), else_=model.search_full)
-    phrase = query.phrase.like()
-    typed = [p.like() for p in query.typed]
-    return sa.case((model.search_public.like(phrase), 4), (text.like(phrase), 3),
-                   (sa.and_(*(model.search_public.like(t) for t in typed)), 2),
-                   (sa.and_(*(text.like(t) for t in typed)), 1), else_=0)
+def _holding(submission_type: SubmissionType, column: str, query: Query) -> sa.ColumnElement[bool]:
+    """The rows whose ``column`` holds every phrase of ``query`` (one phrase per group). SQLite:
+    an uncorrelated ``id IN (...)`` answered once from the FTS5 index, which keeps word positions,
+    so a hit's words are never read. PostgreSQL: LIKE over the words, since a GIN index keeps no
+    positions and a phrase would make it parse every candidate's words again (``to_tsvector``):
+    seconds at 17k hits, where LIKE takes milliseconds."""
+    if db.engine.dialect.name == "postgresql":
+        words = getattr(submission_type.model, column)
+        return sa.and_(*(words.like(group[0].like()) for group in query.groups))
+    return _matches(submission_type, column, query)
+
+
+def _tier(submission_type: SubmissionType, user: User | None, query: Query, expanded: Query) -> sa.ColumnElement[int]:
+    """How exactly a lexical hit of ``expanded`` (``query`` with its glossary names) holds the
+    query (see EXACT_TIER), from the text the user may search. On SQLite every rung is asked of the
+    full-text index (at 100k ideas, a LIKE over each of 17k hits' words took most of a search; see
+    :func:`_holding` for PostgreSQL), and a rung that every hit reaches is not asked."""
+    phrase = Query(query.text, ((query.phrase,),))
+    typed = Query(query.text, tuple((p,) for p in query.typed))
+    hidden = _hides_details(submission_type, user)
+    # a confidential need's text is its title and place for others: what the public rungs ask
+    shown = sa.not_(sa.and_(TechnologyNeed.confidential.is_(True), sa.not_(_own(submission_type, user))))
+    ladder = [("search_public", phrase, 4), ("search_full", phrase, 3)]
+    if typed.groups != phrase.groups:  # one word (or one phrase) typed: tiers 2 and 1 are tiers 4 and 3
+        ladder += [("search_public", typed, 2), ("search_full", typed, 1)]
+    floor = 0
+    if expanded.groups == typed.groups:  # no glossary name: every hit holds what was typed
+        floor = ladder.pop()[2]
+    whens = []
+    for column, held, tier in ladder:
+        holding = _holding(submission_type, column, held)
+        whens.append((sa.and_(shown, holding) if hidden and column == "search_full" else holding, tier))
+    return sa.case(*whens, else_=floor)
 
 
 # --- the semantic part ---------------------------------------------------------------
@@ -272,11 +302,14 @@ class _Plan:
     searched: bool
     cross_language: str
     stmt: sa.Select | None = None
-    ids: list[int] | None = None
+    ids: list[int] | None = None   # the first ``limit`` ids (see :func:`_plan`) ...
+    total: int = 0                 # ... of a list this long
 
 
 def _plan(submission_type: SubmissionType, user: User | None, filters: BrowseFilters,
-          semantic: bool = True) -> _Plan:
+          semantic: bool = True, limit: int | None = None) -> _Plan:
+    """What a list shows; when ranked by relevance, the ids of its first ``limit`` items (every
+    item when None) and its length."""
     query = parse_query(filters.q)
     typed = bool(query.text)
     sort = check_sort(submission_type, filters.sort, typed)
@@ -290,21 +323,52 @@ def _plan(submission_type: SubmissionType, user: User | None, filters: BrowseFil
     semantic = _semantic(submission_type, user, query) if semantic else None
     status = "not_ready" if semantic is None else "used"
     semantic = semantic or []
-    lexical = _lexical(submission_type, user, expand(query, current_glossary()))
+    expanded = expand(query, current_glossary())
+    lexical = _lexical(submission_type, user, expanded)
     if sort != "relevance":
         found = sa.or_(lexical, model.id.in_(semantic)) if semantic else lexical
         return _Plan(sort, True, status, stmt=listed.where(found).order_by(*_order(submission_type, sort)))
-    tier = _tier(submission_type, user, query).label("tier")
-    hits = db.session.execute(
-        sa.select(model.id, tier).where(*conditions, lexical)
-        .order_by(tier.desc(), model.published_at.desc(), model.id.desc())).all()
-    exact = [i for i, t in hits if t >= EXACT_TIER]
+    ids, total = _relevance(submission_type, user, query, expanded, conditions, semantic, limit)
+    return _Plan(sort, True, status, ids=ids, total=total)
+
+
+def _relevance(submission_type: SubmissionType, user: User | None, query: Query, expanded: Query,
+               conditions: list, semantic: list[int],
+               limit: int | None) -> tuple[list[int], int]:
+    """(ids, total): the first ``limit`` ids of the relevance order (all of them when None) and the
+    list's length. Exact lexical hits first (tier, then newest), then the other lexical hits and
+    the semantic ids (best first) fused by reciprocal rank.
+
+    The database ranks the hits (tier, newest) with a window function and returns only the first
+    ``limit`` of them and the semantic ids' own ranks: a lexical hit ranked beyond ``limit`` has
+    at least ``limit`` items before it in the fused order too, so the page is the same as when
+    every hit is fused, without reading 17k rows into Python."""
+    model = submission_type.model
+    tier = _tier(submission_type, user, query, expanded).label("tier")
+    hits = sa.select(model.id, model.published_at, tier) \
+        .where(*conditions, _lexical(submission_type, user, expanded)).subquery()
+    ranked = sa.select(
+        hits.c.id, hits.c.tier,
+        sa.func.row_number().over(order_by=(hits.c.tier.desc(), hits.c.published_at.desc(), hits.c.id.desc()))
+        .label("rank"),
+        sa.func.count().over().label("hits"),
+        sa.func.sum(sa.case((hits.c.tier >= EXACT_TIER, 1), else_=0)).over().label("exact")).subquery()
+    stmt = sa.select(ranked).order_by(ranked.c.rank)
+    if limit is not None:
+        stmt = stmt.where(sa.or_(ranked.c.rank <= limit, ranked.c.id.in_(semantic)) if semantic
+                          else ranked.c.rank <= limit)
+    rows = db.session.execute(stmt).all()
+    n_hits, n_exact = (int(rows[0].hits), int(rows[0].exact or 0)) if rows else (0, 0)
+    shown = limit if limit is not None else n_hits
+    exact = [r.id for r in rows if r.tier >= EXACT_TIER and r.rank <= shown]
+    found = {r.id: r for r in rows}  # the first ``limit`` hits and the semantic ids that are hits
     allowed = set(db.session.scalars(sa.select(model.id).where(*conditions, model.id.in_(semantic)))) \
         if semantic else set()
-    taken = set(exact)
-    fused = reciprocal_rank_fusion([[i for i, t in hits if t < EXACT_TIER],
-                                    [i for i in semantic if i in allowed and i not in taken]], k=RRF_K)
-    return _Plan(sort, True, status, ids=exact + [int(i) for i in fused])
+    others = [i for i in semantic if i in allowed and not (i in found and found[i].tier >= EXACT_TIER)]
+    lexical_ranks = {r.id: r.rank - n_exact for r in rows if r.tier < EXACT_TIER}
+    fused = reciprocal_rank_fusion([lexical_ranks, {i: rank for rank, i in enumerate(others, start=1)}], k=RRF_K)
+    total = n_hits + sum(1 for i in others if i not in found)
+    return (exact + fused)[:shown if limit is not None else None], total
 
 
 def find(submission_type: SubmissionType, user: User | None, filters: BrowseFilters, page: int = 1,
@@ -313,13 +377,14 @@ def find(submission_type: SubmissionType, user: User | None, filters: BrowseFilt
     (words in ``filters.q``, order in ``filters.sort``). A page past the end is empty.
     ``semantic=False``: the lexical part alone (evaluation). Raises ServiceError("unknown_sort")
     for an order the type does not offer."""
-    plan = _plan(submission_type, user, filters, semantic)
     page = min(page, MAX_OFFSET // per_page + 1)  # past the end either way; offsets stay 64-bit for the database
+    shown = min(per_page, 100) if per_page >= 1 else 20  # as Pagination reads it
+    plan = _plan(submission_type, user, filters, semantic, limit=max(page, 1) * shown)
     if plan.stmt is not None:
         pagination = db.paginate(plan.stmt, page=page, per_page=per_page, max_per_page=100, error_out=False)
     else:
         pagination = RankedPagination(page=page, per_page=per_page, max_per_page=100, error_out=False,
-                                      ids=plan.ids, model=submission_type.model,
+                                      ids=plan.ids, total=plan.total, model=submission_type.model,
                                       options=with_facets(submission_type))
     return Found(pagination, plan.sort, plan.searched, plan.cross_language)
 

@@ -286,6 +286,26 @@ def test_sort_is_checked_and_kept_across_pages(client, demo, app):
     assert len(first) == len(set(first)) == 15
 
 
+
+@pytest.mark.parametrize("engine", [False, True])
+def test_a_relevance_page_is_the_slice_of_the_whole_list(client, demo, app, engine):
+    """Pages rank only the hits up to their end (and the engine's hits): they must hold what the
+    whole list (an export) holds at their place, and count every item."""
+    with app.test_request_context():
+        from models.people import Visitor
+        from services import search
+        from services.match_index import match_index
+        from services.submission_types import IDEA, NEED
+        from services.submissions import BrowseFilters
+        if engine:
+            match_index().refresh()
+        for kind, q in ((IDEA, "điện"), (IDEA, "quế cinnamon"), (IDEA, "thao qua"), (IDEA, "nông dân"),
+                        (NEED, "độ ẩm"), (IDEA, "máy sấy quế năng lượng mặt trời")):
+            whole = [i.id for i in search.find_all(kind, Visitor(), BrowseFilters(q=q))]
+            pages = [search.find(kind, Visitor(), BrowseFilters(q=q), page=p, per_page=3) for p in (1, 2, 3, 4)]
+            assert [i.id for p in pages for i in p.page.items] == whole[:12], q
+            assert pages[0].page.total == len(whole), q
+
 # --- similar ideas while typing ------------------------------------------------------------
 
 def test_similar_ideas_while_typing(app, client, login_as, auth):

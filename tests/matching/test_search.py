@@ -47,3 +47,13 @@ def test_every_spelling_of_a_concept_reads_the_same():
 def test_reciprocal_rank_fusion_rewards_agreement():
     assert reciprocal_rank_fusion([["a", "b", "c"], ["c", "d"]]) == ["c", "a", "b", "d"]
     assert reciprocal_rank_fusion([[], ["x"]]) == ["x"]
+
+
+def test_reciprocal_rank_fusion_of_a_ranking_s_head_orders_those_ids_as_the_whole_ranking_does():
+    whole = [f"l{i}" for i in range(1, 200)]
+    other = ["s1", "l150", "l3", "s2"]
+    fused = reciprocal_rank_fusion([whole, other])
+    head = {i: rank for rank, i in enumerate(whole, start=1) if rank <= 10 or i in other}
+    partial = reciprocal_rank_fusion([head, {i: rank for rank, i in enumerate(other, start=1)}])
+    assert partial[:10] == fused[:10]
+    assert [i for i in fused if i in set(partial)] == partial
