@@ -120,10 +120,10 @@ def recover(app: Flask) -> list[str]:
     """Queue again the work the database says is pending but that has no live job (Redis lost it,
     or the process running it died): the worker's maintenance. Returns the RQ ids queued."""
     from extensions import db
-    from services import imports
+    from services import imports, mail
     with app.app_context():
         try:
-            return imports.recover()
+            return imports.recover() + mail.recover()
         finally:
             db.session.remove()
             # This runs in the worker's main process, which forks a work horse per job: no pooled

@@ -131,6 +131,28 @@ def deliver(mail_id, *legacy) -> bool:
         return True
 
 
+# A queued e-mail this long past its next attempt has no job left: the queue lost it (Redis restarted
+# without its data) or the process that was to send it died. Its first attempt runs seconds after
+# the commit, and every retry is scheduled for its next_attempt_at.
+OVERDUE_AFTER = timedelta(minutes=15)
+
+
+def recover() -> list[str]:
+    """Queue again every e-mail still "queued" more than :data:`OVERDUE_AFTER` past its next
+    attempt (the worker's maintenance, with ``imports.recover()``). Its next attempt moves to now,
+    so it is queued again once, not at every maintenance run. Sending is idempotent: an e-mail
+    "sent" meanwhile is not sent twice. Returns a label per e-mail queued again ("mail-<id>")."""
+    now = utcnow()
+    overdue = db.session.scalars(sa.select(OutgoingMail).where(
+        OutgoingMail.status == "queued", OutgoingMail.next_attempt_at < now - OVERDUE_AFTER)
+        .order_by(OutgoingMail.id)).all()
+    for mail in overdue:
+        mail.next_attempt_at = now
+        db.session.info.setdefault(QUEUE_KEY, []).append(mail)
+    db.session.commit()  # the commit hook queues them
+    return [f"mail-{mail.id}" for mail in overdue]
+
+
 def send_again(mail: OutgoingMail) -> None:
     """Staff's "send again" on an e-mail that is not sent: a fresh round of attempts, now."""
     if mail.status == "sent":

@@ -232,6 +232,31 @@ def test_a_refused_mail_is_retried_with_backoff_then_shown_to_staff_who_send_it_
     assert "ban@example.vn" not in client.get("/mail/").get_data(as_text=True)
 
 
+def test_an_email_whose_job_was_lost_is_sent_by_the_workers_maintenance(app):
+    """Redis restarted without its data: an e-mail kept as "queued" has no job any more. The
+    worker's maintenance queues it again once; one whose retry is still ahead is left alone."""
+    from datetime import timedelta
+
+    from models import OutgoingMail
+    from models.people import utcnow
+    from services import jobs, mail
+    with app.app_context():
+        lost = mail.queue("mat@example.vn", "Giới thiệu", "Nội dung")
+        waiting = mail.queue("cho@example.vn", "Giới thiệu", "Nội dung")
+        db.session.info.pop(mail.QUEUE_KEY)  # as if the jobs of the commit were lost with Redis
+        db.session.commit()
+        lost.next_attempt_at = utcnow() - timedelta(hours=1)
+        waiting.next_attempt_at = utcnow() + timedelta(minutes=5)  # a scheduled retry
+        db.session.commit()
+        lost_id, waiting_id = lost.id, waiting.id
+        assert jobs.recover(app) == [f"mail-{lost_id}"]
+    with app.app_context():
+        assert db.session.get(OutgoingMail, lost_id).status == "sent"
+        assert db.session.get(OutgoingMail, waiting_id).status == "queued"
+        assert jobs.recover(app) == []  # nothing queued twice
+    assert [m["To"] for m in outbox(app)] == ["mat@example.vn"]
+
+
 def test_the_mail_page_is_for_staff(client, login_as):
     login_as("innovator")
     assert client.get("/mail/").status_code == 403
