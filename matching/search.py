@@ -106,8 +106,10 @@ def _phrase(ws: Sequence[str]) -> Phrase:
 def parse_query(text: str) -> Query:
     """A :class:`Query` from what a person typed: quoted parts are phrases, a run of Chinese
     characters is a phrase, every other word stands alone; at most :data:`MAX_QUERY_WORDS` words.
-    A query with no letter or digit has no groups (it is false) and finds nothing."""
-    text = unicodedata.normalize("NFC", text or "").strip()
+    A query with no letter or digit has no groups (it is false) and finds nothing. Compatibility
+    forms are read as what they stand for (NFKC): full-width "ＳＡＴ ＬＯ" typed by a Chinese input
+    method is "SAT LO"."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
     groups: list[tuple[str, ...]] = []
 
     def add(part: str, phrase: bool) -> None:

@@ -32,6 +32,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\
 _INVISIBLE = re.compile(r"[\u00ad\u061c\u202a-\u202e\u2060-\u2064\u2066-\u206f]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# A "<" that opens a tag as markup is written: an ASCII tag name, then attributes with ASCII names
+# (as Word, web pages and editors write them), or a comment, a declaration or a processing
+# instruction. Any other "<" is text and is kept: "a<b và c>d" is not a bold tag.
+_TAG_SYNTAX = (r"/?[A-Za-z][A-Za-z0-9:-]*(?:\s+[A-Za-z_:@][-A-Za-z0-9_:.@]*"
+               r"(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>|!--|![A-Za-z\[]|\?")
+_NOT_A_TAG = re.compile(rf"<(?!{_TAG_SYNTAX})")
+# elements that end a line where a browser shows them
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|table|blockquote|section|article|header|footer|pre|hr)"
+                        r"\b[^>]*>", re.IGNORECASE)
 
 
 class TextRejected(ValueError):
@@ -61,6 +70,8 @@ def clean_text(raw: str) -> str:
     text = raw
     while (decoded := html.unescape(text)) != text:  # one level of escaping a pass; each pass shortens it
         text = decoded
+    text = _NOT_A_TAG.sub("&lt;", text)  # "a<b và c>d", "<Hoàng Liên>": text, not markup
+    text = _BLOCK_TAG.sub(lambda m: "\n" + m.group(0), text)  # "<p>a</p><p>b</p>" is two lines, not "ab"
     text = html.unescape(nh3.clean(text, tags=set()))  # nh3 escapes the text's own < > &
     text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFC", text)

@@ -67,9 +67,23 @@ def add_account(actor: User | None, email: str, password: str, full_name: str, r
     return _save(_new_user(email, password, full_name, role, **profile), audited=True, actor=actor)
 
 
+def _stand_in() -> User:
+    stand_in = User()
+    stand_in.set_password("a password nobody has")
+    return stand_in
+
+
+_UNKNOWN = _stand_in()  # checked against for an address with no account
+
+
 def authenticate(email: str, password: str) -> User | None:
+    """The active account with this address and password, else None. An unknown address costs
+    one password check as well, so the answer's time does not tell whether an account exists."""
     user = find_by_email(email)
-    if user and user.active and user.check_password(password):
+    if user is None:
+        _UNKNOWN.check_password(password)
+        return None
+    if user.active and user.check_password(password):
         return user
     return None
 

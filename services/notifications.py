@@ -8,6 +8,7 @@ sends nothing, a refused e-mail is retried and shown to staff.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -32,6 +33,8 @@ MESSAGES = {
     "proposal_approved": _l("Your proposal was approved: “%(idea)s” and “%(target)s”."),
     "proposal_rejected": _l("Your proposal was not approved: “%(idea)s” and “%(target)s”."),
 }
+
+log = logging.getLogger(__name__)
 
 
 def text(kind: str, params: dict | str) -> str:
@@ -125,10 +128,19 @@ def _shorten(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[:limit - 1].rstrip() + "…"
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
 def absolute_url(link: str) -> str:
-    """A path made absolute for an e-mail: on PUBLIC_URL when it is set (never on the Host header a
-    client sent, which could send a reset link to another site), else on the current request's root."""
+    """A path made absolute for an e-mail, on PUBLIC_URL. The Host header a client sent is never
+    trusted for it (a password reset asked with ``Host: evil.example`` would mail a link to that
+    site): without PUBLIC_URL only a request to this machine itself (``make run``: localhost,
+    127.0.0.1) lends its root; otherwise the path stays relative and the log says to set PUBLIC_URL."""
     if not link.startswith("/"):
         return link
-    base = current_app.config.get("PUBLIC_URL") or (request.url_root if has_request_context() else "")
-    return base.rstrip("/") + link
+    base = current_app.config.get("PUBLIC_URL")
+    if not base and has_request_context() and request.host.rsplit(":", 1)[0] in LOOPBACK_HOSTS:
+        base = request.url_root
+    if not base:
+        log.error("PUBLIC_URL is not set: the link %s in an e-mail cannot be made absolute", link)
+    return (base or "").rstrip("/") + link

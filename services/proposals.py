@@ -75,9 +75,12 @@ class ProposalError(ServiceError):
 
 def organisation_key(value: str | None) -> str:
     """An organisation's name as the conflict rule compares it: NFC, invisible format characters
-    (zero-width spaces and joiners) dropped, case folded, spaces collapsed; "" for none."""
+    (zero-width spaces and joiners) dropped, punctuation (dashes of every kind, dots, commas,
+    quotes, "&") read as a space, case folded, spaces collapsed; "" for none. "Sở KH&CN – Phòng
+    QLKH" and "sở kh&cn - phòng qlkh." are one organisation."""
     text = unicodedata.normalize("NFC", value or "")
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = "".join("" if unicodedata.category(ch) == "Cf" else " " if unicodedata.category(ch)[0] in "PS"
+                   else ch for ch in text)
     return unicodedata.normalize("NFC", " ".join(text.casefold().split()))
 
 
@@ -89,7 +92,8 @@ def organisations(proposal: MatchProposal) -> set[str]:
     """The organisations a proposal involves, normalised (organisation_key): those of its parties
     when it was made, and their current ones (a party who later names or drops an organisation
     neither clears a conflict nor hides one)."""
-    stored = set(json.loads(proposal.party_organisations or "[]"))
+    # stored keys are read again with today's rule (one made by an older rule then still compares)
+    stored = {organisation_key(k) for k in json.loads(proposal.party_organisations or "[]")} - {""}
     return stored | _current_organisations(proposal.idea, proposal.target)
 
 

@@ -22,7 +22,10 @@ def _columns(missing=(), unknown=()) -> str:
     if missing:
         parts.append(_("Missing columns: %(names)s.", names=", ".join(missing)))
     if unknown:
-        parts.append(_("Unknown columns: %(names)s.", names=", ".join(unknown)))
+        # a header cell may hold anything, even megabytes: each is quoted short, and at most ten
+        shown = [name if len(name) <= 60 else name[:59] + "…" for name in list(unknown)[:10]]
+        more = len(unknown) - len(shown)
+        parts.append(_("Unknown columns: %(names)s.", names=", ".join(shown) + (f" (+{more})" if more else "")))
     return " ".join(parts) + " " + _("Use the headers of the template file.")
 
 

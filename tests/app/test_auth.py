@@ -284,6 +284,15 @@ def test_a_reset_link_reaches_an_internationalised_domain_in_its_idna_form(clien
     assert [m["To"] for m in outbox(app)] == ["mai@" + idna.encode("sởkhcn.vn").decode()]
 
 
+def test_without_a_public_url_a_reset_link_never_takes_the_host_a_client_sent(client, app, make_user, caplog):
+    assert not app.config.get("PUBLIC_URL")
+    _, email = make_user("innovator")
+    client.post("/auth/forgot", data={"email": email}, headers={"Host": "evil.example"})
+    body = mails_to(app, email)[0].get_content()
+    assert "evil.example" not in body and "/auth/reset/" in body
+    assert "PUBLIC_URL is not set" in caplog.text
+
+
 def test_reset_links_use_the_configured_public_url_not_the_host_header(client, app, make_user):
     app.config["PUBLIC_URL"] = "https://ketnoi.laocai.gov.vn"
     _, email = make_user("innovator")
@@ -345,3 +354,17 @@ def test_the_migration_makes_addresses_canonical_and_sets_duplicates_aside(tmp_p
                      5: ("mai@sởkhcn.vn", True)}
     assert sorted(audit_rows) == sorted([("user.email_duplicate", 2), ("user.email_duplicate", 4),
                                          ("user.email_canonical", 1), ("user.email_canonical", 3)])
+
+
+def test_an_unknown_address_costs_a_password_check_too(app, make_user, monkeypatch):
+    """Sign-in answers as slowly for an address without an account as for a wrong password, so its
+    time does not tell who has an account."""
+    from services import accounts
+    checked = []
+    real = User.check_password
+    monkeypatch.setattr(User, "check_password", lambda self, pw: checked.append(self.email) or real(self, pw))
+    _, email = make_user("innovator")
+    with app.app_context():
+        assert accounts.authenticate("nobody@example.vn", "password123") is None
+        assert accounts.authenticate(email, "wrong password") is None
+    assert len(checked) == 2

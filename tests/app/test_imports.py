@@ -172,6 +172,14 @@ def test_missing_and_unknown_columns_are_named(app, client, staff):
     assert _count_ideas(app) == 0
 
 
+def test_an_unknown_column_is_quoted_short_whatever_its_header_holds(app, client, staff):
+    huge = "x" * 100_000  # a header cell holding a whole text
+    headers = ["Tiêu đề", "Loại", "Tóm tắt", "Mô tả", "Lĩnh vực", huge]
+    response = _upload(client, _csv([], headers))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "x" * 59 + "…" in page and huge not in page
+
+
 def test_every_bad_row_is_listed_and_confirm_is_refused(app, client, staff, author, make_user):
     _, business = make_user("business")
     rows = [

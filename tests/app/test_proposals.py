@@ -180,7 +180,9 @@ def test_a_conflicted_reviewer_cannot_decide_and_the_proposal_goes_to_another(cl
 
 
 @pytest.mark.parametrize("field, value", [("need_org", "HTX Quế Văn Yên"), ("need_owner_org", "htx quế văn yên"),
-                                          ("ordering_body", "Sở Nông nghiệp và Môi trường")])
+                                          ("ordering_body", "Sở Nông nghiệp và Môi trường"),
+                                          # punctuation typed another way is the same organisation
+                                          ("need_org", "HTX Quế – Văn Yên."), ("ordering_body", "Sở Nông-nghiệp, và Môi trường")])
 def test_the_conflict_covers_every_organisation_of_the_pair(app, world, make_proposal, make_user, field, value):
     pid = make_proposal(target="order" if field == "ordering_body" else "need")
     staff_id, _ = make_user("staff", organisation=value)

@@ -112,7 +112,9 @@ def test_nul_is_refused_or_finds_nothing(client, demo):
     assert client.get("/needs/export.xlsx?q=a%00b").status_code == 200
     response = client.get("/api/v1/ideas?q=%00")
     assert response.status_code == 422
-    assert response.get_json()["errors"]["q"]
+    assert response.get_json()["errors"]["q"] == ["Nội dung có ký tự không được phép."]  # one message, not letters
+    too_long = client.get("/api/v1/ideas?q=" + "a" * 201).get_json()["errors"]["q"]
+    assert too_long == ["Tối đa 200 ký tự."]  # in the caller's language
 
 
 def test_a_former_district_finds_every_idea_there(client, demo):
@@ -335,6 +337,8 @@ def test_similar_ideas_while_typing(app, client, login_as, auth):
     assert client.post("/ideas/similar", json=["x"]).status_code == 400
     assert client.post("/ideas/similar", json={"title": 5}).status_code == 400
     assert client.post("/ideas/similar", data="{", content_type="application/json").status_code == 400
+    deep = "[" * 5000 + "]" * 5000  # nested deeper than the parser follows
+    assert client.post("/ideas/similar", data=deep, content_type="application/json").status_code == 400
     form = client.get("/ideas/new").get_data(as_text=True)
     assert 'src="/static/js/similar-ideas.js"' in form and "<script>" not in form
     auth.logout()

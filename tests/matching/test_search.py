@@ -28,6 +28,7 @@ def test_phrases_prefixes_and_chinese_runs():
         (("may", "say"), False), (("sensors",), True), (("lo",), False), (("肉", "桂"), False), (("烘", "干"), False)]
     assert query.phrase.like() == "% may say sensors lo 肉 桂 烘 干 %"
     assert parse_query("quế quế QUẾ").groups == parse_query("quế").groups
+    assert parse_query("ＳＡＴ ＬＯ").groups == parse_query("sạt lở").groups  # full-width letters, as typed in Chinese
 
 
 def test_glossary_names_become_alternatives_in_every_language():

@@ -157,3 +157,15 @@ def test_mask_proper_names_blanks_names_and_capitalised_vietnamese_runs():
     masked = mask_proper_names("Tea from Y Tý and Mường Hum, sold in huyện Bắc Hà by Apple Inc", ["Bắc Hà"])
     assert "Tý" not in masked and "Mường" not in masked and "Bắc" not in masked and "huyện" not in masked
     assert "Apple Inc" in masked  # capitalised English words stay
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("Tỷ lệ a<b và c>d trong phân bón", "Tỷ lệ a<b và c>d trong phân bón"),  # not a tag: kept as typed
+    ("Lò sấy <Hoàng Liên> cho thảo quả", "Lò sấy <Hoàng Liên> cho thảo quả"),
+    ("<p>Xin chào</p><p>bà con</p>", "Xin chào\nbà con"),  # paragraphs pasted from Word stay apart
+    ("dòng một<br>dòng hai", "dòng một\ndòng hai"),
+    ('<span style="color:red">đỏ</span> <o:p></o:p>', "đỏ"),  # real markup still goes
+])
+def test_only_real_markup_is_removed_and_blocks_keep_their_lines(raw, cleaned):
+    assert clean_text(raw) == cleaned
+    assert clean_text(cleaned) == cleaned

@@ -21,14 +21,22 @@ def _values(enum) -> list[str]:
     return [member.value for member in enum]
 
 
+class _Longer(validate.Length):
+    """marshmallow's Length, with its message in the caller's language."""
+
+    def _format_error(self, value, message: str) -> str:
+        return str(_l("At most %(max)s characters.", max=self.max))
+
+
 def printable(value: str) -> None:
     """Text the database can store: no NUL character."""
     if "\x00" in value:
-        raise ValidationError(_l("This text contains a character that is not allowed."))
+        # a str, worded now: marshmallow would take a lazy string for a list of one-letter messages
+        raise ValidationError(str(_l("This text contains a character that is not allowed.")))
 
 
 def _filter(description: str) -> fields.String:
-    return fields.String(load_default="", validate=[validate.Length(max=MAX_FILTER), printable],
+    return fields.String(load_default="", validate=[_Longer(max=MAX_FILTER), printable],
                          metadata={"description": description})
 
 
@@ -73,7 +81,7 @@ class BrowseArgs(PageArgs):
 
 def _sort(submission_type) -> fields.String:
     # checked by the service (services/search.check_sort), whose message the pages share
-    return fields.String(load_default="", validate=[validate.Length(max=MAX_FILTER), printable], metadata={
+    return fields.String(load_default="", validate=[_Longer(max=MAX_FILTER), printable], metadata={
         "enum": list(submission_type.sorts),
         "description": "Order (relevance only with q; default: relevance when q is given, else newest)"})
 

@@ -87,7 +87,10 @@ def similar_live():
     problem, message}. Nothing is saved."""
     if not submissions.can_create(current_user, IDEA):
         abort(403)
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # JSON nested deeper than the parser can follow: not an idea's fields
+        body = None
     if not isinstance(body, dict) or any(not isinstance(body.get(f, ""), str) for f in LIVE_FIELDS) \
             or not isinstance(body.get("exclude_id") or 0, int):
         abort(400, _("Send the idea's fields as a JSON object of texts."))
