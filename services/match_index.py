@@ -79,13 +79,13 @@ class SerialEmbedder:
             self._lock.release()
 
 
-@functools.lru_cache(maxsize=2)
 def _texts(item: Item) -> tuple[str, ...]:
     """The title and sentences of ``item`` that its second-stage material embeds."""
     title, sentences = material_texts(item)
     return (title, *sentences)
 
 
+@functools.lru_cache(maxsize=2)
 def _load_model(backend: str, model: str | None, model_dir: str, threads: int | None = None) -> SerialEmbedder:
     """A model is loaded once per process (it is immutable; apps made by tests share it).
     ``threads``: CPU threads per text (None: all cores)."""
@@ -282,8 +282,9 @@ class MatchIndex:
         query = len(items) - 1 if extra is not None else None
         # Only the query's own texts may be embedded here; a candidate whose title and sentences
         # are not stored yet gets a provisional material (its document vector) and is prepared by a job.
-        unstored = self.embedder.unstored([t for k in missing if k != query for t in _texts(items[k])])
-        ready = [k for k in missing if k == query or unstored.isdisjoint(_texts(items[k]))]
+        texts = {k: _texts(items[k]) for k in missing if k != query}
+        unstored = self.embedder.unstored([t for group in texts.values() for t in group])
+        ready = [k for k in missing if k == query or unstored.isdisjoint(texts[k])]
         provisional = [k for k in missing if k not in ready]
         if provisional:
             made = materials_for([items[k] for k in provisional], np.stack([vecs[k] for k in provisional]),
