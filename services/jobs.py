@@ -138,6 +138,13 @@ def _worker_class(app: Flask):
     class RecoveringWorker(Worker):
         """RQ's worker, whose maintenance also recovers pending work from the database."""
 
+        @property
+        def dequeue_timeout(self) -> int:
+            # RQ runs maintenance between waits for a job, and an idle worker waits worker_ttl - 15
+            # seconds (405 by default): without this, an idle worker would start its scheduler
+            # (retries of a killed worker's jobs) and recover lost work only every ~7 minutes
+            return max(1, min(super().dequeue_timeout, int(self.maintenance_interval)))
+
         def run_maintenance_tasks(self):
             super().run_maintenance_tasks()
             try:

@@ -54,9 +54,18 @@ def test_reindex_survives_a_killed_worker(app, make_user, submit, spawn, redis_u
     assert Job.fetch(job_id, connection=queue.connection).get_status() == "finished"  # it only queued chunks
     # the chunk cut off mid-way is re-queued for a retry, not lost
     assert abandoned and all(Job.fetch(j, connection=queue.connection).get_status() == "scheduled" for j in abandoned)
-    restarted = spawn(*flask_cmd("worker"), env=env, log_name="worker-again")
-    wait_for(lambda: vector_count(app) == full and not queue.count and not StartedJobRegistry(queue=queue).count,
-             timeout=300, what="the retried chunk and the rest of the reindex to finish")
+    # maintenance every 10 s (default 60): the killed scheduler's lock lapses after 61 s, then the next
+    # maintenance starts this worker's scheduler, which queues the retry
+    restarted = spawn(*flask_cmd("worker"), env={**env, "JOBS_MAINTENANCE_INTERVAL": "10"}, log_name="worker-again")
+    try:
+        wait_for(lambda: vector_count(app) == full and not queue.count and not StartedJobRegistry(queue=queue).count,
+                 timeout=300, what="the retried chunk and the rest of the reindex to finish")
+    except AssertionError as timed_out:
+        from rq.registry import ScheduledJobRegistry
+        raise AssertionError(
+            f"{timed_out}: vectors {vector_count(app)} of {full}, queued {queue.count}, started "
+            f"{StartedJobRegistry(queue=queue).count}, scheduled {ScheduledJobRegistry(queue=queue).count}\n"
+            + open(restarted.log_path).read()[-3000:]) from None
     assert restarted.poll() is None, open(restarted.log_path).read()[-3000:]
     assert vector_count(app) == full  # every text embedded again, each exactly once
 
@@ -80,3 +89,18 @@ def test_an_email_is_sent_between_chunks_of_bulk_embedding(app, make_user, submi
     wait_for(lambda: outbox.is_dir() and any(outbox.iterdir()), timeout=60, interval=0.05, what="the e-mail")
     assert vector_count(app) < full  # sent while the bulk embedding still had chunks to do
     wait_for(lambda: vector_count(app) == full, timeout=300, what="the bulk embedding to finish")
+
+
+def test_an_idle_worker_runs_its_maintenance_every_interval(app, redis_url):
+    """RQ runs maintenance (starting the scheduler that retries a killed worker's jobs, and our
+    recovery of work Redis lost) only between waits for a job; an idle worker's wait is capped by
+    the maintenance interval, not RQ's 405 s."""
+    from redis import Redis
+    app.config["REDIS_URL"] = redis_url
+    with app.app_context():
+        queues = [jobs.queue(app, name) for name in jobs.QUEUES]
+        for interval in (60, 7):
+            worker = jobs._worker_class(app)(queues, connection=Redis.from_url(redis_url),
+                                             maintenance_interval=interval)
+            assert worker.dequeue_timeout == interval
+        assert worker.worker_ttl - 15 > 60  # what RQ would wait otherwise
