@@ -67,9 +67,23 @@ def clean_text(raw: str) -> str:
     no tag stays as typed: ``"a < b"``, ``"5 &lt; 6"`` -> ``"5 < 6"``."""
     if not raw:
         return ""
+    # one pass can make what a second would change: removing "<l>" from "&g<l>t" writes "&gt";
+    # passes go on until nothing changes (a pass that changes something removes characters, so a
+    # handful do; the bound is a guard)
+    text, cleaned = raw, _clean_once(raw)
+    for _ in range(16):
+        if cleaned == text:
+            break
+        text, cleaned = cleaned, _clean_once(cleaned)
+    return cleaned
+
+
+def _clean_once(raw: str) -> str:
     text = raw
     while (decoded := html.unescape(text)) != text:  # one level of escaping a pass; each pass shortens it
         text = decoded
+    # invisible and control characters go before the markup: "<g\u202e>" is not a tag, "<g>" would be
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
     text = _NOT_A_TAG.sub("&lt;", text)  # "a<b và c>d", "<Hoàng Liên>": text, not markup
     text = _BLOCK_TAG.sub(lambda m: "\n" + m.group(0), text)  # "<p>a</p><p>b</p>" is two lines, not "ab"
     text = html.unescape(nh3.clean(text, tags=set()))  # nh3 escapes the text's own < > &

@@ -1,7 +1,7 @@
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from matching.text import (
@@ -46,7 +46,10 @@ def test_clean_text_reads_entities_as_a_browser_shows_them_then_removes_markup(r
     assert clean_text(clean) == clean  # cleaning twice (form, then service) changes nothing more
 
 
-@given(st.text(alphabet=st.sampled_from(list("<>&;/ax lt gt amp #3 \u202e\u00a0\n")), max_size=60))
+@given(st.text(alphabet=st.sampled_from(list("<>&;/ax lt gt amp #3 \u202e\u00a0\u200b\x01\r\n")), max_size=60))
+@example("<g\u202e>")  # found by this test: the invisible character went after the markup, leaving "<g>"
+@example("<g\x01>")
+@example("&g<l>t")  # found by this test: removing the tag wrote the entity "&gt"
 def test_cleaning_is_idempotent(raw):
     once = clean_text(raw)
     assert clean_text(once) == once
