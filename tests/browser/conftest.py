@@ -29,8 +29,12 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    from playwright.sync_api import expect
     context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
     page = context.new_page()
+    # actions and assertions wait alike: the suite runs two workers on two cores, and a page that
+    # redirects and searches can take more than Playwright's 5 s assertion default there
     page.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)
     yield page
     context.close()
