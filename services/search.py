@@ -345,8 +345,12 @@ def _relevance(submission_type: SubmissionType, user: User | None, query: Query,
     every hit is fused, without reading 17k rows into Python."""
     model = submission_type.model
     tier = _tier(submission_type, user, query, expanded).label("tier")
+    # MATERIALIZED: PostgreSQL would otherwise fold this into the window query and carry each hit's
+    # words (both columns, ~1 kB) through the sort and the windows, which then spill to disk at 10k
+    # hits; computed first, the rows sorted are (id, date, tier)
     hits = sa.select(model.id, model.published_at, tier) \
-        .where(*conditions, _lexical(submission_type, user, expanded)).subquery()
+        .where(*conditions, _lexical(submission_type, user, expanded)) \
+        .cte("hits").prefix_with("MATERIALIZED", dialect="postgresql")
     ranked = sa.select(
         hits.c.id, hits.c.tier,
         sa.func.row_number().over(order_by=(hits.c.tier.desc(), hits.c.published_at.desc(), hits.c.id.desc()))
