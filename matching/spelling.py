@@ -127,21 +127,25 @@ def correct(words: Sequence[str], vocabulary: Vocabulary, ratio: float = RATIO) 
     """``words`` (folded, in the order typed) with at most one word changed to a word one edit
     away that fits its neighbours ``ratio`` times better than the typed word does, weighted by how
     likely that edit is as a typo (:data:`EDIT_WEIGHTS`); None when no change is that much better.
-    Among several, the change whose word fits its place best wins ("cá hồ": "hồi" after "cá"
-    rather than "các" before "hồ"). A query of one word is changed only when the word is in no
+    Among several, the change whose word fits its place best wins, per neighbour (the geometric
+    mean over its neighbours, so that a word between two is not at a disadvantage against one at
+    an end): "cá hồ" is "cá hồi" ("hồi" follows "cá" in most of its texts), not "các hồ" ("các"
+    precedes "hồ" in few of its texts). A query of one word is changed only when the word is in no
     document. Deterministic: ties keep the first position, then the alphabetical first word."""
     words = tuple(words)
-    best: tuple[float, float, int, str] | None = None  # (-fit, -gain, position, word) to minimise
+    best: tuple[float, float, int, str] | None = None  # (-fit per neighbour, -gain, position, word): least wins
     for i, typed in enumerate(words):
         if not _changeable(typed) or (len(words) == 1 and vocabulary.words_[typed]):
             continue
         left = words[i - 1] if i > 0 else None
         right = words[i + 1] if i + 1 < len(words) else None
+        neighbours = max(1, (left is not None) + (right is not None))
         base = vocabulary.fit_between(typed, left, right)
         for word in vocabulary.near(typed):
-            fit = EDIT_WEIGHTS[edit_kind(typed, word)] * vocabulary.fit_between(word, left, right)
-            if fit >= ratio * base:
-                key = (-fit, -fit / base, i, word)
+            weight = EDIT_WEIGHTS[edit_kind(typed, word)]
+            fit = vocabulary.fit_between(word, left, right)
+            if weight * fit >= ratio * base:
+                key = (-weight * fit ** (1 / neighbours), -fit / base, i, word)
                 best = key if best is None or key < best else best
     if best is None:
         return None

@@ -10,7 +10,7 @@ from tests.matching.test_search import GLOSSARY
 TEXTS = [
     "Trạm cảnh báo sạt lở đất giá rẻ", "Bản đồ điểm sạt lở do cộng đồng báo cáo", "Sạt lở ở Sa Pa", "Sạt lở taluy",
     "Lò sấy thảo quả tiết kiệm củi", "Nhân giống thảo quả dưới tán rừng", "Thảo quả và quế Văn Yên",
-    "Máy sấy quế năng lượng mặt trời", "Tinh dầu quế", "Quế hữu cơ",
+    "Máy sấy quế năng lượng mặt trời", "Tinh dầu quế", "Quế hữu cơ", "Vỏ quế", "Quế Văn Yên", "Bóc quế", "Cây quế",
     "Chè Shan tuyết cổ thụ", "Phân loại chè búp", "Chè xanh", "Chế biến chè",
     "Nuôi cá hồi nước lạnh", "Cá hồi Sa Pa", "Cảnh báo lũ quét", "Lũ quét ở Bát Xát", "Lũ quét và sạt lở", "Bản đồ lũ quét",
     "Đề xuất cho các hộ dân", "Để các hộ dễ làm", "Đề án xây dựng", "Hộ trợ các hộ nghèo", "Về để làm",
@@ -32,6 +32,7 @@ def vocabulary():
     ("cá hồ", "ca hoi"),       # "các hồ" is one letter away too: "hồi" fits after "cá" best
     ("lũ quyét", "lu quet"),   # a letter too many
     ("XẠT LỞ đất", "sat lo dat"),
+    ("máy xấy quế", "may say que"),
 ])
 def test_misspellings_of_the_evaluation_set_are_corrected(vocabulary, typed, meant):
     words = tuple(w for g in parse_query(typed).groups for w in g[0].words)
@@ -58,6 +59,14 @@ def test_a_correction_must_be_much_more_common_than_what_was_typed(vocabulary):
     # the same misspelling where the typed pair is written as often as the corrected one
     both = Vocabulary().fit([*(document([t]) for t in TEXTS), " xat lo ", " xat lo ", " xat lo "])
     assert correct(("xat", "lo"), both) is None
+
+
+def test_a_word_between_two_is_judged_per_neighbour():
+    # "sấy" fits between "lò" and "quế" (2 of their 4 texts each), "lào" before "sa" less (2 of 5),
+    # though the product of the middle word's two shares (0.31) is below the end word's one (0.45)
+    texts = ["Lò sấy quế", "Lò sấy quế", "Lò gạch", "Lò vôi", "Quế Văn Yên", "Vỏ quế",
+             "Lào Sa Pa", "Lào Sa Pa", "Sa Pa", "Sa Pa", "Sa Pa"]
+    assert correct(("lo", "sa", "que"), Vocabulary().fit(document([t]) for t in texts)) == ("lo", "say", "que")
 
 
 def test_edit_kinds():
