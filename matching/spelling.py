@@ -8,19 +8,20 @@ changed when the corrected query is much more common in the searchable texts tha
   many documents each word and each pair of adjacent words occurs, and keeps the words in a
   SymSpell index (``symspellpy``) to find those one edit away.
 - :func:`correct` changes at most one word of a query (a noisy channel with a bigram context):
-  each candidate one edit away is scored by how well it fits its typed neighbours (the share of
-  the neighbour's documents in which the two stand side by side) times how likely that edit is as
-  a typo (a forgotten letter most, a neighbouring key or a Vietnamese sound-alike next, any other
-  letter least); the best one is kept if it scores ``ratio`` times the typed word. A query of one
-  word is corrected only when that word is in no document (without neighbours a real word has
-  nothing to be judged against). Words with digits, Chinese characters and one-letter words are
-  never changed.
+  each candidate one edit away is compared with the typed word by how well each fits beside the
+  typed neighbours (the share of a neighbour's documents in which the two stand side by side),
+  times how likely that edit is as a typo (a forgotten letter most, a neighbouring key or a
+  Vietnamese sound-alike next, any other letter least); it is kept if that makes it ``ratio``
+  times better. A query of one word is corrected only when that word is in no document (without
+  neighbours a real word has nothing to be judged against). Words with digits, Chinese characters
+  and one-letter words are never changed.
 
 Everything works on folded words, so accents and case never matter and both databases receive
 the same corrected words.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -109,43 +110,45 @@ class Vocabulary:
         return [s.term for s in self.index_.lookup(word, Verbosity.ALL, self.max_edit_distance)
                 if s.term != word]
 
-    def fit_between(self, word: str, left: str | None, right: str | None) -> float:
-        """How well ``word`` fits between ``left`` and ``right`` (None: the query's edge): the
-        smoothed share of each neighbour's documents in which it stands beside ``word``; without
-        neighbours, the smoothed share of documents holding ``word``."""
+    def shares(self, word: str, left: str | None, right: str | None) -> tuple[float, ...]:
+        """How well ``word`` fits between ``left`` and ``right`` (None: the query's edge): for each
+        neighbour, the smoothed share of its documents in which it stands beside ``word``; without
+        neighbours, the smoothed share of all documents holding ``word`` (one value)."""
         if left is None and right is None:
-            return (self.words_[word] + SMOOTHING) / (self.n_documents_ + SMOOTHING)
-        fit = 1.0
+            return ((self.words_[word] + SMOOTHING) / (self.n_documents_ + SMOOTHING),)
+        shares = []
         if left is not None:
-            fit *= (self.pairs_[(left, word)] + SMOOTHING) / (self.words_[left] + SMOOTHING)
+            shares.append((self.pairs_[(left, word)] + SMOOTHING) / (self.words_[left] + SMOOTHING))
         if right is not None:
-            fit *= (self.pairs_[(word, right)] + SMOOTHING) / (self.words_[right] + SMOOTHING)
-        return fit
+            shares.append((self.pairs_[(word, right)] + SMOOTHING) / (self.words_[right] + SMOOTHING))
+        return tuple(shares)
 
 
 def correct(words: Sequence[str], vocabulary: Vocabulary, ratio: float = RATIO) -> tuple[str, ...] | None:
     """``words`` (folded, in the order typed) with at most one word changed to a word one edit
     away that fits its neighbours ``ratio`` times better than the typed word does, weighted by how
     likely that edit is as a typo (:data:`EDIT_WEIGHTS`); None when no change is that much better.
-    Among several, the change whose word fits its place best wins, per neighbour (the geometric
-    mean over its neighbours, so that a word between two is not at a disadvantage against one at
-    an end): "cá hồ" is "cá hồi" ("hồi" follows "cá" in most of its texts), not "các hồ" ("các"
-    precedes "hồ" in few of its texts). A query of one word is changed only when the word is in no
-    document. Deterministic: ties keep the first position, then the alphabetical first word."""
+    "Better" multiplies, over the neighbours, how many times larger the candidate's share is than
+    the typed word's (:meth:`Vocabulary.shares`; a neighbour seen beside neither is neutral).
+    Among several changes, the one whose word fits its best neighbour best wins (a query is not
+    a sentence: "máy sấy quế" holds the phrase "máy sấy" though few texts write "sấy quế"), so "cá
+    hồ" is "cá hồi" ("hồi" follows "cá" in most of its texts), not "các hồ" ("các" precedes "hồ"
+    in few of its texts). A query of one word is changed only when the word is in no document.
+    Deterministic: ties keep the first position, then the alphabetical first word."""
     words = tuple(words)
-    best: tuple[float, float, int, str] | None = None  # (-fit per neighbour, -gain, position, word): least wins
+    best: tuple[float, float, int, str] | None = None  # (-fit, -gain, position, word): least wins
     for i, typed in enumerate(words):
         if not _changeable(typed) or (len(words) == 1 and vocabulary.words_[typed]):
             continue
         left = words[i - 1] if i > 0 else None
         right = words[i + 1] if i + 1 < len(words) else None
-        neighbours = max(1, (left is not None) + (right is not None))
-        base = vocabulary.fit_between(typed, left, right)
+        base = vocabulary.shares(typed, left, right)
         for word in vocabulary.near(typed):
             weight = EDIT_WEIGHTS[edit_kind(typed, word)]
-            fit = vocabulary.fit_between(word, left, right)
-            if weight * fit >= ratio * base:
-                key = (-weight * fit ** (1 / neighbours), -fit / base, i, word)
+            shares = vocabulary.shares(word, left, right)
+            gain = weight * math.prod(c / t for c, t in zip(shares, base))
+            if gain >= ratio:
+                key = (-weight * max(shares), -gain, i, word)
                 best = key if best is None or key < best else best
     if best is None:
         return None

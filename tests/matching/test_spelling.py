@@ -61,12 +61,16 @@ def test_a_correction_must_be_much_more_common_than_what_was_typed(vocabulary):
     assert correct(("xat", "lo"), both) is None
 
 
-def test_a_word_between_two_is_judged_per_neighbour():
-    # "sấy" fits between "lò" and "quế" (2 of their 4 texts each), "lào" before "sa" less (2 of 5),
-    # though the product of the middle word's two shares (0.31) is below the end word's one (0.45)
-    texts = ["Lò sấy quế", "Lò sấy quế", "Lò gạch", "Lò vôi", "Quế Văn Yên", "Vỏ quế",
-             "Lào Sa Pa", "Lào Sa Pa", "Sa Pa", "Sa Pa", "Sa Pa"]
-    assert correct(("lo", "sa", "que"), Vocabulary().fit(document([t]) for t in texts)) == ("lo", "say", "que")
+def test_a_word_between_two_is_judged_by_its_better_neighbour():
+    # a query is not a sentence: "máy sấy" is written, "sấy quế" nowhere; "cây xấy" (the first
+    # word changed, a less likely edit) fits less well than "máy sấy" but better than "sấy" fits
+    # both its neighbours at once (at 100k ideas that made "máy xấy quế" "cây xấy quế")
+    texts = ["Máy sấy lai cho thảo quả và quế", "Máy sấy lai cho thảo quả và quế", "Máy sấy củi", "Máy sấy chè",
+             "Máy bơm", "Quế Văn Yên", "Vỏ quế", "Tinh dầu quế", "Bột quế", "Quế hữu cơ", "Cây quế", "Giống quế",
+             "Rừng quế", "Cây xấy", "Cây xấy", "Xây nhà", "Xây cầu"]
+    vocabulary = Vocabulary().fit(document([t]) for t in texts)
+    assert correct(("may", "xay", "que"), vocabulary) == ("may", "say", "que")
+    assert correct(("may", "xay", "que"), vocabulary, ratio=1.0) == ("may", "say", "que")  # "cay" competes
 
 
 def test_edit_kinds():
