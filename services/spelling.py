@@ -7,7 +7,8 @@ need's ``search_public`` only: its title and place), so that a correction never 
 word. Counting 100k texts takes seconds, so it never happens on a request: a search reads the
 vocabulary built last (:meth:`SearchVocabulary.current`, None until the first is built: the search
 then works uncorrected) and asks for a check in the background, at most every
-:data:`CHECK_EVERY_SECONDS`; the check compares a cheap key (each table's row count and newest
+:data:`CHECK_EVERY_SECONDS` (and, after a long count, not before ten times its time has passed:
+:data:`COUNTING_SHARE`); the check compares a cheap key (each table's row count and newest
 change, on indexed columns) and rebuilds when it differs, or when the vocabulary is older than
 :data:`REBUILD_EVERY_SECONDS` (writes that leave ``updated_at`` alone: a place renamed, a
 restore).
@@ -31,7 +32,9 @@ from services.submissions import BrowseFilters
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY_SECONDS = 10.0       # a process looks for changed submissions at most this often
+CHECK_EVERY_SECONDS = 10.0       # a process looks for changed submissions at most this often,
+COUNTING_SHARE = 0.1             # and counts again only after ten times the last count's time
+                                 # (16 s at 100k ideas: a count at most every 160 s, a tenth of a core)
 REBUILD_EVERY_SECONDS = 3600.0   # and counts again at least this often
 BATCH = 2000                     # rows read at a time while counting
 
@@ -89,11 +92,15 @@ class SearchVocabulary:
         return True
 
     def refresh_in_background(self, app: Flask) -> None:
-        """:meth:`refresh` in a thread, one at a time and at most every :data:`CHECK_EVERY_SECONDS`,
-        so that a search never waits for it."""
+        """:meth:`refresh` in a thread, one at a time, at most every :data:`CHECK_EVERY_SECONDS`
+        and not before the last count's time over :data:`COUNTING_SHARE` has passed since it
+        ended, so that a search never waits for it and counting takes a small share of the
+        process's time however often submissions change."""
         with self._lock:
             now = time.monotonic()
-            if now - self._checked_at < CHECK_EVERY_SECONDS or (self._worker and self._worker.is_alive()):
+            rest = (self.build_seconds or 0.0) / COUNTING_SHARE
+            if (now - self._checked_at < CHECK_EVERY_SECONDS or now - self._built_at < rest
+                    or (self._worker and self._worker.is_alive())):
                 return
             self._checked_at = now
             self._worker = threading.Thread(target=self._refresh_in, args=(app,), name="search-vocabulary",
