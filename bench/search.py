@@ -152,7 +152,7 @@ def main() -> None:
             held, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             del again
-            print(f"vocabulary: {counted.n_documents_} texts, {len(counted.words_)} words, {len(counted.pairs_)} "
+            print(f"vocabulary: {counted.n_documents_} texts, {len(counted.words_)} words, {len(counted.pair_keys_)} "
                   f"pairs; counted in {vocabulary.build_seconds:.1f} s; holds {held / 2**20:.0f} MB "
                   f"(peak while counting {peak / 2**20:.0f} MB)", flush=True)
         lexical, misspelled, hits, corrected = [], [], {}, {}

@@ -88,7 +88,7 @@ class SearchVocabulary:
         self.build_seconds = time.perf_counter() - started
         self._vocabulary, self._key, self._built_at = vocabulary, key, time.monotonic()
         log.info("search vocabulary: %d texts, %d words, %d pairs counted in %.1f s", vocabulary.n_documents_,
-                 len(vocabulary.words_), len(vocabulary.pairs_), self.build_seconds)
+                 len(vocabulary.words_), len(vocabulary.pair_keys_), self.build_seconds)
         return True
 
     def refresh_in_background(self, app: Flask) -> None:

@@ -95,3 +95,13 @@ def test_a_corrected_query_keeps_its_groups_and_joins_the_glossary(vocabulary):
     assert combined.groups == expand(typed, GLOSSARY).groups
     assert [" ".join(p.words) for p in combined.alternatives[0].groups[0]] == ["may say", "dryer", "烘 干 机"]
     assert with_alternative(typed, None) is typed
+
+
+def test_pairs_are_counted_once_per_text_whatever_the_batch():
+    texts = [" sat lo dat sat lo ", " sat lo ", " lo sat 2024 lo ", " 肉 桂 sat lo "]
+    for batch in (1, 3, 1000):
+        vocabulary = Vocabulary(batch=batch).fit(texts)
+        assert [vocabulary.pair_count(*p) for p in (("sat", "lo"), ("lo", "sat"), ("lo", "dat"), ("dat", "sat"),
+                                                     ("lo", "lo"), ("2024", "lo"), ("lo", "xyz"))] == [3, 1, 1, 1, 0, 0, 0]
+        assert (vocabulary.words_["sat"], vocabulary.words_["lo"], vocabulary.n_documents_) == (4, 4, 4)
+        assert "2024" not in vocabulary.words_ and "肉" not in vocabulary.words_
