@@ -413,3 +413,24 @@ def test_the_correction_is_documented_in_the_openapi_document(client):
     spec = client.get("/api/openapi.json").get_json()
     pages = [s for s in spec["components"]["schemas"].values() if "cross_language" in s.get("properties", {})]
     assert pages and all("corrected" in s["properties"] and "corrected" in s["required"] for s in pages)
+
+
+def test_the_words_are_counted_in_the_background_and_again_after_a_change(app, client, login_as):
+    import threading
+
+    from services.spelling import search_vocabulary
+    vocabulary = search_vocabulary(app)
+    assert vocabulary.current is None
+    vocabulary.refresh_in_background(app)
+    for thread in threading.enumerate():
+        if thread.name == "search-vocabulary":
+            thread.join()
+    assert vocabulary.current is not None and "zyxtrola" not in vocabulary.current.words_
+    with app.app_context():
+        assert not vocabulary.refresh()  # nothing changed: not counted again
+    login_as("innovator")
+    from tests.app.test_submissions import IDEA as FORM
+    client.post("/ideas/new", data={**FORM, "description": "Kho Zyxtrola ẩm mốc.", "publish": "1"})
+    with app.app_context():
+        assert vocabulary.refresh()
+    assert vocabulary.current.words_["zyxtrola"] == 1
