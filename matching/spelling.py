@@ -71,11 +71,15 @@ def edit_kind(typed: str, word: str) -> str:
 
 
 def _merge(keys: np.ndarray, counts: np.ndarray, gathered: array) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique pair keys and their counts: ``keys``/``counts`` plus the ``gathered`` keys."""
+    """Sorted unique pair keys and their counts: ``keys``/``counts`` plus the ``gathered`` keys
+    (the batch is sorted alone and inserted, so the arrays are copied once, never sorted again)."""
     new, new_counts = np.unique(np.frombuffer(gathered, dtype=np.int64), return_counts=True)
-    merged, where = np.unique(np.concatenate([keys, new]), return_inverse=True)
-    return merged, np.bincount(where, weights=np.concatenate([counts, new_counts]),
-                               minlength=len(merged)).astype(np.int64)
+    at = np.searchsorted(keys, new)
+    known = at < len(keys)
+    known[known] = keys[at[known]] == new[known]
+    counts[at[known]] += new_counts[known]
+    fresh = ~known
+    return np.insert(keys, at[fresh], new[fresh]), np.insert(counts, at[fresh], new_counts[fresh])
 
 
 def _changeable(word: str) -> bool:
@@ -95,7 +99,7 @@ class Vocabulary:
     Chinese characters are never corrected and would only fill the memory (a number per text).
     ``batch``: pairs gathered before they are merged into the arrays (memory while counting)."""
 
-    def __init__(self, max_edit_distance: int = 1, batch: int = 2_000_000):
+    def __init__(self, max_edit_distance: int = 1, batch: int = 500_000):
         self.max_edit_distance = max_edit_distance
         self.batch = batch
 
