@@ -41,7 +41,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MISSPELLED = ["xạt lở đất", "qế", "máy xấy quế", "cá hồ", "lũ quyét", "thả quả"]
+MISSPELLED = ["xạt lở đất", "qế", "máy xấy quế", "máy xấy", "cá hồ", "lũ quyét", "thả quả", "cè"]
 QUERIES = ["quế", "que", "máy sấy quế", "may say que", "thảo quả", "sạt lở đất", "cinnamon dryer", "landslide warning",
            "điện thoại", "cảm biến độ ẩm", "Bắc Hà", "du lịch cộng đồng", "肉桂", "茶园", "năng lượng mặt trời",
            "học sinh", "IoT", "cá hồi", "tea grading", "xyzzy"]
