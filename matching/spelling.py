@@ -31,12 +31,12 @@ from symspellpy import SymSpell, Verbosity
 
 from .search import Query, _phrase
 
-__all__ = ["Vocabulary", "correct", "correct_query", "RATIO", "EDIT_WEIGHTS"]
+__all__ = ["Vocabulary", "correct", "correct_query", "edit_kind", "RATIO", "EDIT_WEIGHTS"]
 
 RATIO = 4.0          # a correction must fit its place this many times better than the typed word
 SMOOTHING = 0.5      # added to every count, so that a pair never seen still compares
 MIN_WORD_CHARS = 2   # shorter words are never changed ("a", "o" are too ambiguous)
-MAX_WORD_CHARS = 24  # longer "words" (codes, pasted URLs) are neither indexed nor changed
+MAX_WORD_CHARS = 24  # longer "words" (codes, pasted URLs) are neither counted nor changed
 # How likely each kind of edit is as a typo, relative to one another: a forgotten letter ("cè"
 # for "chè", "qế" for "quế") is the commonest on a phone; a neighbouring key, a Vietnamese
 # sound-alike (s/x, d/r, l/n, c/t, i/y), a letter too many or two letters swapped come next;
