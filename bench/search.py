@@ -22,6 +22,9 @@ one word and several, common and rare), the first page of /ideas/?q= as the serv
 Before timing, the words corrections are made from are counted (:mod:`services.spelling`): the
 time that takes and the memory the vocabulary holds (tracemalloc, a second count) are printed.
 ``--without-corrections``: nothing is counted, searches run uncorrected (as before corrections).
+With corrections, each of the 20 queries is also timed at once without the vocabulary ("lexical,
+uncorrected": paired, so the machine's changing load does not weigh on the difference; each goes
+first for half the queries).
 
 Prints p50/p95/max in milliseconds per part. Figures go to docs/search.md.
 """
@@ -155,15 +158,23 @@ def main() -> None:
             print(f"vocabulary: {counted.n_documents_} texts, {len(counted.words_)} words, {len(counted.pair_keys_)} "
                   f"pairs; counted in {vocabulary.build_seconds:.1f} s; holds {held / 2**20:.0f} MB "
                   f"(peak while counting {peak / 2**20:.0f} MB)", flush=True)
-        lexical, misspelled, hits, corrected = [], [], {}, {}
-        for _ in range(args.rounds):
-            for q in QUERIES:
-                t = time.perf_counter()
-                found = search.find(IDEA, Visitor(), BrowseFilters(q=q), per_page=20, semantic=False)
-                lexical.append(time.perf_counter() - t)
-                hits[q] = found.page.total
-                if found.corrected:
-                    corrected[q] = found.corrected
+        lexical, uncorrected, misspelled, hits, corrected = [], [], [], {}, {}
+        counted = vocabulary.current
+        for n in range(args.rounds):
+            for i, q in enumerate(QUERIES):
+                # with corrections, the same query at once without the vocabulary too (paired: the
+                # machine's load drifts between runs); each goes first for half the queries (the
+                # second finds the query's pages cached)
+                for with_vocabulary in ((True, False) if (n + i) % 2 == 0 else (False, True)) if counted else (True,):
+                    vocabulary._vocabulary = counted if with_vocabulary else None
+                    t = time.perf_counter()
+                    found = search.find(IDEA, Visitor(), BrowseFilters(q=q), per_page=20, semantic=False)
+                    (lexical if with_vocabulary else uncorrected).append(time.perf_counter() - t)
+                    if with_vocabulary:
+                        hits[q] = found.page.total
+                        if found.corrected:
+                            corrected[q] = found.corrected
+        vocabulary._vocabulary = counted
         for _ in range(args.rounds):  # apart: their corrected queries (46k hits for "de") would
             for q in MISSPELLED:       # evict the caches the 20 queries above use
                 t = time.perf_counter()
@@ -203,7 +214,9 @@ def main() -> None:
     print(f"corrected: {corrected}")
     print(f"{'part':20} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, times in (("lexical", lexical), ("semantic", semantic), ("both", both),
-                        ("lexical, misspelled", misspelled)):
+                        ("lexical, misspelled", misspelled), ("lexical, uncorrected", uncorrected)):
+        if not times:
+            continue
         q = quantiles(times)
         print(f"{name:20} {q['p50']:>8} {q['p95']:>8} {q['max']:>8}")
 
