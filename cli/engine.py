@@ -13,6 +13,7 @@ from matching.evaluation import EvalSetError, evaluate, evaluate_tatoeba, load_e
 from matching.rerank import FEATURES
 from services import match_index, proposals, ranker, search, submissions
 from services.glossary import current_glossary
+from services.spelling import search_vocabulary
 from services.submission_types import TYPES
 
 
@@ -56,6 +57,7 @@ def eval_search_command(path, lexical_only, as_json):
     seed_data/eval/search-demo.json; run `flask --app app seed` first), by variant: accented,
     without diacritics, in capitals, misspelled, English, Chinese."""
     queries = json.loads(Path(path).read_text(encoding="utf-8"))["queries"]
+    search_vocabulary().refresh()  # the words corrections are made from (a page does not wait for them)
     if not lexical_only:
         try:
             match_index.match_index().refresh()  # a command may wait for the engine; a page does not

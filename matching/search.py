@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from .glossary import Glossary
 
-__all__ = ["fold", "words", "document", "Phrase", "Query", "parse_query", "expand", "semantic_text",
+__all__ = ["fold", "words", "document", "Phrase", "Query", "parse_query", "expand", "semantic_text", "with_alternative",
            "reciprocal_rank_fusion",
            "PREFIX_MIN_CHARS", "MAX_QUERY_WORDS"]
 
@@ -78,10 +78,15 @@ class Phrase:
 class Query:
     """A parsed query. Every group must be found in a text, through any one of its phrases; the
     first phrase of each group is what was typed, the others are its translations from a
-    glossary (:func:`expand`). ``text`` is the cleaned query as typed (for the semantic part)."""
+    glossary (:func:`expand`). ``text`` is the cleaned query as typed (for the semantic part).
+    ``alternatives``: whole queries whose hits are hits too (the typed words corrected, with their
+    own glossary names: :func:`with_alternative`); a correction can span other groups than the
+    typed words' (a corrected word may join its neighbour in a glossary name), so it is an
+    alternative to the whole query rather than a phrase of one group."""
 
     text: str
     groups: tuple[tuple[Phrase, ...], ...]
+    alternatives: tuple[Query, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -244,6 +249,15 @@ def expand(query: Query, glossary: Glossary | None) -> Query:
             i += 1
     flush_han()
     return Query(text=query.text, groups=tuple(groups))
+
+
+def with_alternative(query: Query, alternative: Query | None) -> Query:
+    """``query`` whose hits also include those of ``alternative`` (e.g. the typed words corrected,
+    :func:`matching.spelling.correct_query`, expanded by the glossary); ``query`` itself when
+    ``alternative`` is None or finds the same."""
+    if alternative is None or alternative.groups == query.groups:
+        return query
+    return Query(text=query.text, groups=query.groups, alternatives=(*query.alternatives, alternative))
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str] | Mapping[str, int]], k: float = 60.0) -> list[str]:

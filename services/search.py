@@ -11,6 +11,11 @@ Two parts answer the same box, fused into one order:
 - **semantic**: the engine's nearest items to the query's meaning, in any language
   (:meth:`services.match_index.MatchIndex.search`), when the engine is ready and not busy;
   otherwise lists answer with the lexical hits alone and say so (``Found.cross_language``).
+- **corrected**: when one letter typed wrong makes the query much rarer in the texts anyone may
+  search than a query one edit away (:mod:`matching.spelling`, against the process's vocabulary:
+  :mod:`services.spelling`), the corrected query's lexical hits are hits too, below every hit of
+  the typed words (as a glossary translation's are), and the list says which words it also
+  looked for (``Found.corrected``).
 
 Relevance order: exact lexical hits first (title before text, then newest), then the other
 lexical hits and the semantic hits by reciprocal rank fusion. Other orders (newest, deadline,
@@ -32,7 +37,17 @@ from flask_sqlalchemy.pagination import Pagination
 
 from extensions import db
 from matching.embedders import ModelMissingError
-from matching.search import Phrase, Query, document, expand, parse_query, reciprocal_rank_fusion, semantic_text
+from matching.search import (
+    Phrase,
+    Query,
+    document,
+    expand,
+    parse_query,
+    reciprocal_rank_fusion,
+    semantic_text,
+    with_alternative,
+)
+from matching.spelling import correct_query
 from matching.text import detect_language
 from models import Submission, TechnologyNeed, User
 from models.people import is_staff
@@ -40,6 +55,7 @@ from services import submissions
 from services.errors import ServiceError
 from services.glossary import current_glossary
 from services.match_index import match_index
+from services.spelling import search_vocabulary
 from services.submission_types import NEED, TYPES, SubmissionType, type_of, with_facets
 from services.submissions import BrowseFilters
 
@@ -48,7 +64,7 @@ log = logging.getLogger(__name__)
 SORTS = ("relevance", "newest", "deadline", "budget")
 EXACT_TIER = 3            # lexical tiers: 4 phrase in the title or place, 3 phrase in the text,
                           # 2 every typed word in the title or place, 1 every typed word somewhere,
-                          # 0 found through a glossary translation only
+                          # 0 found through a glossary translation or a correction only
 SEMANTIC_POOL = 60        # the engine's nearest items looked at ...
 SEMANTIC_TOP = 20         # ... of which at most this many of the list's type take part
 SEMANTIC_MIN_Z = 2.3      # and only those this far above the pool (the engine's z-score; docs/search.md)
@@ -62,12 +78,14 @@ class Found:
     """One page of a list. ``page``: Flask-SQLAlchemy pagination (items, page, pages, total,
     iter_pages); ``sort``: the order used; ``searched``: the query had words; ``cross_language``:
     "used" (the engine's hits are in), "not_ready" (lexical hits only: the engine is loading or
-    busy) or "off" (no search)."""
+    busy) or "off" (no search); ``corrected``: the folded words of the corrected query whose hits
+    are also listed (below the typed words' hits), None when the query was not corrected."""
 
     page: Pagination
     sort: str
     searched: bool
     cross_language: str
+    corrected: str | None = None
 
 
 class RankedPagination(Pagination):
@@ -169,7 +187,10 @@ def _fts5_query(query: Query, column: str) -> str:
 
 def _matches(submission_type: SubmissionType, column: str, query: Query) -> sa.ColumnElement[bool]:
     """The rows whose ``column`` ("search_public" or "search_full") holds every group of the query,
-    through the database's full-text index."""
+    through the database's full-text index, or every group of one of its alternatives."""
+    if query.alternatives:
+        return sa.or_(_matches(submission_type, column, replace(query, alternatives=())),
+                      *(_matches(submission_type, column, alternative) for alternative in query.alternatives))
     model = submission_type.model
     if db.engine.dialect.name == "postgresql":
         simple = sa.literal_column("'simple'::regconfig")
@@ -233,7 +254,7 @@ def _tier(submission_type: SubmissionType, user: User | None, query: Query, expa
     if typed.groups != phrase.groups:  # one word (or one phrase) typed: tiers 2 and 1 are tiers 4 and 3
         ladder += [("search_public", typed, 2), ("search_full", typed, 1)]
     floor = 0
-    if expanded.groups == typed.groups:  # no glossary name: every hit holds what was typed
+    if expanded.groups == typed.groups and not expanded.alternatives:  # every hit holds what was typed
         floor = ladder.pop()[2]
     whens = []
     for column, held, tier in ladder:
@@ -301,6 +322,7 @@ class _Plan:
     sort: str
     searched: bool
     cross_language: str
+    corrected: str | None = None
     stmt: sa.Select | None = None
     ids: list[int] | None = None   # the first ``limit`` ids (see :func:`_plan`) ...
     total: int = 0                 # ... of a list this long
@@ -323,13 +345,28 @@ def _plan(submission_type: SubmissionType, user: User | None, filters: BrowseFil
     semantic = _semantic(submission_type, user, query) if semantic else None
     status = "not_ready" if semantic is None else "used"
     semantic = semantic or []
-    expanded = expand(query, current_glossary())
+    glossary = current_glossary()
+    corrected = _correction(query)
+    expanded = with_alternative(expand(query, glossary), expand(corrected, glossary) if corrected else None)
+    said = corrected.text if expanded.alternatives else None
     lexical = _lexical(submission_type, user, expanded)
     if sort != "relevance":
         found = sa.or_(lexical, model.id.in_(semantic)) if semantic else lexical
-        return _Plan(sort, True, status, stmt=listed.where(found).order_by(*_order(submission_type, sort)))
+        return _Plan(sort, True, status, said, stmt=listed.where(found).order_by(*_order(submission_type, sort)))
     ids, total = _relevance(submission_type, user, query, expanded, conditions, semantic, limit)
-    return _Plan(sort, True, status, ids=ids, total=total)
+    return _Plan(sort, True, status, said, ids=ids, total=total)
+
+
+def _correction(query: Query) -> Query | None:
+    """``query`` with a misspelled word corrected against the words anyone may search
+    (:mod:`services.spelling`), or None: no word to correct, or no vocabulary counted yet (it is
+    then counted in the background, outside tests)."""
+    app = current_app._get_current_object()
+    vocabulary = search_vocabulary(app)
+    if not app.testing:
+        vocabulary.refresh_in_background(app)
+    counted = vocabulary.current
+    return correct_query(query, counted) if counted is not None else None
 
 
 def _relevance(submission_type: SubmissionType, user: User | None, query: Query, expanded: Query,
@@ -390,7 +427,7 @@ def find(submission_type: SubmissionType, user: User | None, filters: BrowseFilt
         pagination = RankedPagination(page=page, per_page=per_page, max_per_page=100, error_out=False,
                                       ids=plan.ids, total=plan.total, model=submission_type.model,
                                       options=with_facets(submission_type))
-    return Found(pagination, plan.sort, plan.searched, plan.cross_language)
+    return Found(pagination, plan.sort, plan.searched, plan.cross_language, plan.corrected)
 
 
 def find_all(submission_type: SubmissionType, user: User | None, filters: BrowseFilters) -> list[Submission]:

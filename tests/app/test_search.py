@@ -343,3 +343,97 @@ def test_similar_ideas_while_typing(app, client, login_as, auth):
     assert 'src="/static/js/similar-ideas.js"' in form and "<script>" not in form
     auth.logout()
     assert client.post("/ideas/similar", json=draft).status_code in (302, 401)
+
+
+# --- queries misspelled by one letter ---------------------------------------------------------
+
+def count_words(app) -> None:
+    """The words corrections are made from, counted now (a page counts them in the background)."""
+    with app.app_context():
+        from services.spelling import search_vocabulary
+        assert search_vocabulary().refresh()
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("xạt lở", "sạt lở"), ("thả quả", "thảo quả"), ("qế", "quế"),
+                                             ("cá hồ", "cá hồi"), ("lũ quyét", "lũ quét")])
+def test_a_query_misspelled_by_one_letter_also_finds_what_was_meant(app, client, demo, typo, meant):
+    before = titles(client, "ideas", typo)
+    response = client.get("/api/v1/ideas", query_string={"q": typo, "per_page": 100})
+    assert response.get_json()["corrected"] is None  # not counted yet: the search works as before
+    count_words(app)
+    after = client.get("/api/v1/ideas", query_string={"q": typo, "per_page": 100}).get_json()
+    assert after["corrected"] == document([meant]).strip()
+    found = [i["title"] for i in after["items"]]
+    assert containing("ideas", meant) <= set(found)
+    # an expansion: what the typed words found stays, and first
+    assert found[:len(before)] == before
+    page = client.get("/ideas/", query_string={"q": typo}).get_data(as_text=True)
+    assert f"Kết quả cho: {document([meant]).strip()}" in page
+    client.get("/lang/en")
+    english = client.get("/ideas/", query_string={"q": typo}).get_data(as_text=True)
+    assert f"Showing results also for: {document([meant]).strip()}" in english
+
+
+@pytest.mark.parametrize("q", ["sạt lở", "quế", "lò", "肉桂", "2024", "Sa Pa", "mậm"])
+def test_words_as_written_are_not_corrected(app, client, demo, q):
+    before = titles(client, "ideas", q)
+    count_words(app)
+    response = client.get("/api/v1/ideas", query_string={"q": q, "per_page": 100}).get_json()
+    assert response["corrected"] is None
+    assert [i["title"] for i in response["items"]] == before
+    assert 'id="search-corrected"' not in client.get("/ideas/", query_string={"q": q}).get_data(as_text=True)
+
+
+def test_a_correction_never_reveals_a_confidential_need_s_hidden_words(app, client, login_as, auth):
+    login_as("business")
+    for n in (1, 2):
+        secret = {**SECRET, "title": f"{SECRET['title']} {n}"}
+        assert client.post("/needs/new", data={**secret, "publish": "1"}).status_code == 302
+    auth.logout()
+    count_words(app)
+    with app.app_context():
+        from services.spelling import search_vocabulary
+        assert "zyxtrola" not in search_vocabulary().current.words_
+        assert "quyxanh" not in search_vocabulary().current.words_
+    for q in ("Zyxtrla", "Quyxnh"):  # one letter missing
+        response = client.get("/api/v1/needs", query_string={"q": q}).get_json()
+        assert (response["corrected"], response["items"]) == (None, []), q
+        assert "zyxtrola" not in client.get("/needs/", query_string={"q": q}).get_data(as_text=True).lower()
+    # the same word written where anyone may read it is a correction (so the check above can fail)
+    login_as("innovator")
+    from tests.app.test_submissions import IDEA as FORM
+    for n in (1, 2):
+        client.post("/ideas/new", data={**FORM, "title": f"{FORM['title']} {n}",
+                                        "description": "Kho Zyxtrola ẩm mốc.", "publish": "1"})
+    auth.logout()
+    count_words(app)
+    assert client.get("/api/v1/ideas", query_string={"q": "Zyxtrla"}).get_json()["corrected"] == "zyxtrola"
+    # and still finds no confidential need for others
+    assert client.get("/api/v1/needs", query_string={"q": "Zyxtrla"}).get_json()["items"] == []
+
+
+def test_the_correction_is_documented_in_the_openapi_document(client):
+    spec = client.get("/api/openapi.json").get_json()
+    pages = [s for s in spec["components"]["schemas"].values() if "cross_language" in s.get("properties", {})]
+    assert pages and all("corrected" in s["properties"] and "corrected" in s["required"] for s in pages)
+
+
+def test_the_words_are_counted_in_the_background_and_again_after_a_change(app, client, login_as):
+    import threading
+
+    from services.spelling import search_vocabulary
+    vocabulary = search_vocabulary(app)
+    assert vocabulary.current is None
+    vocabulary.refresh_in_background(app)
+    for thread in threading.enumerate():
+        if thread.name == "search-vocabulary":
+            thread.join()
+    assert vocabulary.current is not None and "zyxtrola" not in vocabulary.current.words_
+    with app.app_context():
+        assert not vocabulary.refresh()  # nothing changed: not counted again
+    login_as("innovator")
+    from tests.app.test_submissions import IDEA as FORM
+    client.post("/ideas/new", data={**FORM, "description": "Kho Zyxtrola ẩm mốc.", "publish": "1"})
+    with app.app_context():
+        assert vocabulary.refresh()
+    assert vocabulary.current.words_["zyxtrola"] == 1

@@ -167,14 +167,20 @@ class OrderSchema(SubmissionSchema):
 
 
 def _page_schema(name: str, item: type[Schema], listed: bool = False) -> type[Schema]:
-    """A page of items; ``listed``: a list of submissions, which also says its order and whether
-    the engine's cross-language hits are in."""
+    """A page of items; ``listed``: a list of submissions, which also says its order, whether
+    the engine's cross-language hits are in and which corrected words were also searched."""
     extra = {
         "sort": fields.String(required=True, metadata={"description": "The order used"}),
         "cross_language": fields.String(required=True, validate=validate.OneOf(["used", "not_ready", "off"]),
                                         metadata={"description": "used: items of the same meaning in any language "
                                                   "are included; not_ready: only items holding the words (the "
                                                   "engine is loading or busy); off: no search"}),
+        "corrected": fields.String(required=True, allow_none=True,
+                                   metadata={"description": "The query's words with a misspelled one "
+                                             "corrected (folded: lower case, without diacritics), whose "
+                                             "items are also listed, after those holding the words as "
+                                             "typed; null when the query was not corrected",
+                                             "example": "sat lo"}),
     } if listed else {}
     return Schema.from_dict({
         "items": fields.List(fields.Nested(item), required=True),

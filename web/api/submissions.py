@@ -81,7 +81,8 @@ def _validate(form_class, body: dict, item=None):
 def list_items(slug: str, page: int, per_page: int, **filters):
     """Published items the caller may see, with the filters and orders of the browse page: `q`
     finds words (case and accents ignored) and, when the engine is ready, items of the same meaning
-    in any language; `sort` orders them (default: relevance when searching, else newest)."""
+    in any language, and those holding the words with a misspelled one corrected (`corrected`);
+    `sort` orders them (default: relevance when searching, else newest)."""
     try:
         found = search.find(BY_SLUG[slug], current_user, BrowseFilters(**filters), page=page, per_page=per_page)
     except ServiceError as error:
@@ -89,7 +90,7 @@ def list_items(slug: str, page: int, per_page: int, **filters):
     pagination = found.page
     return {"items": [present.submission(i, current_user) for i in pagination.items], "page": page,
             "per_page": per_page, "total": pagination.total, "pages": math.ceil(pagination.total / per_page),
-            "sort": found.sort, "cross_language": found.cross_language}
+            "sort": found.sort, "cross_language": found.cross_language, "corrected": found.corrected}
 
 
 def create_item(slug: str):
