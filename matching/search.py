@@ -11,7 +11,7 @@ so SQLite and PostgreSQL see exactly the same words and give the same hits:
   them in a query must appear as a run (a phrase) in the text.
 
 A document is its words joined by single spaces, with a space before the first and after the
-last, so that ``" que "`` in it means the whole word "quế" (see :meth:`Phrase.like`).
+last, so that ``" que "`` in it means the whole word "quế" (see :meth:`Phrase.needle`).
 """
 from __future__ import annotations
 
@@ -68,10 +68,11 @@ class Phrase:
     words: tuple[str, ...]
     prefix: bool = False
 
-    def like(self) -> str:
-        """A LIKE pattern over a :func:`document`. Words hold only letters and digits, so it needs
-        no escaping."""
-        return f"% {' '.join(self.words)}{'' if self.prefix else ' '}%"
+    def needle(self) -> str:
+        """What a :func:`document` holding the phrase contains: its words between spaces (the last
+        one without the space after it when it may be a prefix). Words hold only letters and
+        digits, so a plain substring search is exact: no wildcard, nothing to escape."""
+        return f" {' '.join(self.words)}{'' if self.prefix else ' '}"
 
 
 @dataclass(frozen=True)
