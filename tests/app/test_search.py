@@ -368,7 +368,7 @@ def test_a_query_misspelled_by_one_letter_also_finds_what_was_meant(app, client,
     # an expansion: what the typed words found stays, and first
     assert found[:len(before)] == before
     page = client.get("/ideas/", query_string={"q": typo}).get_data(as_text=True)
-    assert f"Kết quả cho: {document([meant]).strip()}" in page
+    assert f"Hiển thị cả kết quả cho: {document([meant]).strip()}" in page
     client.get("/lang/en")
     english = client.get("/ideas/", query_string={"q": typo}).get_data(as_text=True)
     assert f"Showing results also for: {document([meant]).strip()}" in english
