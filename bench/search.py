@@ -16,9 +16,9 @@ one word and several, common and rare), the first page of /ideas/?q= as the serv
   clones' vectors (their template's vector plus noise, as bench/load.py does); every query is
   embedded each time (the app keeps the vectors of recent queries);
 - lexical + semantic: the sum of the two, query by query;
-- search (both at once): ``find()`` as a page calls it when the engine is ready, the engine's
-  part in a thread while the database answers the lexical one, on the app's engine holding the
-  same vectors (every query embedded each time);
+- search (find): ``find()`` as a page calls it when the engine is ready, on the app's engine
+  holding the same vectors (every query embedded each time): both parts, what the user may see
+  (``hidden_from``), the fusion and the page's rows;
 - lexical, misspelled: the lexical part for a few queries misspelled by one letter (their corrected
   query is searched too).
 
@@ -210,9 +210,8 @@ def main() -> None:
                                vec, top_k=search.SEMANTIC_POOL, min_band="weak", lexical=False)
                 semantic.append(time.perf_counter() - t)
 
-        # Both parts as a search runs them (services.search: the engine's part in a thread while
-        # the database answers), the app's engine holding the same vectors (the database has none
-        # for the clones, so the index is not refreshed from it); every query embedded each time.
+        # A search as a page runs it, the app's engine holding the same vectors (the database has
+        # none for the clones, so the index is not refreshed from it); every query embedded each time.
         from services.match_index import match_index
         index = match_index(app)
         index._engine, index.refresh = engine, lambda: None
@@ -234,7 +233,7 @@ def main() -> None:
     print(f"corrected: {corrected}")
     print(f"{'part':22} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, times in (("lexical", lexical), ("semantic", semantic), ("lexical + semantic", both),
-                        ("search (both at once)", together),
+                        ("search (find)", together),
                         ("lexical, misspelled", misspelled), ("lexical, uncorrected", uncorrected)):
         if not times:
             continue

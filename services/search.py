@@ -28,15 +28,12 @@ place) is searched, and the engine's hits leave confidential needs out altogethe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from extensions import db
 from matching.embedders import ModelMissingError
@@ -287,10 +284,12 @@ def _tier(submission_type: SubmissionType, user: User | None, query: Query, expa
 
 # --- the semantic part ---------------------------------------------------------------
 
-def _semantic(submission_type: SubmissionType, exclude: set[str], query: Query) -> list[int] | None:
-    """Ids of the list's type nearest to the query's meaning, best first, but those in ``exclude``
-    (engine ids the user may not be shown: :func:`services.matchmaking.hidden_from`); None when the
-    engine is not ready or busy (it is then loaded in the background, outside tests)."""
+def _semantic(submission_type: SubmissionType, user: User | None, query: Query) -> list[int] | None:
+    """Ids of the list's type nearest to the query's meaning, best first, that the user may be
+    shown (confidential needs left out for all but staff and their authors); None when the engine
+    is not ready or busy (it is then loaded in the background, outside tests)."""
+    from services.matchmaking import hidden_from  # matchmaking imports submissions, as this module does
+
     app = current_app._get_current_object()
     index = match_index(app)
     if not index.ready:
@@ -301,7 +300,7 @@ def _semantic(submission_type: SubmissionType, exclude: set[str], query: Query) 
         index.refresh()
         text = semantic_text(query, current_glossary())
         found = index.search(text, detect_language(text), submission_type.side,
-                             top_k=SEMANTIC_POOL, exclude=exclude, timeout=EMBED_TIMEOUT)
+                             top_k=SEMANTIC_POOL, exclude=hidden_from(user), timeout=EMBED_TIMEOUT)
     except ModelMissingError:
         return None
     if found is None:
@@ -309,29 +308,6 @@ def _semantic(submission_type: SubmissionType, exclude: set[str], query: Query) 
     prefix = f"{submission_type.code}:"
     ids = [int(m.item_id[len(prefix):]) for m in found if m.item_id.startswith(prefix) and m.z >= SEMANTIC_MIN_Z]
     return ids[:SEMANTIC_TOP]
-
-
-_MEANWHILE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-engine")
-
-
-def _semantic_meanwhile(submission_type: SubmissionType, user: User | None,
-                        query: Query) -> Callable[[], list[int] | None]:
-    """:func:`_semantic` started in a thread of its own, so that the engine (the model and numpy)
-    works while the database answers the lexical part; returns the function that waits for it.
-    What the user may not be shown is read here, in the request's session (the user's row
-    belongs to it); the thread has an app context and a session of its own."""
-    from services.matchmaking import hidden_from  # matchmaking imports submissions, as this module does
-
-    app = current_app._get_current_object()
-    exclude = hidden_from(user)
-
-    def work() -> list[int] | None:
-        with app.app_context():
-            try:
-                return _semantic(submission_type, exclude, query)
-            finally:
-                db.session.remove()
-    return _MEANWHILE.submit(work).result
 
 
 # --- lists ---------------------------------------------------------------------------
@@ -385,24 +361,19 @@ def _plan(submission_type: SubmissionType, user: User | None, filters: BrowseFil
         return _Plan(sort, False, "off", stmt=listed.order_by(*_order(submission_type, sort)))
     if not query:  # typed, but no letter or digit ("%", "_", a NUL): nothing is found
         return _Plan(sort, True, "off", stmt=listed.where(sa.false()))
-    engine = _semantic_meanwhile(submission_type, user, query) if semantic else (lambda: None)
+    semantic = _semantic(submission_type, user, query) if semantic else None
+    status = "not_ready" if semantic is None else "used"
+    semantic = semantic or []
     glossary = current_glossary()
     corrected = _correction(query)
     expanded = with_alternative(expand(query, glossary), expand(corrected, glossary) if corrected else None)
     said = corrected.text if expanded.alternatives else None
     lexical = _lexical(submission_type, user, expanded)
     if sort != "relevance":
-        ids = engine()
-        found = sa.or_(lexical, model.id.in_(ids)) if ids else lexical
-        return _Plan(sort, True, "not_ready" if ids is None else "used", said,
-                     stmt=listed.where(found).order_by(*_order(submission_type, sort)))
-    semantic_ids: list[int | None] = [None]
-
-    def engine_ids() -> list[int]:
-        semantic_ids[0] = engine()
-        return semantic_ids[0] or []
-    ids, total = _relevance(submission_type, user, query, expanded, conditions, engine_ids, limit)
-    return _Plan(sort, True, "not_ready" if semantic_ids[0] is None else "used", said, ids=ids, total=total)
+        found = sa.or_(lexical, model.id.in_(semantic)) if semantic else lexical
+        return _Plan(sort, True, status, said, stmt=listed.where(found).order_by(*_order(submission_type, sort)))
+    ids, total = _relevance(submission_type, user, query, expanded, conditions, semantic, limit)
+    return _Plan(sort, True, status, said, ids=ids, total=total)
 
 
 def _correction(query: Query) -> Query | None:
@@ -418,59 +389,45 @@ def _correction(query: Query) -> Query | None:
 
 
 def _relevance(submission_type: SubmissionType, user: User | None, query: Query, expanded: Query,
-               conditions: list, semantic: Callable[[], list[int]],
+               conditions: list, semantic: list[int],
                limit: int | None) -> tuple[list[int], int]:
     """(ids, total): the first ``limit`` ids of the relevance order (all of them when None) and the
     list's length. Exact lexical hits first (tier, then newest), then the other lexical hits and
-    the semantic ids (best first; ``semantic()`` waits for them) fused by reciprocal rank.
+    the semantic ids (best first) fused by reciprocal rank.
 
-    The database ranks the hits (tier, newest). A lexical hit ranked beyond ``limit`` has at least
-    ``limit`` items before it in the fused order too, so only the first ``limit`` hits and the
-    semantic ids' own ranks are needed, and the page is the same as when every hit is fused.
-    SQLite returns just those rows (a window function; it needs the semantic ids first).
-    PostgreSQL returns the whole order as one array of ids, so that its statement does not wait
-    for the engine, which works meanwhile (:func:`_semantic_meanwhile`)."""
+    The database ranks the hits (tier, newest) with a window function and returns only the first
+    ``limit`` of them and the semantic ids' own ranks: a lexical hit ranked beyond ``limit`` has
+    at least ``limit`` items before it in the fused order too, so the page is the same as when
+    every hit is fused, without reading 17k rows into Python."""
     model = submission_type.model
     tier = _tier(submission_type, user, query, expanded).label("tier")
-    # MATERIALIZED: PostgreSQL would otherwise fold this into the query that ranks them and carry
-    # each hit's words (both columns, ~1 kB) through the sort, which then spills to disk at 10k
+    # MATERIALIZED: PostgreSQL would otherwise fold this into the window query and carry each hit's
+    # words (both columns, ~1 kB) through the sort and the windows, which then spill to disk at 10k
     # hits; computed first, the rows sorted are (id, date, tier)
     hits = sa.select(model.id, model.published_at, tier) \
         .where(*conditions, _lexical(submission_type, user, expanded)) \
         .cte("hits").prefix_with("MATERIALIZED", dialect="postgresql")
-    order_by = (hits.c.tier.desc(), hits.c.published_at.desc(), hits.c.id.desc())
-    exact_count = sa.func.sum(sa.case((hits.c.tier >= EXACT_TIER, 1), else_=0))
-    if db.engine.dialect.name == "postgresql":
-        order, n_exact = db.session.execute(
-            sa.select(sa.func.array_agg(aggregate_order_by(hits.c.id, *order_by)), exact_count)).one()
-        order = order or []
-        n_hits, n_exact = len(order), int(n_exact or 0)
-        engine_ids = semantic()
-        wanted = set(engine_ids)
-        head = len(order) if limit is None else limit
-        ranks = {i: rank for rank, i in enumerate(order[:head], start=1)}
-        if wanted - ranks.keys():
-            ranks.update((i, rank) for rank, i in enumerate(order, start=1) if i in wanted and rank > head)
-    else:
-        engine_ids = semantic()
-        ranked = sa.select(hits.c.id, sa.func.row_number().over(order_by=order_by).label("rank"),
-                           sa.func.count().over().label("hits"), exact_count.over().label("exact")).subquery()
-        stmt = sa.select(ranked).order_by(ranked.c.rank)
-        if limit is not None:
-            stmt = stmt.where(sa.or_(ranked.c.rank <= limit, ranked.c.id.in_(engine_ids)) if engine_ids
-                              else ranked.c.rank <= limit)
-        rows = db.session.execute(stmt).all()
-        n_hits, n_exact = (int(rows[0].hits), int(rows[0].exact or 0)) if rows else (0, 0)
-        ranks = {r.id: r.rank for r in rows}  # the first ``limit`` hits and the semantic ids that are hits
+    ranked = sa.select(
+        hits.c.id, hits.c.tier,
+        sa.func.row_number().over(order_by=(hits.c.tier.desc(), hits.c.published_at.desc(), hits.c.id.desc()))
+        .label("rank"),
+        sa.func.count().over().label("hits"),
+        sa.func.sum(sa.case((hits.c.tier >= EXACT_TIER, 1), else_=0)).over().label("exact")).subquery()
+    stmt = sa.select(ranked).order_by(ranked.c.rank)
+    if limit is not None:
+        stmt = stmt.where(sa.or_(ranked.c.rank <= limit, ranked.c.id.in_(semantic)) if semantic
+                          else ranked.c.rank <= limit)
+    rows = db.session.execute(stmt).all()
+    n_hits, n_exact = (int(rows[0].hits), int(rows[0].exact or 0)) if rows else (0, 0)
     shown = limit if limit is not None else n_hits
-    # the exact hits rank first (tier first in the order)
-    exact = sorted((i for i, rank in ranks.items() if rank <= min(n_exact, shown)), key=ranks.__getitem__)
-    allowed = set(db.session.scalars(sa.select(model.id).where(*conditions, model.id.in_(engine_ids)))) \
-        if engine_ids else set()
-    others = [i for i in engine_ids if i in allowed and not ranks.get(i, n_exact + 1) <= n_exact]
-    lexical_ranks = {i: rank - n_exact for i, rank in ranks.items() if rank > n_exact}
+    exact = [r.id for r in rows if r.tier >= EXACT_TIER and r.rank <= shown]
+    found = {r.id: r for r in rows}  # the first ``limit`` hits and the semantic ids that are hits
+    allowed = set(db.session.scalars(sa.select(model.id).where(*conditions, model.id.in_(semantic)))) \
+        if semantic else set()
+    others = [i for i in semantic if i in allowed and not (i in found and found[i].tier >= EXACT_TIER)]
+    lexical_ranks = {r.id: r.rank - n_exact for r in rows if r.tier < EXACT_TIER}
     fused = reciprocal_rank_fusion([lexical_ranks, {i: rank for rank, i in enumerate(others, start=1)}], k=RRF_K)
-    total = n_hits + sum(1 for i in others if i not in ranks)
+    total = n_hits + sum(1 for i in others if i not in found)
     return (exact + fused)[:shown if limit is not None else None], total
 
 
