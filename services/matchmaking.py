@@ -23,7 +23,7 @@ from matching.embedders import ModelMissingError
 from matching.explain import Explanation, SentencePair, TermPair, explain, texts_to_embed
 from matching.ranking import Item, Match, item_text
 from matching.rerank import NO_STATISTICS, item_concepts
-from models import Idea, Sector, Status, Submission, TechnologyNeed, User, Visibility
+from models import Idea, Sector, Status, Submission, TechnologyNeed, User
 from models.people import is_staff
 from services import languages, submission_types
 from services.glossary import current_glossary
@@ -119,7 +119,9 @@ def _reasons(why: Explanation, sectors: dict[str, Sector], quote_query: bool) ->
 
 def hidden_from(viewer: User | None) -> set[str]:
     """Engine ids the viewer may not be shown as matches: confidential needs (except to staff and
-    their author) and members-only ideas (to anonymous visitors)."""
+    their author) and members-only ideas (to anonymous visitors). Call after the process's index
+    was refreshed (every caller ranks with it): the members-only ideas are the index's
+    (:attr:`MatchIndex.members_only`); the confidential needs are read here."""
     if is_staff(viewer):
         return set()
     published = Status.PUBLISHED.value
@@ -129,8 +131,7 @@ def hidden_from(viewer: User | None) -> set[str]:
         stmt = stmt.where(TechnologyNeed.owner_id != viewer.id)
     hidden = {f"{NEED.code}:{i}" for i in db.session.scalars(stmt)}
     if viewer is None or not viewer.is_authenticated:
-        hidden |= {f"{IDEA.code}:{i}" for i in db.session.scalars(
-            sa.select(Idea.id).where(Idea.visibility == Visibility.MEMBERS.value, Idea.status == published))}
+        hidden |= match_index().members_only
     return hidden
 
 

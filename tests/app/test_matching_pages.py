@@ -330,3 +330,28 @@ def test_check_for_similar_ideas_says_when_it_could_not_run(client, login_as):
     similar = response.get_data(as_text=True).split('id="similar-title"')[1]
     assert 'id="similar-not-checked"' in similar and "longer than 20,000 characters" in similar
     assert "No similar idea found" not in similar
+
+
+def test_a_members_only_idea_is_matched_for_signed_in_people_only_and_follows_changes(cinnamon, make_user, app):
+    """Anonymous visitors are not shown members-only ideas among a need's matches. The index keeps
+    which published ideas are members-only from the rows each refresh reads (no scan of every idea
+    per page), so a change of visibility counts from the next page on."""
+    from models import Idea, TechnologyNeed, User
+    from services import matchmaking
+    _, email = make_user("innovator")
+    with app.app_context():
+        viewer = db.session.scalar(sa.select(User).where(User.email == email))
+        need = db.session.get(TechnologyNeed, cinnamon["dryer_need"])
+
+        def shown_to(who):
+            return [v.submission.id for v in matchmaking.matches_for(need, who)]
+        assert cinnamon["idea"] in shown_to(None) and cinnamon["idea"] in shown_to(viewer)
+
+        db.session.get(Idea, cinnamon["idea"]).visibility = "members"
+        db.session.commit()
+        assert cinnamon["idea"] not in shown_to(None)
+        assert cinnamon["idea"] in shown_to(viewer)
+
+        db.session.get(Idea, cinnamon["idea"]).visibility = "public"
+        db.session.commit()
+        assert cinnamon["idea"] in shown_to(None)
