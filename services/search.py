@@ -193,8 +193,9 @@ def _holds(words: sa.ColumnElement[str], phrase: Phrase) -> sa.ColumnElement[boo
 
 
 def _flat(query: Query) -> list[Query]:
-    """``query`` without its alternatives, then each alternative (and theirs), in order."""
-    return [replace(query, alternatives=()), *(q for alternative in query.alternatives for q in _flat(alternative))]
+    """``query`` without its alternatives, then each alternative (made by
+    :func:`matching.search.with_alternative`, which gives them none of their own)."""
+    return [replace(query, alternatives=()), *query.alternatives]
 
 
 def _matches(submission_type: SubmissionType, column: str, query: Query) -> sa.ColumnElement[bool]:
@@ -210,15 +211,16 @@ def _matches(submission_type: SubmissionType, column: str, query: Query) -> sa.C
         # PostgreSQL parse every row's words (a sequential scan: ~1 s at 100k ideas)
         tsquery = " | ".join(f"({_pg_tsquery(q)})" for q in queries)
         found = vector.op("@@")(sa.func.to_tsquery(simple, sa.bindparam(None, tsquery, unique=True)))
+
+        def held(group: tuple[Phrase, ...]) -> sa.ColumnElement[bool]:
+            return sa.or_(*(_holds(words, p) for p in group))
         if len(queries) == 1:
             # a group with a phrase of several words: the words in that order (a phrase's needle
             # holds its words, so the index narrows and the substring search decides, on the rows
-            # the index found)
-            return sa.and_(found, *(sa.or_(*(_holds(words, p) for p in group)) for group in query.groups
-                                    if any(len(p.words) > 1 for p in group)))
+            # the index found); a group of single words is the index's answer already
+            return sa.and_(found, *(held(group) for group in query.groups if any(len(p.words) > 1 for p in group)))
         # which of them a row found by the index holds: every group of one of them
-        return sa.and_(found, sa.or_(*(sa.and_(*(sa.or_(*(_holds(words, p) for p in group)) for group in q.groups))
-                                       for q in queries)))
+        return sa.and_(found, sa.or_(*(sa.and_(*(held(group) for group in q.groups)) for q in queries)))
     if query.alternatives:
         return sa.or_(*(_matches(submission_type, column, q) for q in _flat(query)))
     fts = f"{model.__tablename__}_search"
