@@ -32,6 +32,7 @@ install: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || python3 -m venv $(VENV)
+	scripts/ensure-icu.sh  # PyICU is built from source against the system's ICU
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned to the CPU build; an unpinned torch would pull a CUDA build
 	$(BIN)/pip install --quiet $$(grep '^torch==' requirements.txt)

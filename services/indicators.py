@@ -46,8 +46,10 @@ from extensions import db
 from models import AuditEntry, Idea, IdeaKind, MatchProposal, Place, ProposalState, Sector, Status, User
 from models.people import utcnow
 from models.submissions import idea_sectors
+from services import collation
 from services.bounds import FIRST_DAY, LAST_DAY
 from services.errors import ServiceError
+from services.formats import day
 from services.labels import FIGURE_ROWS, IDEA_KINDS, PROPOSAL_STATES, UNKNOWN, label
 from services.submission_types import TARGETS
 
@@ -110,7 +112,7 @@ def parse_period(start: str | None, end: str | None, today: date | None = None) 
     except ValueError as exc:
         raise PeriodError("bad_date") from exc
     if not (FIRST_DAY <= first <= LAST_DAY and FIRST_DAY <= last <= LAST_DAY):
-        raise PeriodError("date_range", first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+        raise PeriodError("date_range", first=day(FIRST_DAY), last=day(LAST_DAY))
     if last < first:
         raise PeriodError("reversed")
     return Period(first, last)
@@ -210,7 +212,7 @@ def _district_counts(period: Period) -> dict[str, int]:
 
 
 def _district_rows(counts: dict[str, int], value) -> list[Row]:
-    districts = db.session.scalars(sa.select(Place.former_district).distinct().order_by(Place.former_district))
+    districts = collation.by_name(db.session.scalars(sa.select(Place.former_district).distinct()), language="vi")
     rows = [Row(d, (value(counts.get(d, 0)),)) for d in districts]
     if counts.get(""):
         rows.append(Row("", (value(counts[""]),)))

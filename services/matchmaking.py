@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import LazyString, format_date, get_locale
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 
 from extensions import db
@@ -26,6 +26,7 @@ from matching.rerank import NO_STATISTICS, item_concepts
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User
 from models.people import is_staff
 from services import languages, submission_types
+from services.formats import day
 from services.glossary import current_glossary
 from services.match_index import BATCH, MatchIndex, match_index, text_problem
 from services.ranker import current_ranker
@@ -102,7 +103,7 @@ def facet_sentence(code: str, value, sectors: dict[str, Sector]) -> str:
     if code == "stage_early":
         return _("The idea is at an earlier stage than the need asks")
     if code == "deadline_open":
-        return _("Still open until %(date)s", date=format_date(date.fromisoformat(value)))
+        return _("Still open until %(date)s", date=day(date.fromisoformat(value)))
     return code
 
 

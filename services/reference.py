@@ -1,26 +1,28 @@
 """The reference data that admins edit, places and sectors: reading it (also as the choices of
 select fields) and editing it."""
 import sqlalchemy as sa
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Place, Sector, User
-from services import audit, search
+from services import audit, collation, search
 
 
 def places() -> list[Place]:
-    return list(db.session.scalars(sa.select(Place).order_by(Place.former_district, Place.name)))
+    """Every place, by former district then name, in the page's alphabetical order."""
+    return collation.by_name(db.session.scalars(sa.select(Place)), lambda p: (p.former_district, p.name))
 
 
 def sectors() -> list[Sector]:
-    return list(db.session.scalars(sa.select(Sector).order_by(Sector.id)))
+    """Every sector, by its name in the page's language and alphabetical order."""
+    language = collation.current_language()
+    return collation.by_name(db.session.scalars(sa.select(Sector)), lambda s: s.name(language))
 
 
 def sector_choices() -> list[tuple[str, str]]:
     """(code, name in the current language) of every sector, for select fields."""
-    locale = str(get_locale())
-    return [(s.code, s.name(locale)) for s in sectors()]
+    language = collation.current_language()
+    return [(s.code, s.name(language)) for s in sectors()]
 
 
 def place_choices(blank: bool = True) -> list[tuple[str, str]]:

@@ -20,7 +20,7 @@ from matching.assignment import RoundInfeasible, greedy_round, solve_round
 from matching.embedders import ModelMissingError
 from models import Idea, MatchingRound, MatchProposal, ProposalSource, RoundState, Sector, Status, Submission, User
 from models.people import utcnow
-from services import audit, matchmaking, notifications, proposals
+from services import audit, collation, matchmaking, notifications, proposals
 from services.errors import ConflictError, ServiceError
 from services.submission_types import BY_CODE, IDEA, NEED, ORDER, TARGETS, SubmissionType, type_of, with_facets
 
@@ -65,9 +65,9 @@ def candidates(sector: str = "", event: str = "") -> dict[str, list[Submission]]
 
 def events() -> list[str]:
     """Event names (hackathons, calls) given on published ideas."""
-    return list(db.session.scalars(
+    return collation.by_name(db.session.scalars(
         sa.select(Idea.event).where(Idea.status == Status.PUBLISHED.value, Idea.event.is_not(None), Idea.event != "")
-        .distinct().order_by(Idea.event)))
+        .distinct()))
 
 
 def _published(model, ids: list[int]) -> list:
@@ -204,10 +204,11 @@ def pairs_of(rnd: MatchingRound) -> list[dict]:
 
 
 def improvement(rnd: MatchingRound) -> float | None:
-    """How much better the exact total is than the greedy one, in per cent (None without a baseline)."""
+    """How much better the exact total is than the greedy one, as a fraction of the greedy total
+    (0.042 for 4.2 % better; None without a baseline)."""
     if not rnd.greedy_score or rnd.total_score is None:
         return None
-    return 100.0 * (rnd.total_score - rnd.greedy_score) / rnd.greedy_score
+    return (rnd.total_score - rnd.greedy_score) / rnd.greedy_score
 
 
 def groups(rnd: MatchingRound) -> list[RoundGroup]:

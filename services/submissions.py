@@ -10,7 +10,7 @@ from extensions import db
 from matching.text import SUPPORTED, clean_text  # the engine owns text cleanup and languages
 from models import Idea, Place, Role, Sector, Status, Submission, User, Visibility
 from models.people import is_staff, utcnow
-from services import audit, languages, match_index
+from services import audit, collation, languages, match_index
 from services.errors import ConflictError
 from services.submission_types import IDEA, TYPES, SubmissionType, type_of, with_facets
 
@@ -211,4 +211,5 @@ def counts() -> dict[str, int]:
 
 
 def districts() -> list[str]:
-    return list(db.session.scalars(sa.select(Place.former_district).distinct().order_by(Place.former_district)))
+    """The former districts' names, in alphabetical order (for the place filter)."""
+    return collation.by_name(db.session.scalars(sa.select(Place.former_district).distinct()))

@@ -9,7 +9,7 @@ from flask_login import current_user
 from extensions import login_manager
 from models import User
 from models.people import Visitor
-from services import accounts
+from services import accounts, formats
 from services import submissions as submission_service
 from services.notifications import unread_count
 from services.submission_types import BY_SLUG, type_of
@@ -48,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
     api.register(app)
     errors.register(app)
 
+    register_formats(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "warning"
@@ -61,6 +62,20 @@ def register_blueprints(app: Flask) -> None:
                 "unread_notifications": unread_count(current_user)
                 if current_user.is_authenticated else 0,
                 **template_labels()}
+
+
+# Flask-Babel's filters, each with its own default pattern: taken away so that no template writes a
+# date or a number in another convention than services.formats.
+BABEL_FILTERS = ("datetimeformat", "dateformat", "timeformat", "timedeltaformat", "numberformat",
+                 "decimalformat", "currencyformat", "percentformat", "scientificformat")
+
+
+def register_formats(app: Flask) -> None:
+    for name in BABEL_FILTERS:
+        app.jinja_env.filters.pop(name, None)
+    app.jinja_env.filters.update(date=formats.day, datetime=formats.moment, decimal=formats.decimal,
+                                 number=formats.number, percent=formats.percent)
+    app.jinja_env.globals["time_zone"] = formats.zone_name
 
 
 # Visitors answer is_staff/is_admin like accounts do: one check, `current_user.is_staff`, for everyone.

@@ -1,5 +1,6 @@
 """Batch matching rounds: staff choose, see a draft beside the greedy baseline, then publish or discard."""
 import json
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -120,8 +121,27 @@ def test_a_draft_is_exact_beats_greedy_and_proposes_nothing(app, client, staff, 
     assert rnd.total_score == pytest.approx(5.7) and rnd.greedy_score == pytest.approx(3.0)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'id="round-total">5.70' in page and 'id="round-greedy">3.00' in page
-    assert "+90.0 %" in page
+    assert 'id="round-improvement">+90%' in page
     assert "Strong fit" in page and "Publish as proposals" in page
+
+
+def test_round_figures_and_times_are_written_the_vietnamese_way(app, client, staff, items, fake_scores):
+    client.post("/rounds/new", data=form(items))
+    rnd = only_round(app)
+    with app.app_context():  # 15:42 UTC on 29 November is 22:42 in Lào Cai
+        db.session.get(MatchingRound, rnd.id).created_at = datetime(2026, 11, 29, 15, 42)
+        db.session.commit()
+    client.get("/lang/vi")
+    page = client.get(f"/rounds/{rnd.id}").get_data(as_text=True)
+    assert 'id="round-total">5,70' in page and 'id="round-greedy">3,00' in page
+    assert 'id="round-improvement">+90%' in page
+    listing = client.get("/rounds/").get_data(as_text=True)
+    assert "<td>5,70</td><td>3,00</td>" in listing and "22:42 29/11/2026" in listing
+    assert "15:42" not in listing and "2026-11-29" not in listing
+    assert "giờ Việt Nam (GMT+07:00)" in listing  # the footer says which clock the times are on
+    client.get("/lang/en")
+    listing = client.get("/rounds/").get_data(as_text=True)
+    assert "<td>5.70</td><td>3.00</td>" in listing and "Nov 29, 2026, 10:42\u202fPM" in listing
 
 
 def test_publishing_makes_exactly_the_solved_pairs_into_round_proposals(app, client, staff, items, fake_scores):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import format_decimal, get_translations
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField
@@ -21,6 +21,7 @@ from wtforms.widgets import TextInput
 
 from matching.text import clean_text
 from services.bounds import FIRST_DAY, LAST_DAY, MAX_ID, MAX_VND
+from services.formats import day, number
 
 
 def clean_lines(value):
@@ -84,7 +85,7 @@ class WholeNumberField(_OneMessage, IntegerField):
         value = self.parse(text)
         if value is None or not self.min <= value <= self.max:
             self.data = None
-            raise ValueError(str(self.message) % {"min": format_decimal(self.min), "max": format_decimal(self.max)})
+            raise ValueError(str(self.message) % {"min": number(self.min), "max": number(self.max)})
         self.data = value
 
 
@@ -150,4 +151,4 @@ class BoundedDateField(_OneMessage, DateField):
         if self.data is not None and not FIRST_DAY <= self.data <= LAST_DAY:
             self.data = None
             raise ValueError(str(_l("Choose a date from %(first)s to %(last)s."))
-                             % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
+                             % {"first": day(FIRST_DAY), "last": day(LAST_DAY)})

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from services.formats import number, percent
 from services.indicators import Figure, row_label
 from services.labels import FIGURE_NOTES, FIGURE_SERIES, FIGURE_TITLES
 
@@ -15,18 +15,18 @@ LABEL_H, BAR_H, GAP, BAR_MAX = 16, 16, 10, 500  # in the 640-wide viewBox of tem
 def summary(figure: Figure) -> str | None:
     s = figure.summary
     if figure.key == "approval_rate":
-        return _("Approval rate: %(share)s%% (%(part)s of %(total)s decisions)", share=format_decimal(s["share"]),
-                 part=s["part"], total=s["total"])
+        return _("Approval rate: %(share)s (%(part)s of %(total)s decisions)", share=percent(s["share"] / 100),
+                 part=number(s["part"]), total=number(s["total"]))
     if figure.key == "introductions_to_agreements":
-        return _("%(share)s%% of introductions led to an agreement (%(part)s of %(total)s)",
-                 share=format_decimal(s["share"]), part=s["part"], total=s["total"])
+        return _("%(share)s of introductions led to an agreement (%(part)s of %(total)s)",
+                 share=percent(s["share"] / 100), part=number(s["part"]), total=number(s["total"]))
     if figure.key == "student_share":
-        return _("Student projects: %(share)s%% (%(part)s of %(total)s ideas)", share=format_decimal(s["share"]),
-                 part=s["part"], total=s["total"])
+        return _("Student projects: %(share)s (%(part)s of %(total)s ideas)", share=percent(s["share"] / 100),
+                 part=number(s["part"]), total=number(s["total"]))
     if figure.key == "days_to_introduction":
         if s["median"] is None:
             return _("No introduction in this period.")
-        return _("Median: %(days)s days (%(n)s introductions)", days=format_decimal(s["median"]), n=s["total"])
+        return _("Median: %(days)s days (%(n)s introductions)", days=number(s["median"]), n=number(s["total"]))
     return None
 
 
@@ -70,7 +70,7 @@ def chart(figure: Figure) -> Chart:
         bars = []
         for j, (series, value) in enumerate(zip(figure.series, row.values)):
             width = BAR_MAX * value / peak
-            text = format_decimal(value) + ("%" if figure.unit == "percent" else "")
+            text = percent(value / 100) if figure.unit == "percent" else number(value)
             bars.append(Bar(str(FIGURE_SERIES[series]), f"bar-{j}", top + LABEL_H + j * BAR_H, width, text, width + 6))
         rows.append(ChartRow(label, top + LABEL_H - 4, bars))
         described.append(f"{label}: " + ", ".join(

@@ -1,0 +1,72 @@
+"""How dates, times and numbers are written for people: one place, backed by Babel, in the current
+locale (Flask-Babel's) and the province's time zone (``BABEL_DEFAULT_TIMEZONE``, Asia/Ho_Chi_Minh).
+
+Pages use these as Jinja filters (``|date``, ``|datetime``, ``|decimal``, ``|percent``, ``|number``,
+registered in web/__init__.py; Flask-Babel's own ``dateformat`` & co. are taken away there so a
+template cannot pick another convention); e-mails and messages built in services call them directly.
+
+- Vietnamese writes a day as 29/11/2026, the way a civil servant does; Babel's own Vietnamese patterns
+  are "d/M/yy" (short) and "29 thg 11, 2026" (medium), so that one pattern is set here. Other
+  languages keep Babel's medium date ("Nov 29, 2026" in English).
+- A time is the locale's short time (24-hour "22:42" in Vietnamese, "10:42 PM" in English) in the
+  province's zone, joined to the date as the locale joins them. Stored times are naive UTC.
+- Numbers use the locale's symbols: "36,74" and "+4,2%" in Vietnamese, "36.74" and "+4.2%" in English.
+
+The API is not written with these: it keeps ISO 8601 UTC and plain JSON numbers.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import get_date_format, get_datetime_format, get_time_format
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, get_timezone
+
+# The date patterns that differ from Babel's medium date, by language.
+DATE_PATTERNS = {"vi": "dd/MM/yyyy"}
+
+
+def _date_pattern(locale) -> str:
+    return DATE_PATTERNS.get(locale.language) or get_date_format("medium", locale).pattern
+
+
+def day(value: date | datetime | None) -> str:
+    """A calendar day (a datetime is first moved into the province's zone): 29/11/2026 in vi."""
+    if value is None:
+        return ""
+    return format_date(value, _date_pattern(get_locale()))
+
+
+def moment(value: datetime | None) -> str:
+    """A stored (naive UTC) time as the province's local date and 24-hour time in vi: 22:42 29/11/2026."""
+    if value is None:
+        return ""
+    locale = get_locale()
+    pattern = str(get_datetime_format("medium", locale)).replace(
+        "{0}", get_time_format("short", locale).pattern).replace("{1}", _date_pattern(locale))
+    return format_datetime(value, pattern)
+
+
+def zone_name() -> str:
+    """The zone times are shown in, for a label: "GMT+07:00"."""
+    return format_datetime(datetime(2026, 1, 1), "ZZZZ") if get_timezone() else ""
+
+
+def decimal(value: float | None, digits: int = 2) -> str:
+    """A number with exactly `digits` decimals: 36,74 in vi, 36.74 in en."""
+    if value is None:
+        return ""
+    return format_decimal(value, "#,##0" + ("." + "0" * digits if digits else ""))
+
+
+def number(value: float | int | None) -> str:
+    """A count or a measure as the locale writes it, as many decimals as it has (1.234 in vi)."""
+    return "" if value is None else format_decimal(value)
+
+
+def percent(fraction: float | None, digits: int = 1, signed: bool = False) -> str:
+    """A fraction as a percentage with at most `digits` decimals: 0.516 -> 51,6% in vi, 51.6% in en,
+    0.5 -> 50%; `signed` writes "+4,2%"."""
+    if fraction is None:
+        return ""
+    body = "#,##0" + ("." + "#" * digits if digits else "") + "%"
+    return format_percent(fraction, f"+{body};-{body}" if signed else body)

@@ -1,0 +1,102 @@
+"""Dates, times, numbers and the order of names as people here write and read them: 29/11/2026,
+22:42 in Lào Cai's time, 36,74 in Vietnamese; "Nov 29, 2026" and 36.74 in English; "Xã Đông Cuông"
+between "Xã Dền Sáng" and "Xã Xuân Ái"."""
+import re
+from datetime import date, datetime
+
+import pytest
+
+from extensions import db
+from models import Idea, TechnologyNeed
+from services import collation, formats, proposals
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("vi", ("29/11/2026", "22:42 29/11/2026", "36,74", "1.234,5", "+4,2%", "51,6%", "50%")),
+    ("en", ("Nov 29, 2026", "Nov 29, 2026, 10:42\u202fPM", "36.74", "1,234.5", "+4.2%", "51.6%", "50%")),
+])
+def test_each_language_writes_dates_and_numbers_its_own_way(app, language, expected):
+    with app.test_request_context(), app.app_context():
+        from flask_babel import force_locale
+        with force_locale(language):
+            written = (formats.day(date(2026, 11, 29)), formats.moment(datetime(2026, 11, 29, 15, 42)),
+                       formats.decimal(36.7412), formats.number(1234.5), formats.percent(0.042, signed=True),
+                       formats.percent(0.516), formats.percent(0.5))
+    assert written == expected
+
+
+def test_a_late_utc_time_is_the_next_day_in_lao_cai(app):
+    with app.test_request_context():
+        assert formats.day(datetime(2026, 11, 29, 18, 30)) == "30/11/2026"  # 01:30 on the 30th, local
+
+
+def test_templates_cannot_use_flask_babels_own_date_filters(app):
+    assert "dateformat" not in app.jinja_env.filters and "datetimeformat" not in app.jinja_env.filters
+    assert {"date", "datetime", "decimal", "percent", "number"} <= set(app.jinja_env.filters)
+
+
+def test_a_need_page_shows_its_deadline_as_dd_mm_yyyy_in_vietnamese_and_in_words_in_english(client, make_user,
+                                                                                          submit):
+    business, _ = make_user("business")
+    need = submit("needs", business, title="Máy sấy quế cho hợp tác xã", deadline=date(2026, 11, 29))
+    page = client.get(f"/needs/{need}").get_data(as_text=True)
+    assert "29/11/2026" in page and "thg" not in page
+    client.get("/lang/en")
+    assert "Nov 29, 2026" in client.get(f"/needs/{need}").get_data(as_text=True)
+
+
+def test_the_review_queue_shows_local_time_and_says_so(app, client, login_as, make_user, submit):
+    business, _ = make_user("business")
+    innovator, _ = make_user("innovator")
+    need = submit("needs", business, title="Máy sấy quế cho hợp tác xã")
+    idea = submit("ideas", innovator, title="Lò sấy quế năng lượng mặt trời")
+    with app.app_context():
+        proposal = proposals.propose(db.session.get(Idea, idea), db.session.get(TechnologyNeed, need),
+                                     "staff", notify_staff=False)
+        proposal.created_at = datetime(2026, 11, 29, 15, 42)
+        db.session.commit()
+    login_as("staff")
+    page = client.get("/review/").get_data(as_text=True)
+    assert "22:42 29/11/2026" in page and "15:42" not in page
+    assert "giờ Việt Nam (GMT+07:00)" in page
+
+
+# --- the order of names ------------------------------------------------------------------------
+
+NAMES = ["Xã Xuân Ái", "Xã Đông Cuông", "Xã Dền Sáng", "Xã Âm", "Xã Ăn", "Xã An", "Xã Bảo"]
+
+
+def test_vietnamese_order_puts_each_letter_in_its_place_of_the_alphabet():
+    assert collation.by_name(NAMES, language="vi") == [
+        "Xã An", "Xã Ăn", "Xã Âm", "Xã Bảo", "Xã Dền Sáng", "Xã Đông Cuông", "Xã Xuân Ái"]
+
+
+def test_english_order_of_the_same_names_is_sensible_too():
+    ordered = collation.by_name(NAMES, language="en")
+    assert ordered.index("Xã Dền Sáng") < ordered.index("Xã Đông Cuông") < ordered.index("Xã Xuân Ái")
+    assert ordered.index("Xã Bảo") < ordered.index("Xã Dền Sáng")  # accents never send a name to the end
+
+
+def _options(page: str, select_name: str) -> list[str]:
+    select = re.search(rf'<select[^>]*name="{select_name}".*?</select>', page, re.S).group(0)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_the_place_list_of_a_form_is_in_vietnamese_order(client):
+    places = _options(client.get("/auth/register").get_data(as_text=True), "place")
+    van_yen = [p for p in places if p.endswith("(Văn Yên)")]
+    assert van_yen.index("Xã Châu Quế (Văn Yên)") < van_yen.index("Xã Đông Cuông (Văn Yên)") \
+        < van_yen.index("Xã Lâm Giang (Văn Yên)") < van_yen.index("Xã Xuân Ái (Văn Yên)")
+    districts = [p.rsplit("(", 1)[1] for p in places if "(" in p]
+    assert districts.index("Bát Xát)") < districts.index("Văn Yên)")
+
+
+def test_the_sector_and_district_filters_are_in_the_readers_alphabetical_order(client):
+    page = client.get("/ideas/").get_data(as_text=True)
+    sectors = _options(page, "sector")[1:]
+    assert sectors == collation.by_name(sectors, language="vi") and len(sectors) > 5
+    districts = _options(page, "district")[1:]
+    assert districts == collation.by_name(districts, language="vi")
+    client.get("/lang/en")
+    sectors_en = _options(client.get("/ideas/").get_data(as_text=True), "sector")[1:]
+    assert sectors_en == collation.by_name(sectors_en, language="en") and sectors_en != sectors
