@@ -26,6 +26,7 @@ from services import mail
 MESSAGES = {
     "proposal_new": _l("New match proposal to review: “%(idea)s” and “%(target)s”."),
     "proposals_new_batch": _l("The matching engine proposed %(count)s new matches for review."),
+    "round_published": _l("%(name)s published the matching round “%(round)s”: %(count)s new proposals to review."),
     "interest_new": _l("%(name)s expressed interest: “%(idea)s” and “%(target)s”."),
     "proposal_assigned": _l("A proposal was passed to you for review (conflict of interest of a colleague): "
                             "“%(idea)s” and “%(target)s”."),
@@ -54,7 +55,7 @@ def link_for(kind: str, params: dict, user: User) -> str | None:
     """The page a notification opens for `user`, as a path from the site's root: staff open the
     proposal (the queue for a batch), everyone else My matches, where an introduction's contacts
     are too. Services name no pages: the routes are looked up by endpoint here."""
-    if kind == "proposals_new_batch":
+    if kind in ("proposals_new_batch", "round_published"):
         endpoint, values = "review.queue", {}
     elif "proposal" not in params:
         return None

@@ -154,20 +154,35 @@ def publish_round(rnd: MatchingRound, actor: User) -> int:
     rnd.state, rnd.published_at = RoundState.PUBLISHED.value, utcnow()
     db.session.flush()
     made = 0
-    for pair in pairs_of(rnd):
-        idea = db.session.get(Idea, pair["idea_id"])
-        target = db.session.get(BY_CODE[pair["target"]].model, pair["target_id"])
-        if idea is None or target is None or not (idea.is_published and target.is_published):
-            continue
+    for pair, idea, target in _still_proposable(rnd):
         proposal = proposals.propose(idea, target, source=ProposalSource.ROUND.value, actor=actor,
                                      band=pair["band"], score=pair["score"], round=rnd,
                                      notify_staff=False, commit=False)
         made += proposal is not None
-    if made:  # one summary for the whole round, not one notification per pair
-        notifications.notify_staff("proposals_new_batch", {"count": made}, except_user=actor)
+    if made:  # one summary for the whole round, naming who published it, not one notification per pair
+        notifications.notify_staff("round_published", {"count": made, "round": rnd.name, "name": actor.full_name},
+                                   except_user=actor)
     audit.record(actor, "round.publish", "round", rnd.id, before, {**_summary(rnd), "proposals": made})
     db.session.commit()
     return made
+
+
+def _still_proposable(rnd: MatchingRound) -> list[tuple[dict, Idea, Submission]]:
+    """The round's pairs that publishing makes proposals of now, with their idea and need or order:
+    both still published, and the pair not proposed meanwhile."""
+    found = []
+    for pair in pairs_of(rnd):
+        idea = db.session.get(Idea, pair["idea_id"])
+        target = db.session.get(BY_CODE[pair["target"]].model, pair["target_id"])
+        if idea is not None and target is not None and idea.is_published and target.is_published \
+                and proposals.existing(idea, target) is None:
+            found.append((pair, idea, target))
+    return found
+
+
+def proposals_to_make(rnd: MatchingRound) -> int:
+    """How many proposals publishing the draft would make now (what the confirmation step says)."""
+    return len(_still_proposable(rnd)) if rnd.state == RoundState.DRAFT.value else 0
 
 
 def discard_round(rnd: MatchingRound, actor: User) -> None:

@@ -77,6 +77,7 @@ RULES = {
     ("/rounds/new", "GET"): STAFF,
     ("/rounds/new", "POST"): STAFF_POST,
     ("/rounds/<int:round_id>", "GET"): STAFF_MISSING,
+    ("/rounds/<int:round_id>/publish", "GET"): STAFF_MISSING,
     ("/rounds/<int:round_id>/publish", "POST"): STAFF_MISSING,
     ("/rounds/<int:round_id>/discard", "POST"): STAFF_MISSING,
     ("/audit", "GET"): STAFF,

@@ -4,11 +4,12 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from extensions import db
 from matching.ranking import DEFAULT_BANDS
-from models import AuditEntry, Idea, MatchingRound, MatchProposal, TechnologyNeed, User
-from services import matchmaking
+from models import AuditEntry, Idea, MatchingRound, MatchProposal, Notification, OutgoingMail, TechnologyNeed, User
+from services import matchmaking, notifications
 
 # The engine's calibrated z of each (need, idea) pair; below 1.31 is band "weak" (never chosen).
 # With one idea per need and one need per idea, greedy takes (A, X) = 3.0 and stops: need B may only
@@ -142,6 +143,36 @@ def test_round_figures_and_times_are_written_the_vietnamese_way(app, client, sta
     client.get("/lang/en")
     listing = client.get("/rounds/").get_data(as_text=True)
     assert "<td>5.70</td><td>3.00</td>" in listing and "Nov 29, 2026, 10:42\u202fPM" in listing
+
+
+def test_publishing_asks_first_and_says_how_many_proposals_it_makes(app, client, staff, items, fake_scores):
+    client.post("/rounds/new", data=form(items))
+    rnd = only_round(app)
+    detail = client.get(f"/rounds/{rnd.id}").get_data(as_text=True)
+    assert f'href="/rounds/{rnd.id}/publish"' in detail  # a link to the question, not a button that publishes
+    client.get("/lang/vi")
+    page = client.get(f"/rounds/{rnd.id}/publish").get_data(as_text=True)
+    assert "Công bố sẽ tạo 2 đề xuất kết nối" in page
+    assert only_round(app).state == "draft" and proposals(app) == []
+    client.post(f"/rounds/{rnd.id}/publish")
+    assert len(proposals(app)) == 2
+    assert client.get(f"/rounds/{rnd.id}/publish").status_code == 302  # nothing left to confirm
+
+
+def test_the_round_notification_names_the_staff_member_who_published_it(app, client, staff, items, fake_scores,
+                                                                        make_user):
+    colleague, _ = make_user("staff")
+    client.post("/rounds/new", data=form(items))
+    rnd = only_round(app)
+    client.post(f"/rounds/{rnd.id}/publish")
+    with app.app_context():
+        note = db.session.scalars(sa.select(Notification).where(Notification.user_id == colleague)).one()
+        bodies = db.session.scalars(sa.select(OutgoingMail.body)).all()
+        with force_locale("vi"):
+            said = notifications.text(note.kind, note.params)
+    assert "Staff Test đã công bố đợt kết nối “Hackathon 2025 round”: 2 đề xuất kết nối mới" in said
+    assert "tự động" not in said
+    assert any("Staff Test" in body for body in bodies)
 
 
 def test_publishing_makes_exactly_the_solved_pairs_into_round_proposals(app, client, staff, items, fake_scores):

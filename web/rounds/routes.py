@@ -55,6 +55,15 @@ def detail(round_id):
                            improvement=rounds.improvement(rnd))
 
 
+@bp.route("/<int:round_id>/publish", methods=["GET"])
+def confirm_publish(round_id):
+    """The step before publishing: how many proposals it makes, and who is told."""
+    rnd = _load(round_id)
+    if rnd.state != "draft":
+        return redirect(url_for(".detail", round_id=rnd.id))
+    return render_template("rounds/publish.html", rnd=rnd, count=rounds.proposals_to_make(rnd))
+
+
 @bp.route("/<int:round_id>/publish", methods=["POST"])
 def publish(round_id):
     rnd = _load(round_id)
