@@ -300,6 +300,19 @@ def ranked_pairs(sub: Submission, top_k: int = 3, min_band: str = "good") -> lis
             if m.item_id in subs and subs[m.item_id].is_published]
 
 
+def best_fit_first(item: Submission, others: list[Submission]) -> list[Submission]:
+    """`others` (submissions of the other side of `item`, e.g. an innovator's ideas for a need)
+    ordered by the engine's score of their pair with `item`, best first, as the pages rank them;
+    those the engine does not rank follow in their given order. Only stored vectors are used: when
+    `item` waits for its embedding job, or the engine cannot run, `others` come back as given."""
+    index = _refreshed_index()
+    if index is None or len(others) < 2 or index.is_pending(engine_id(item)):
+        return list(others)
+    by_id = {engine_id(other): other for other in others}
+    ranked = [by_id[m.item_id] for m in index.rank(to_item(item), top_k=len(by_id), candidate_ids=by_id)]
+    return ranked + [other for other in others if other not in ranked]
+
+
 @dataclass
 class PairReasons:
     """The engine's ``band`` and reasons (``why``) for one given pair. ``band`` is None when the

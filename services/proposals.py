@@ -34,7 +34,7 @@ from models import (
     User,
 )
 from models.people import STAFF_ROLES, is_staff, utcnow
-from services import audit, matchmaking, notifications
+from services import audit, collation, matchmaking, notifications
 from services.accounts import PROFILE_ACTION
 from services.errors import ConflictError, ServiceError
 from services.submission_types import IDEA, NEED, TARGETS, type_of
@@ -314,15 +314,17 @@ def own_items_for_interest(user: User | None, item) -> list:
     model = _own_model(user, item)
     if model is None:
         return []
-    return list(db.session.scalars(sa.select(model).where(model.owner_id == user.id,
-                                                          model.status == Status.PUBLISHED.value)
-                                   .order_by(model.title)))
+    return collation.by_name(db.session.scalars(sa.select(model).where(
+        model.owner_id == user.id, model.status == Status.PUBLISHED.value)), lambda own: own.title)
 
 
 def interest_options(user: User | None, item) -> list:
     """What a submission page offers this user to pair with `item` through "express interest"
-    (their own published submissions of the other side); [] when they may not express interest."""
-    return own_items_for_interest(user, item) if can_express_interest(user, item) else []
+    (their own published submissions of the other side), the one that fits `item` best first, so
+    that it is the one the form proposes; [] when they may not express interest."""
+    if not can_express_interest(user, item):
+        return []
+    return matchmaking.best_fit_first(item, own_items_for_interest(user, item))
 
 
 def can_express_interest(user: User | None, item) -> bool:

@@ -5,10 +5,12 @@ import re
 from datetime import date, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from extensions import db
-from models import Idea, TechnologyNeed
+from models import Idea, MatchProposal, TechnologyNeed
 from services import collation, formats, proposals
+from tests.app.test_matching_pages import DRYER_IDEA, DRYER_NEED
 
 
 @pytest.mark.parametrize("language, expected", [
@@ -100,3 +102,25 @@ def test_the_sector_and_district_filters_are_in_the_readers_alphabetical_order(c
     client.get("/lang/en")
     sectors_en = _options(client.get("/ideas/").get_data(as_text=True), "sector")[1:]
     assert sectors_en == collation.by_name(sectors_en, language="en") and sectors_en != sectors
+
+
+# --- express interest ----------------------------------------------------------------------------
+
+def test_express_interest_offers_the_innovators_idea_that_fits_the_need_best(app, client, make_user, submit, auth):
+    business, _ = make_user("business")
+    innovator, email = make_user("innovator")
+    need = submit("needs", business, **DRYER_NEED)
+    # alphabetically first, and nothing to do with drying cinnamon
+    submit("ideas", innovator, title="An toàn giao thông: ứng dụng báo ổ gà trên quốc lộ 4E",
+           summary="Người đi đường chụp ảnh ổ gà, ứng dụng gửi vị trí cho đơn vị quản lý đường bộ.",
+           description="Ứng dụng điện thoại thu thập ảnh và vị trí ổ gà, xếp hạng mức nguy hiểm.",
+           sector_codes=["digital_transformation"])
+    fitting = submit("ideas", innovator, **DRYER_IDEA)
+    auth.login(email)
+    page = client.get(f"/needs/{need}").get_data(as_text=True)
+    form = page.split('class="interest-form"')[1].split("</select>")[0]
+    first = re.search(r'<option value="(\d+)"', form).group(1)
+    assert int(first) == fitting
+    assert "An toàn giao thông" in form  # still offered, after the one that fits
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(MatchProposal.id))) == 0  # offering proposes nothing
