@@ -26,7 +26,8 @@ def test_register_submit_and_find_an_idea(live_server, page, app):
     page.get_by_label("Tóm tắt", exact=False).fill("Cảm biến nhiệt độ giá rẻ gửi tin nhắn khi sắp có sương muối.")
     page.get_by_label("Mô tả", exact=True).fill("Nhóm học sinh lắp cảm biến nhiệt độ và độ ẩm ở vườn mận, "
                                                  "gửi cảnh báo qua Zalo cho nông dân trước đêm có sương muối.")
-    page.get_by_label("Lĩnh vực").select_option(["agriculture_highland", "environment_disaster"])
+    page.get_by_label("Nông nghiệp đặc sản vùng cao").check()  # check boxes: one tap each, also on a phone
+    page.get_by_label("Môi trường và phòng chống thiên tai").check()
     page.locator("#publish").click()
 
     expect(page.locator("h1")).to_have_text("Cảm biến cảnh báo sương muối cho vườn mận Bắc Hà")

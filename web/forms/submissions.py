@@ -16,6 +16,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGES, URGENCIES, VISIBILITIES, choices
 from services.match_index import text_problem
@@ -67,7 +68,9 @@ class SubmissionForm(BaseForm):
 
     title = StringField(_l("Title"), validators=[DataRequired(), TitleLength(min=5, max=200), usable_text],
                         filters=[clean_line])
-    sectors = SelectMultipleField(_l("Sectors"), validators=[DataRequired()])
+    # Check boxes, not a multi-select: several are picked with a tap each, on a phone too, without Ctrl.
+    sectors = SelectMultipleField(_l("Sectors"), validators=[DataRequired()],
+                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     place = SelectField(_l("Commune or ward"), validators=[Optional()])
     language = SelectField(_l("Language of the text"), choices=LANGUAGE_CHOICES, default="auto")
     save_draft = SubmitField(_l("Save as draft"))
