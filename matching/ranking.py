@@ -373,6 +373,11 @@ class MatchEngine:
         self._refresh()
         return self._debiaser if self.debias and self._debiaser.global_mean_ is not None else None
 
+    def prepare(self) -> None:
+        """Bring the derived state up to date now rather than at the next query (e.g. before the
+        engine is saved, so that whoever loads it ranks without fitting)."""
+        self._refresh()
+
     def refit(self) -> None:
         """Refit language means and TF-IDF on the whole corpus now and rebuild
         every derived array (results are then those of a freshly built engine)."""
