@@ -91,19 +91,19 @@ def _pages(app, who, ids, values):
                 yield url_for(rule.endpoint, **args), slug == "ideas"
 
 
-def _sign_in(context, live_server, email):
-    answer = context.request.post(f"{live_server}/auth/login", form={"email": email, "password": "password123"})
+def _sign_in(page, live_server, email):
+    """Signs the page's browser context in (the form's POST; the tests' app checks no CSRF token)."""
+    answer = page.context.request.post(f"{live_server}/auth/login", form={"email": email, "password": "password123"})
     assert answer.ok and "/auth/login" not in answer.url, f"{email} could not sign in"
 
 
-def test_no_page_is_wider_than_a_phone(live_server, browser, app, make_user, world, long_words):  # noqa: F811
+def test_no_page_is_wider_than_a_phone(live_server, new_page, app, make_user, world, long_words):  # noqa: F811
     ids, values = world
     too_wide, measured = [], 0
     for who in WHO:
-        context = browser.new_context(viewport={"width": PHONES[0], "height": 844})
+        page = new_page(viewport={"width": PHONES[0], "height": 844})
         if who != "anonymous":
-            _sign_in(context, live_server, long_words.get(who) or make_user(who)[1])
-        page = context.new_page()
+            _sign_in(page, live_server, long_words.get(who) or make_user(who)[1])
         for path, must_open in _pages(app, who, ids, values):
             answer = page.goto(live_server + path)
             assert answer.status < 500, f"{path} as {who}: {answer.status}"
@@ -118,7 +118,6 @@ def test_no_page_is_wider_than_a_phone(live_server, browser, app, make_user, wor
                     too_wide.append(f"{path} as {who} at {width} px: {found['scroll']} px wide; "
                                     f"furthest out: {found['worst']}")
             page.set_viewport_size({"width": PHONES[0], "height": 844})
-        context.close()
     assert measured > 100  # every role's pages were seen, not an empty loop
     assert not too_wide, "pages wider than a phone:\n" + "\n".join(too_wide)
 
@@ -145,7 +144,7 @@ NAV_FITS = """() => {
 
 
 @pytest.mark.parametrize("width", LAPTOPS)
-def test_the_staff_navigation_fits_a_laptop(live_server, browser, app, make_user, width):
+def test_the_staff_navigation_fits_a_laptop(live_server, new_page, app, make_user, width):
     """An administrator (the most menu items) with a long name, in Vietnamese and in English."""
     from extensions import db
     from models import User
@@ -153,9 +152,8 @@ def test_the_staff_navigation_fits_a_laptop(live_server, browser, app, make_user
     with app.app_context():
         db.session.get(User, admin_id).full_name = "Nguyễn Hoàng Phương Thảo Nguyên"
         db.session.commit()
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    _sign_in(context, live_server, email)
-    page = context.new_page()
+    page = new_page(viewport={"width": width, "height": 800})
+    _sign_in(page, live_server, email)
     for lang, staff_menu, language_link in (("vi", "Công việc của Sở", "English"), ("en", "Department work", "Tiếng Việt")):
         page.goto(f"{live_server}/lang/{lang}?next=/reports/")
         expect(page.locator(".navbar-toggler")).to_be_hidden()
@@ -166,4 +164,3 @@ def test_the_staff_navigation_fits_a_laptop(live_server, browser, app, make_user
         expect(menu.get_by_role("link").last).to_be_in_viewport()
         page.keyboard.press("Escape")
         expect(page.get_by_role("link", name=language_link, exact=True)).to_be_in_viewport(ratio=1)
-    context.close()
