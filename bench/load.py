@@ -146,6 +146,7 @@ def start_server(url: str, args, port: int) -> tuple[subprocess.Popen, dict]:
            "RATELIMIT_ENABLED": "0", "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": "4",
            "BIND": f"127.0.0.1:{port}", "MATCHING_PRELOAD": "1", "GUNICORN_TIMEOUT": "300",
            "MATCH_INDEX_SNAPSHOT_DIR": str(SNAPSHOTS)}
+    snapshot_before = any(SNAPSHOTS.glob("*.pickle")) if SNAPSHOTS.exists() else False
     launched = time.perf_counter()
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
                                "app:create_app()"], cwd=ROOT, env=env, start_new_session=True,
@@ -169,7 +170,7 @@ def start_server(url: str, args, port: int) -> tuple[subprocess.Popen, dict]:
         response = requests.get(f"{base}/ideas/{idea_id}", timeout=900, headers={"Connection": "close"})
         statuses.append(response.status_code)
         answered.append(round(time.perf_counter() - launched, 1))
-    figures = {"snapshot_before": any(SNAPSHOTS.glob("*.pickle")) if SNAPSHOTS.exists() else False,
+    figures = {"snapshot_before": snapshot_before,
                "healthz_s": round(healthy, 1), "matches_pages_answered_s": answered,
                "statuses": statuses, "workers_rss_mb": workers_rss_mb(server.pid), "idea_id": idea_id, "base": base}
     return server, figures

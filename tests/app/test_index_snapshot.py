@@ -97,10 +97,13 @@ def test_a_snapshot_this_app_did_not_sign_is_never_unpickled(app, make_user, sub
     with app.app_context():
         index = _new_process(app, str(tmp_path / "index"))
         path = index.snapshot_file
-        path.parent.mkdir()
-        body = pickle.dumps(Payload())
-        forged = [index_snapshot.MAGIC + index_snapshot._signature(b"another key", body) + body,
-                  index_snapshot.MAGIC + b"\0" * 32 + body, body, b""]
+        app_key = str(app.config["SECRET_KEY"]).encode()
+        index_snapshot.write(Payload(), path, app_key)
+        signed = path.read_bytes()
+        forged = [b"", b"\0" * 10, signed[:len(signed) // 2], pickle.dumps(Payload()),
+                  signed[:60] + b"x" + signed[61:]]  # a byte of the signed part changed
+        index_snapshot.write(Payload(), path, b"another key")
+        forged.append(path.read_bytes())
         for content in forged:
             path.write_bytes(content)
             fresh = _new_process(app, str(tmp_path / "index"))
@@ -108,7 +111,6 @@ def test_a_snapshot_this_app_did_not_sign_is_never_unpickled(app, make_user, sub
             assert not marker.exists()
             assert f"idea:{idea}" in _state(fresh)[0]
         # signed with this app's key, it is read (so the checks above can fail)
-        path.write_bytes(index_snapshot.MAGIC + index_snapshot._signature(str(app.config["SECRET_KEY"]).encode(), body)
-                         + body)
+        path.write_bytes(signed)
         _new_process(app, str(tmp_path / "index")).refresh()
         assert marker.exists()
