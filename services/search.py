@@ -45,6 +45,7 @@ from matching.search import (
     parse_query,
     reciprocal_rank_fusion,
     semantic_text,
+    spelled,
     with_alternative,
 )
 from matching.spelling import correct_query
@@ -71,6 +72,7 @@ SEMANTIC_MIN_Z = 2.3      # and only those this far above the pool (the engine's
 RRF_K = 60                # reciprocal rank fusion's constant (the usual value)
 MAX_OFFSET = 2**31        # a page asked for beyond this offset is past the end of any list
 EMBED_TIMEOUT = 0.3       # seconds a search waits for the model when other work holds it
+SPELLING_CHARS = 600      # of each listed item's first description field read for a correction's spelling
 
 
 @dataclass
@@ -78,8 +80,9 @@ class Found:
     """One page of a list. ``page``: Flask-SQLAlchemy pagination (items, page, pages, total,
     iter_pages); ``sort``: the order used; ``searched``: the query had words; ``cross_language``:
     "used" (the engine's hits are in), "not_ready" (lexical hits only: the engine is loading or
-    busy) or "off" (no search); ``corrected``: the folded words of the corrected query whose hits
-    are also listed (below the typed words' hits), None when the query was not corrected."""
+    busy) or "off" (no search); ``corrected``: the corrected query whose hits are also listed (below
+    the typed words' hits), spelled as the listed items write it (:func:`_as_written`; folded
+    words where they do not hold it), None when the query was not corrected."""
 
     page: Pagination
     sort: str
@@ -214,11 +217,15 @@ def _matches(submission_type: SubmissionType, column: str, query: Query) -> sa.C
 
         def held(group: tuple[Phrase, ...]) -> sa.ColumnElement[bool]:
             return sa.or_(*(_holds(words, p) for p in group))
+        def ordered(group: tuple[Phrase, ...]) -> bool:
+            return any(len(p.words) > 1 for p in group)
         if len(queries) == 1:
             # a group with a phrase of several words: the words in that order (a phrase's needle
             # holds its words, so the index narrows and the substring search decides, on the rows
             # the index found); a group of single words is the index's answer already
-            return sa.and_(found, *(held(group) for group in query.groups if any(len(p.words) > 1 for p in group)))
+            return sa.and_(found, *(held(group) for group in query.groups if ordered(group)))
+        if not any(ordered(group) for q in queries for group in q.groups):
+            return found  # single words only: the index's answer is every group of one of them
         # which of them a row found by the index holds: every group of one of them
         return sa.and_(found, sa.or_(*(sa.and_(*(held(group) for group in q.groups)) for q in queries)))
     if query.alternatives:
@@ -448,7 +455,20 @@ def find(submission_type: SubmissionType, user: User | None, filters: BrowseFilt
         pagination = RankedPagination(page=page, per_page=per_page, max_per_page=100, error_out=False,
                                       ids=plan.ids, total=plan.total, model=submission_type.model,
                                       options=with_facets(submission_type))
-    return Found(pagination, plan.sort, plan.searched, plan.cross_language, plan.corrected)
+    corrected = _as_written(plan.corrected, pagination.items, user) if plan.corrected else None
+    return Found(pagination, plan.sort, plan.searched, plan.cross_language, corrected)
+
+
+def _as_written(corrected: str, items: list[Submission], user: User | None) -> str:
+    """The folded words of a corrected query as the listed items write them ("sat lo" -> "sạt lở"),
+    read from what the user sees of them: titles, and the first description field (cut at
+    SPELLING_CHARS) of those whose details the user may see."""
+    texts = []
+    for sub in items:
+        texts.append(sub.title)
+        if submissions.can_see_details(user, sub):
+            texts.append((getattr(sub, type_of(sub).description_fields[0]) or "")[:SPELLING_CHARS])
+    return spelled(corrected.split(), texts)
 
 
 def find_all(submission_type: SubmissionType, user: User | None, filters: BrowseFilters) -> list[Submission]:

@@ -63,6 +63,7 @@ def app(database_url, tmp_path):
         "WTF_CSRF_ENABLED": False,
         "OUTBOX_DIR": str(tmp_path / "outbox"),
         "RANKER_DIR": str(tmp_path / "ranker"),  # only the shipped ranker, unless a test fits one
+        "MATCH_INDEX_SNAPSHOT_DIR": str(tmp_path / "match-index"),
         "RATELIMIT_ENABLED": False,
         "JOBS_SYNC": True,
         **MATCHING_TEST_CONFIG,

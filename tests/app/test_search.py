@@ -362,16 +362,16 @@ def test_a_query_misspelled_by_one_letter_also_finds_what_was_meant(app, client,
     assert response.get_json()["corrected"] is None  # not counted yet: the search works as before
     count_words(app)
     after = client.get("/api/v1/ideas", query_string={"q": typo, "per_page": 100}).get_json()
-    assert after["corrected"] == document([meant]).strip()
+    assert after["corrected"] == meant.lower()  # as the texts found write it
     found = [i["title"] for i in after["items"]]
     assert containing("ideas", meant) <= set(found)
     # an expansion: what the typed words found stays, and first
     assert found[:len(before)] == before
     page = client.get("/ideas/", query_string={"q": typo}).get_data(as_text=True)
-    assert f"Hiển thị cả kết quả cho: {document([meant]).strip()}" in page
+    assert f"Hiển thị cả kết quả cho: {meant.lower()}" in page
     client.get("/lang/en")
     english = client.get("/ideas/", query_string={"q": typo}).get_data(as_text=True)
-    assert f"Showing results also for: {document([meant]).strip()}" in english
+    assert f"Showing results also for: {meant.lower()}" in english
 
 
 @pytest.mark.parametrize("q", ["sạt lở", "quế", "lò", "肉桂", "2024", "Sa Pa", "mậm"])

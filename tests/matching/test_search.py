@@ -2,7 +2,16 @@
 import unicodedata
 
 from matching.glossary import Glossary, GlossaryEntry
-from matching.search import document, expand, fold, parse_query, reciprocal_rank_fusion, semantic_text, words
+from matching.search import (
+    document,
+    expand,
+    fold,
+    parse_query,
+    reciprocal_rank_fusion,
+    semantic_text,
+    spelled,
+    words,
+)
 
 GLOSSARY = Glossary([GlossaryEntry.make("cinnamon", "crop", vi="quế|cây quế", en="cinnamon|cassia", zh="肉桂"),
                      GlossaryEntry.make("dryer", "technology", vi="máy sấy", en="dryer", zh="烘干机"),
@@ -43,6 +52,17 @@ def test_glossary_names_become_alternatives_in_every_language():
 def test_every_spelling_of_a_concept_reads_the_same():
     assert {semantic_text(parse_query(q), GLOSSARY) for q in ("que", "QUẾ", "cinnamon", "肉桂")} == {"quế"}
     assert semantic_text(parse_query("Cinnamon harvest"), GLOSSARY) == "cinnamon harvest"
+
+
+def test_a_corrected_query_is_spelled_as_the_texts_write_it():
+    texts = ["Cảnh báo SẠT LỞ đất", "Sạt lở ở Bắc Hà", "sat lo", None, "Máy sấy quế; cây quế, vỏ que"]
+    assert spelled(("sat", "lo"), texts) == "sạt lở"            # the run, its most common spelling
+    assert spelled(("sat", "lo", "que"), texts) == "sạt lở quế"  # no text holds the run: word by word
+    assert spelled(("xyz", "que"), texts) == "xyz quế"           # a word no text holds stays folded
+    assert spelled(("dien",), ["Ðiện thoại".replace("Ð", "Đ"), "điện"]) == "điện"
+    nfd = unicodedata.normalize("NFD", "Lũ quét")
+    assert spelled(("lu", "quet"), [nfd]) == "lũ quét"  # pasted from macOS
+    assert spelled(("que",), []) == "que"
 
 
 def test_reciprocal_rank_fusion_rewards_agreement():

@@ -177,10 +177,11 @@ def _page_schema(name: str, item: type[Schema], listed: bool = False) -> type[Sc
                                                   "engine is loading or busy); off: no search"}),
         "corrected": fields.String(required=True, allow_none=True,
                                    metadata={"description": "The query's words with a misspelled one "
-                                             "corrected (folded: lower case, without diacritics), whose "
-                                             "items are also listed, after those holding the words as "
-                                             "typed; null when the query was not corrected",
-                                             "example": "sat lo"}),
+                                             "corrected, whose items are also listed, after those holding "
+                                             "the words as typed; in lower case, spelled as the listed "
+                                             "items write them (without diacritics where they do not hold "
+                                             "them); null when the query was not corrected",
+                                             "example": "sạt lở"}),
     } if listed else {}
     return Schema.from_dict({
         "items": fields.List(fields.Nested(item), required=True),
