@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from babel.dates import get_date_format, get_datetime_format, get_time_format
+from babel.dates import format_skeleton, get_date_format, get_datetime_format, get_time_format
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, get_timezone
 
 # The date patterns that differ from Babel's medium date, by language.
 DATE_PATTERNS = {"vi": "dd/MM/yyyy"}
+# A month, where Babel's own (skeleton "yMMM": "thg 11 2026") is not what people write.
+MONTH_PATTERNS = {"vi": "MM/yyyy"}
 
 
 def _date_pattern(locale) -> str:
@@ -34,6 +36,13 @@ def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     return format_date(value, _date_pattern(get_locale()))
+
+
+def month(value: date) -> str:
+    """A calendar month: 11/2026 in vi, Nov 2026 in en."""
+    locale = get_locale()
+    pattern = MONTH_PATTERNS.get(locale.language)
+    return format_date(value, pattern) if pattern else format_skeleton("yMMM", value, locale=locale)
 
 
 def moment(value: datetime | None) -> str:

@@ -49,7 +49,7 @@ from models.submissions import idea_sectors
 from services import collation
 from services.bounds import FIRST_DAY, LAST_DAY
 from services.errors import ServiceError
-from services.formats import day
+from services.formats import day, month
 from services.labels import FIGURE_ROWS, IDEA_KINDS, PROPOSAL_STATES, UNKNOWN, label
 from services.submission_types import TARGETS
 
@@ -162,6 +162,8 @@ def row_label(figure: Figure, row: Row) -> str:
         return row.names["en" if str(get_locale()) == "en" else "vi"]  # as models.Sector.name()
     if figure.group == "district":
         return code or str(UNKNOWN)
+    if figure.group == "month":  # code "2026-11"
+        return month(date.fromisoformat(code + "-01"))
     if figure.group == "days":
         return _("%(range)s days", range=code)
     if figure.group in ("side", "outcome"):

@@ -124,3 +124,11 @@ def test_express_interest_offers_the_innovators_idea_that_fits_the_need_best(app
     assert "An toàn giao thông" in form  # still offered, after the one that fits
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(MatchProposal.id))) == 0  # offering proposes nothing
+
+
+def test_the_indicators_name_months_the_readers_way(client, login_as):
+    login_as("staff")
+    page = client.get("/reports/?from=2025-01-01&to=2025-12-31").get_data(as_text=True)
+    assert "03/2025" in page and "2025-03" not in page
+    client.get("/lang/en")
+    assert "Mar 2025" in client.get("/reports/?from=2025-01-01&to=2025-12-31").get_data(as_text=True)
