@@ -26,6 +26,7 @@ import os
 import pickle
 import struct
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -66,6 +67,7 @@ def path_for(directory: str | None, database_url: str, model_id: str) -> Path | 
 
 
 ALIGN = 64  # arrays start at multiples of this many bytes in the file
+STALE_SECONDS = 600  # a temporary file this old was left by a killed writer (a write takes seconds)
 
 
 def _signature(key: bytes, signed: bytes | memoryview) -> bytes:
@@ -85,6 +87,9 @@ def write(snapshot: Snapshot, path: Path, key: bytes) -> int:
     views = [b.raw() for b in buffers]
     signed = struct.pack(f"<QQ{len(views)}Q", len(stream), len(views), *(v.nbytes for v in views)) + stream
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f"{path.name}*.tmp"):  # left by a process killed while writing
+        if time.time() - stale.stat().st_mtime > STALE_SECONDS:
+            stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:

@@ -1,6 +1,8 @@
 """A process starts from the match index another process saved, reads only the rows changed since,
 and ranks what a process built from every row ranks; a file this app did not sign is never unpickled."""
+import os
 import pickle
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -79,6 +81,13 @@ def test_a_new_process_starts_from_the_snapshot_and_reads_only_the_rows_changed_
         assert f"idea:{ideas[1]}" not in items and f"idea:{ideas[2]}" not in items and f"idea:{added}" in items
         assert members_only == {f"idea:{members}"}
         assert _ranked(restored, need) == _ranked(rebuilt, need)
+
+        # a temporary file left by a writer that was killed is cleared by the next write
+        left = path.with_name(path.name + "killed.tmp")
+        left.write_bytes(b"half")
+        os.utime(left, (time.time() - 3600, time.time() - 3600))
+        first.save_snapshot()
+        assert not left.exists() and path.exists()
 
         # a reindex resets the index and deletes the snapshot: the next process reads every row
         first.reset()
