@@ -34,7 +34,7 @@ from services import collation, mail, notifications, submission_types
 from services.formats import day
 from services.labels import MATCH_BANDS
 from services.match_index import match_index
-from services.submission_types import IDEA, NEED, TYPES, engine_id, to_item, type_of
+from services.submission_types import BY_SLUG, IDEA, NEED, TYPES, engine_id, to_item, type_of
 from services.submissions import BrowseFilters, browse_conditions, can_see_details, can_view
 
 log = logging.getLogger(__name__)
@@ -161,19 +161,20 @@ class Digest:
 
 def digest_for(user: User, since: datetime, until: datetime) -> Digest:
     """What is new for ``user`` between ``since`` and ``until`` (naive UTC), worded in the current
-    language: their alerts, then each followed sector or district's newly published submissions
-    (not their own; each listed once), as the pages would show them to this user."""
-    alerts = []
+    language: their alerts, then each followed sector or district's submissions published since
+    (and since it was followed; not their own; each listed once), as the pages would show them
+    to this user."""
+    alerts, seen = [], set()
     for note in db.session.scalars(sa.select(Notification).where(
             Notification.user_id == user.id, Notification.kind == ALERT_KIND,
             Notification.created_at > since, Notification.created_at <= until).order_by(Notification.id)):
         params = json.loads(note.params)
         band = MATCH_BANDS.get(params.get("band"), "")
-        alerts.append(DigestLine(f"{notifications.text(note.kind, params)} ({band})",
+        alerts.append(DigestLine(f"{band} · {notifications.text(note.kind, params)}",
                                  notifications.absolute_url(note.link or "/")))
+        seen.add(f"{BY_SLUG[params['new_slug']].code}:{params['new_item']}")  # not again as followed
     language = user.preferred_language or "vi"
     sectors = _sectors()
-    seen: set[str] = set()
     followed = []
     for item in follows_of(user):
         filters = (BrowseFilters(sector=item.value) if item.topic == FollowTopic.SECTOR.value
@@ -183,7 +184,7 @@ def digest_for(user: User, since: datetime, until: datetime) -> Digest:
             model = submission_type.model
             rows = db.session.scalars(sa.select(model).where(
                 *browse_conditions(submission_type, user, filters), model.owner_id != user.id,
-                model.published_at > since, model.published_at <= until)
+                model.published_at > max(since, item.created_at), model.published_at <= until)
                 .order_by(model.published_at, model.id))
             for sub in rows:
                 if engine_id(sub) not in seen and can_view(user, sub):
@@ -198,7 +199,7 @@ def _line(sub: Submission, reader: User) -> DigestLine:
     may not know (a confidential need: "confidential company", never its text)."""
     submission_type = type_of(sub)
     who = sub.organisation_name if can_see_details(reader, sub) else _("Confidential company")
-    text = f"{str(submission_type.label).capitalize()}: {sub.title}" + (f" ({who})" if who else "")
+    text = f"{str(submission_type.label).capitalize()}: {sub.title}" + (f" · {who}" if who else "")
     path = current_app.url_map.bind("").build("submissions.detail", {"slug": submission_type.slug,
                                                                       "item_id": sub.id})
     return DigestLine(text, notifications.absolute_url(path))
