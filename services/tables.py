@@ -3,15 +3,20 @@
 A table is a list of headers and a list of rows (sequences of plain values: str, int, float,
 date, datetime, bool or None). CSV is UTF-8 with a byte-order mark, so that Excel opens
 Vietnamese text correctly; spreadsheet formulas are never written (a cell that starts with "="
-stays text), so an exported title cannot run as a formula on a colleague's computer.
+stays text), so an exported title cannot run as a formula on a colleague's computer: in a CSV
+such a text gets a leading "'", which :func:`read_table` takes off again. Days and times are
+written 29/11/2026 and 29/11/2026 22:42 (cells of dates in an .xlsx, shown so); an .xlsx sheet has
+a frozen header row, an autofilter and columns sized to their content.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -20,7 +25,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from services.errors import ServiceError
 
@@ -52,32 +57,99 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
-def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Dữ liệu") -> bytes:
-    """One worksheet: a bold header row, then the rows; strings are always stored as text."""
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet of a workbook: its name on the tab, a header row and the rows below it."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+# How days and times are shown in a workbook: the way a civil servant writes them (29/11/2026 22:42).
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+# Column widths, in characters: wide enough for a date or a short word, never wider than a screen.
+MIN_WIDTH, MAX_WIDTH = 8, 60
+_WIDTH_SAMPLE = 1000  # rows looked at to size the columns
+_SHEET_NAME_BAD = re.compile(r"[\\/*?:\[\]]")
+
+
+def _width(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return len("29/11/2026 22:42")
+    if isinstance(value, date):
+        return len("29/11/2026")
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Each column's width: its longest header or value (among the first rows), within MIN/MAX_WIDTH."""
+    widths = [_width(h) + 2 for h in headers]  # the filter's arrow sits beside the header
+    for row in rows[:_WIDTH_SAMPLE]:
+        for i, value in enumerate(row[:len(widths)]):
+            widths[i] = max(widths[i], _width(value))
+    return [min(max(w + 1, MIN_WIDTH), MAX_WIDTH) for w in widths]
+
+
+def _sheet_names(titles: Iterable[str]) -> list[str]:
+    """Tab names Excel accepts: at most 31 characters, none of \\ / * ? : [ ], no two alike."""
+    names: list[str] = []
+    for title in titles:
+        name = " ".join(_SHEET_NAME_BAD.sub(" ", title).split())
+        if len(name) > 31:  # cut between words, not inside one
+            name = name[:32].rsplit(" ", 1)[0] if " " in name[:32] else name[:31]
+        name = name or "Sheet"
+        base, n = name, 2
+        while name.casefold() in (x.casefold() for x in names):
+            suffix = f" ({n})"
+            name, n = base[:31 - len(suffix)] + suffix, n + 1
+        names.append(name)
+    return names
+
+
+def to_workbook(sheets: Sequence[Sheet]) -> bytes:
+    """An .xlsx of these sheets, each with a bold, frozen header row, an autofilter over its table and
+    columns as wide as their content; strings are always stored as text, days and times as dates."""
     book = Workbook(write_only=True)
-    ws = book.create_sheet(sheet[:31])
     bold = Font(bold=True)
-    head = []
-    for title in headers:
-        cell = WriteOnlyCell(ws, value=_cell_text(str(title)))
-        cell.font = bold
-        head.append(cell)
-    ws.append(head)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=_cell_text(value))
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula
-            elif isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        ws.append(cells)
+    for sheet, name in zip(sheets, _sheet_names(s.title for s in sheets)):
+        ws = book.create_sheet(name)
+        rows = [list(r) for r in sheet.rows]
+        for i, width in enumerate(column_widths(sheet.headers, rows), start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = "A2"
+        if sheet.headers:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.headers))}{len(rows) + 1}"
+        head = []
+        for title in sheet.headers:
+            cell = WriteOnlyCell(ws, value=_cell_text(str(title)))
+            cell.font = bold
+            head.append(cell)
+        ws.append(head)
+        for row in rows:
+            ws.append([_xlsx_cell(ws, value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_cell(ws, value: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=_cell_text(value))
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula
+    elif isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+    return cell
+
+
+def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Dữ liệu") -> bytes:
+    """One worksheet (see :func:`to_workbook`)."""
+    return to_workbook([Sheet(sheet, headers, list(rows))])
 
 
 def _csv_value(value: Any) -> str:
@@ -86,9 +158,9 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
-        return value.isoformat()
+        return value.strftime("%d/%m/%Y")
     text = str(value)
     if isinstance(value, str) and text.startswith(_FORMULA_START):
         return "'" + text

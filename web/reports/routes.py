@@ -12,7 +12,7 @@ from models import ProposalState
 from services import audit, decisions, exports, imports, indicators, proposals, ranker
 from services.bounds import FIRST_DAY, LAST_DAY
 from web.access import staff_required
-from web.downloads import table_response
+from web.downloads import table_response, workbook_response
 from web.messages import message_for
 from web.reports.charts import chart
 from web.reports.forms import ConfirmForm, ImportForm, idea_row_validator
@@ -50,6 +50,15 @@ def figure_table(figure, fmt):
         abort(422)
     headers, rows = indicators.figure(figure, period).table()
     return table_response(fmt, f"{figure}-{period.start}-{period.end}", headers, rows)
+
+
+@bp.route("/indicators.xlsx")
+def indicators_workbook():
+    """Every figure of the page in one workbook: a cover sheet, then a sheet per figure."""
+    period, error = _period()
+    if error:
+        abort(422)
+    return workbook_response(f"indicators-{period.start}-{period.end}", exports.indicators_workbook(period))
 
 
 @bp.route("/decisions.json")
