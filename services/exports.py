@@ -35,6 +35,7 @@ from services.labels import (
     STATUSES,
     SYSTEM_ACTOR,
     URGENCIES,
+    VISIBILITIES,
     YES_NO,
     label,
 )
@@ -53,7 +54,7 @@ IDEA_COLUMNS = {
     "former_district": "Huyện cũ", "language": "Ngôn ngữ", "team": "Nhóm", "organisation": "Trường hoặc tổ chức",
     "event": "Cuộc thi/hackathon", "author": "Tác giả", "published_at": "Ngày đăng" + LOCAL_TIME,
 }
-IDEA_STAFF_COLUMNS = {"author_email": "E-mail tác giả", "status": "Trạng thái"}
+IDEA_STAFF_COLUMNS = {"author_email": "E-mail tác giả", "visibility": "Ai được xem", "status": "Trạng thái"}
 NEED_COLUMNS = {
     "id": "Mã số", "title": "Tiêu đề", "organisation": "Doanh nghiệp/HTX", "problem": "Vấn đề",
     "desired_outcome": "Kết quả mong muốn", "budget_min": "Ngân sách từ (VNĐ)", "budget_max": "Ngân sách đến (VNĐ)",
@@ -124,7 +125,8 @@ def _ideas(items: list[Idea], user: User | None) -> Table:
             "trl": idea.trl, "sectors": _sectors(idea), "place": place, "former_district": district,
             "language": label(LANGUAGES, idea.language), "team": idea.team, "organisation": idea.organisation,
             "event": idea.event, "author": idea.owner.full_name, "published_at": wall_clock(idea.published_at),
-            "author_email": idea.owner.email, "status": label(STATUSES, idea.status),
+            "author_email": idea.owner.email, "visibility": label(VISIBILITIES, idea.visibility),
+            "status": label(STATUSES, idea.status),
         })
     return _table(columns, records)
 

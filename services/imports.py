@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,7 +36,16 @@ from models.people import canonical_email, utcnow
 from services import audit, jobs, submissions, tables
 from services.errors import ConflictError, ServiceError
 from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS
-from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, LANGUAGES, STAGES, VISIBILITIES, in_locale
+from services.labels import (
+    AUTO_LANGUAGE,
+    IDEA_KINDS,
+    LANGUAGE_ENDONYMS,
+    LANGUAGES,
+    STAGES,
+    VISIBILITIES,
+    in_locale,
+    label,
+)
 from services.submission_types import IDEA, engine_id
 
 log = logging.getLogger(__name__)
@@ -56,7 +66,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "team": (IDEA_COLUMNS["team"], "Team"),
     "organisation": (IDEA_COLUMNS["organisation"], "Organisation"),
     "event": (IDEA_COLUMNS["event"], "Event"),
-    "visibility": ("Ai được xem", "Visibility"),
+    "visibility": (IDEA_STAFF_COLUMNS["visibility"], "Visibility"),
+}
+# The exports' columns that the system fills in: read past, with a note in the preview, so that an
+# export imports as it is. The place's former district helps to tell apart two places of one name.
+READ_ONLY: dict[str, tuple[str, ...]] = {
+    "id": (IDEA_COLUMNS["id"], "ID"),
+    "former_district": (IDEA_COLUMNS["former_district"], "Former district"),
+    "author": (IDEA_COLUMNS["author"], "Author"),
+    # with and without its zone: the exports before it was named
+    "published_at": (IDEA_COLUMNS["published_at"], IDEA_COLUMNS["published_at"].split(" (")[0], "Published"),
+    "status": (IDEA_STAFF_COLUMNS["status"], "Status"),
 }
 REQUIRED = ("title", "kind", "summary", "description", "sectors")
 MAX_ROWS = 10_000
@@ -87,7 +107,7 @@ class ImportStateError(ServiceError):
 
 @dataclass(frozen=True)
 class RowError:
-    row: int
+    row: int | None
     column: str
     message: str
 
@@ -97,7 +117,7 @@ def _key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().rstrip("*").split())
 
 
-HEADER_FIELDS = {_key(name): field for field, names in COLUMNS.items() for name in (*names, field)}
+HEADER_FIELDS = {_key(name): field for field, names in {**READ_ONLY, **COLUMNS}.items() for name in (*names, field)}
 
 
 def template_headers(locale: str = "vi") -> list[str]:
@@ -167,14 +187,18 @@ class _Lookups:
 
 def _form_values(values: dict[str, str], lookups: _Lookups) -> dict[str, Any]:
     """The row as the idea form would receive it: names turned into codes, blanks left out."""
-    out: dict[str, Any] = {f: v for f, v in values.items() if v and f != "owner_email"}
+    out: dict[str, Any] = {f: v for f, v in values.items() if v and f in COLUMNS and f != "owner_email"}
     for group in NAMED_CODES:
         if group in out:
             out[group] = lookups.code(group, out[group])
     if "sectors" in out:
         out["sectors"] = lookups.sector_codes(out["sectors"])
     if "place" in out:
-        out["place"] = lookups.place_code(out["place"])
+        district = values.get("former_district")
+        # An export names the place and its former district in two columns: together they tell
+        # apart two communes of one name.
+        out["place"] = (district and lookups.places.get(_key(f"{out['place']} ({district})"))) \
+            or lookups.place_code(out["place"])
     return out
 
 
@@ -249,10 +273,13 @@ def preview(actor: User, filename: str, content: bytes, default_owner_email: str
     headers, rows = read(filename, content)
     header_of = {HEADER_FIELDS[_key(h)]: h for h in headers}
     ready, errors = check_rows(rows, header_of, default_owner, validate)
+    notes = [RowError(None, header, _("Filled in by the system: this column is not imported."))
+             for field, header in header_of.items() if field in READ_ONLY]
     job = ImportJob(created_by=actor, kind="ideas", filename=filename[:255], status="preview",
                     total_rows=len(rows), done_rows=0, error_count=len(errors),
                     rows_json=json.dumps(ready, ensure_ascii=False),
-                    errors_json=json.dumps([e.__dict__ for e in errors], ensure_ascii=False))
+                    errors_json=json.dumps([e.__dict__ for e in errors], ensure_ascii=False),
+                    notes_json=json.dumps([n.__dict__ for n in notes], ensure_ascii=False))
     db.session.add(job)
     db.session.commit()
     return job
@@ -264,6 +291,47 @@ def get(job_id: int) -> ImportJob | None:
 
 def errors_of(job: ImportJob) -> list[RowError]:
     return [RowError(**e) for e in json.loads(job.errors_json or "[]")]
+
+
+def notes_of(job: ImportJob) -> list[RowError]:
+    """What the preview says without refusing the file (a row of None: about the whole file)."""
+    return [RowError(**n) for n in json.loads(job.notes_json or "[]")]
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """A row as it will be imported, in the words the idea's page will show."""
+
+    row: int
+    title: str
+    kind: str
+    stage: str
+    sectors: str
+    place: str
+    author: str
+
+
+def preview_rows(job: ImportJob) -> list[PreviewRow]:
+    """Every row of a preview that will be imported, in file order, named as the pages name things
+    (none once the preview is confirmed)."""
+    if job.status != "preview":
+        return []
+    rows = json.loads(job.rows_json or "[]")
+    locale = str(get_locale())
+    owners = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({r["owner_id"] for r in rows})))}
+    sectors = {s.code: s for s in db.session.scalars(sa.select(Sector))}
+    places = {p.code: p for p in db.session.scalars(sa.select(Place))}
+    out = []
+    for r in rows:
+        data = r["data"]
+        place = places.get(data.get("place_code") or "")
+        owner = owners.get(r["owner_id"])
+        out.append(PreviewRow(
+            row=r["row"], title=data["title"], kind=label(IDEA_KINDS, data.get("kind")),
+            stage=label(STAGES, data.get("stage")),
+            sectors="; ".join(sectors[c].name(locale) if c in sectors else c for c in data.get("sector_codes") or []),
+            place=place.label if place else "", author=f"{owner.full_name} <{owner.email}>" if owner else ""))
+    return out
 
 
 def rq_job_id(job_id: int) -> str:

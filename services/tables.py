@@ -185,15 +185,17 @@ def write(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> by
 # --- reading ---------------------------------------------------------------------
 
 def _plain(value: Any) -> str:
-    """A cell as the text a person typed: 3.0 -> "3", dates as ISO, NFC Unicode, trimmed."""
+    """A cell as the text a person typed: 3.0 -> "3", dates as 29/11/2026, NFC Unicode, trimmed."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime):
         value = value.date() if value.time() == datetime.min.time() else value
-    if isinstance(value, (date, datetime)):
-        value = value.isoformat()
+    if isinstance(value, datetime):
+        value = value.strftime("%d/%m/%Y %H:%M")
+    elif isinstance(value, date):
+        value = value.strftime("%d/%m/%Y")  # as a Vietnamese spreadsheet shows it, and as it was typed
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
@@ -270,6 +272,12 @@ def read_records(filename: str, content: bytes, field_of: Callable[[str], str | 
                      for number, cells in body]
 
 
+def _unguarded(cell: str) -> str:
+    """A CSV cell without the "'" that :func:`to_csv` puts before a text that starts like a formula
+    ("'-20% chi phí" -> "-20% chi phí"), so an export imports as it was."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] and cell[1] in _FORMULA_START else cell
+
+
 def _read_csv(text: str) -> Iterator[list[str]]:
     first_line = text.split("\n", 1)[0]
     try:
@@ -278,7 +286,8 @@ def _read_csv(text: str) -> Iterator[list[str]]:
     except csv.Error:
         delimiter = ","
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            yield [_unguarded(cell) for cell in row]
     except csv.Error as exc:
         raise TableError("unreadable") from exc
 

@@ -429,3 +429,87 @@ def test_blank_rows_between_entries_are_not_counted_as_entries(app, client, staf
     rows = [_row(n, author) for n in range(3)]
     headers, body = tables.read_table("ideas.csv", _csv(rows).replace(b"\r\n", b"\r\n,,,,,,,\r\n"), max_rows=4)
     assert headers == HEADERS and [number for number, _ in body] == [3, 5, 7]
+
+
+# --- an export imports as it is ---------------------------------------------------------------------
+
+def _sheet_rows(content: bytes, fmt: str) -> list[list]:
+    """A downloaded table as rows of values, without its first column (Mã số: the database's numbers)."""
+    if fmt == "csv":
+        import csv
+        rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    else:
+        rows = [list(r) for r in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)]
+    assert rows[0][0] == "Mã số"
+    return [r[1:] for r in rows]
+
+
+def _publish_at(app, times):
+    """Set the ideas' publication times ({title: datetime}): the system's column, not the file's."""
+    from extensions import db
+    from models import Idea
+    with app.app_context():
+        for title, when in times.items():
+            db.session.execute(sa.update(Idea).where(Idea.title == title).values(published_at=when))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_imports_as_it_is_and_exports_the_same_again(app, client, staff, make_user, submit, fmt):
+    """Round trip: export -> import -> export gives the same file, but for the numbers the database gives."""
+    from datetime import datetime
+
+    from extensions import db
+    from models import Idea
+    owner, _email = make_user("innovator")
+    submit("ideas", owner, title="Máy sấy quế năng lượng mặt trời", kind="hackathon_project", stage="prototype",
+           description="- giảm 20% chi phí sấy\n- =SUM không phải công thức", keywords="quế, sấy",
+           place_code="xa-bac-ha", sector_codes=["agriculture_highland", "energy"], team="Nhóm Quế Xanh",
+           organisation="Trường Cao đẳng Lào Cai", event="Hackathon Lào Cai 2026", visibility="members", trl=4)
+    submit("ideas", owner, title="Trạm đo mưa cho trường học", kind="stem_project", summary="+20 trạm đo mưa.",
+           language="en")
+    published = {"Máy sấy quế năng lượng mặt trời": datetime(2026, 11, 29, 15, 42),
+                 "Trạm đo mưa cho trường học": datetime(2026, 11, 28, 1, 5)}
+    _publish_at(app, published)
+    first = client.get(f"/ideas/export.{fmt}").data
+    assert "Ý tưởng chỉ cho thành viên" not in first.decode("latin-1")  # (the file itself, not a page)
+    with app.app_context():
+        for idea in db.session.scalars(sa.select(Idea)):
+            db.session.delete(idea)
+        db.session.commit()
+
+    job_id = _job_id(_upload(client, first, f"export.{fmt}"))
+    job = _job(app, job_id)
+    assert job["errors"] == []
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    # the columns the system fills in are read past, and the preview says so
+    for header in ("Mã số", "Huyện cũ", "Tác giả", "Ngày đăng (giờ Việt Nam)", "Trạng thái"):
+        assert f"{header}: Do hệ thống điền" in page
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    _publish_at(app, published)
+    again = client.get(f"/ideas/export.{fmt}").data
+    assert _sheet_rows(again, fmt) == _sheet_rows(first, fmt)
+    with app.app_context():
+        idea = db.session.scalar(sa.select(Idea).where(Idea.title == "Máy sấy quế năng lượng mặt trời"))
+        assert idea.description.startswith("- giảm 20%")  # the CSV's formula guard is taken off again
+        assert (idea.stage, idea.visibility, idea.place.code) == ("prototype", "members", "xa-bac-ha")
+
+
+def test_the_preview_shows_every_row_as_it_will_be_imported(app, client, staff, author):
+    rows = [_row(1, author, **{"Loại": "Dự án STEM"}), _row(2, author, **{"Xã/phường": "Xã Bắc Hà"})]
+    job_id = _job_id(_upload(client, _csv(rows)))
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert page.count('class="import-row"') == 2 and "import-note" not in page
+    assert "Dự án STEM" in page and "Xã Bắc Hà (Bắc Hà)" in page and "Nông nghiệp đặc sản vùng cao" in page
+    # with an error, the good rows are still shown, as they would be imported
+    job_id = _job_id(_upload(client, _csv([*rows, _row(3, author, **{"Loại": "poem"})])))
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert page.count('class="import-row"') == 2 and page.count('class="import-error"') == 1
+
+
+def test_a_csv_guard_is_taken_off_only_before_what_looks_like_a_formula(app):
+    from services import tables
+    content = "Tiêu đề,Mô tả\r\n'-20% chi phí,'=1+1\r\n'Quế' Văn Yên,@ngày\r\n".encode("utf-8-sig")
+    _headers, body = tables.read_table("ideas.csv", content)
+    assert [cells for _n, cells in body] == [["-20% chi phí", "=1+1"], ["'Quế' Văn Yên", "@ngày"]]

@@ -135,10 +135,14 @@ def _job(job_id: int):
     return job
 
 
+def _job_page(job, form):
+    return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job),
+                           notes=imports.notes_of(job), rows=imports.preview_rows(job), form=form)
+
+
 @bp.route("/import/<int:job_id>")
 def import_job(job_id):
-    job = _job(job_id)
-    return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=ConfirmForm())
+    return _job_page(_job(job_id), ConfirmForm())
 
 
 @bp.route("/import/<int:job_id>/confirm", methods=["POST"])
@@ -151,6 +155,5 @@ def import_confirm(job_id):
         imports.confirm(job, current_user)
     except imports.ImportStateError as refused:
         flash(message_for(refused), "error")
-        return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=form), \
-            403 if refused.code == "not_yours" else 422
+        return _job_page(job, form), 403 if refused.code == "not_yours" else 422
     return redirect(url_for(".import_job", job_id=job.id))
