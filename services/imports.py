@@ -132,9 +132,10 @@ def template_table(locale: str = "vi") -> tuple[list[str], list[list[str]]]:
 
 # --- reading and checking ----------------------------------------------------------------
 
-def read(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The file's headers and rows as {field: text}, each with its spreadsheet row number.
-    Raises ImportFileError for a file that cannot be read or has missing or unknown columns."""
+def read(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[tables.FilledCell]]:
+    """The file's headers and rows as {field: text}, each with its spreadsheet row number, and the
+    cells filled down from merged ones. Raises ImportFileError for a file that cannot be read or has
+    missing or unknown columns."""
     try:
         return tables.read_records(filename, content, lambda h: HEADER_FIELDS.get(_key(h)),
                                    {f: COLUMNS[f][0] for f in REQUIRED}, MAX_ROWS)
@@ -270,11 +271,14 @@ def preview(actor: User, filename: str, content: bytes, default_owner_email: str
         default_owner = _innovators({canonical_email(default_owner_email)}).get(canonical_email(default_owner_email))
         if default_owner is None or default_owner.role != Role.INNOVATOR.value:
             raise ImportFileError("default_owner")
-    headers, rows = read(filename, content)
+    headers, rows, filled = read(filename, content)
     header_of = {HEADER_FIELDS[_key(h)]: h for h in headers}
     ready, errors = check_rows(rows, header_of, default_owner, validate)
     notes = [RowError(None, header, _("Filled in by the system: this column is not imported."))
              for field, header in header_of.items() if field in READ_ONLY]
+    notes += [RowError(cell.row, headers[cell.column - 1],
+                       _("A merged cell: the value of row %(row)s is used.", row=cell.from_row))
+              for cell in filled if HEADER_FIELDS[_key(headers[cell.column - 1])] in COLUMNS]
     job = ImportJob(created_by=actor, kind="ideas", filename=filename[:255], status="preview",
                     total_rows=len(rows), done_rows=0, error_count=len(errors),
                     rows_json=json.dumps(ready, ensure_ascii=False),

@@ -211,9 +211,24 @@ def decode_csv(content: bytes) -> str:
 
 def read_table(filename: str, content: bytes, max_rows: int | None = None,
                max_columns: int = MAX_COLUMNS) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The headers and the non-blank rows of an uploaded .xlsx (first sheet) or .csv file, every
-    cell as trimmed text; each row comes with its row number as a spreadsheet shows it (the header
-    is row 1).
+    """The headers and the non-blank rows of an uploaded .xlsx or .csv file (see :func:`read_sheet`)."""
+    table = read_sheet(filename, content, max_rows, max_columns)
+    return table.headers, table.rows
+
+
+@dataclass(frozen=True)
+class ReadTable:
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]
+    filled: list[FilledCell]
+
+
+def read_sheet(filename: str, content: bytes, max_rows: int | None = None,
+               max_columns: int = MAX_COLUMNS) -> ReadTable:
+    """The headers and the non-blank rows of an uploaded .xlsx (the sheet people see when they open
+    it, :func:`_data_sheet`) or .csv file, every cell as trimmed text; each row comes with its row
+    number as a spreadsheet shows it (the header is row 1); and the cells that were filled down from
+    a merged range above them.
 
     A file is checked before it is parsed and while it is read, so that what it costs is bounded by
     the limits, not by what it declares: an .xlsx whose parts unpack to more than
@@ -223,10 +238,11 @@ def read_table(filename: str, content: bytes, max_rows: int | None = None,
     ("too_many_rows", "too_many_columns"). Blank rows count towards the sheet's rows (at most as
     many as the rows with content), not towards ``max_rows``."""
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    filled: list[FilledCell] = []
     if ext == "csv":
         raw = _read_csv(decode_csv(content))
     elif ext == "xlsx":
-        raw = _read_xlsx(content, max_rows, max_columns)
+        raw = _read_xlsx(content, max_rows, max_columns, filled)
     else:
         raise TableError("format")
     last_row = None if max_rows is None else 2 * max_rows + 1
@@ -250,17 +266,19 @@ def read_table(filename: str, content: bytes, max_rows: int | None = None,
     while headers and not headers[-1]:
         headers.pop()
     body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
-    return headers, body
+    return ReadTable(headers, body, [f for f in filled if f.row > 1 and f.column <= len(headers)])
 
 
 def read_records(filename: str, content: bytes, field_of: Callable[[str], str | None],
-                 required: Mapping[str, str], max_rows: int) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+                 required: Mapping[str, str], max_rows: int,
+                 ) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[FilledCell]]:
     """The headers and the rows of an uploaded table as {field: text}, each with its spreadsheet row
-    number. ``field_of`` names the field a header stands for (None: an unknown column);
-    ``required``: field -> the header to name when it is missing. Raises TableError (see there)
-    for a file that cannot be read, has missing or unknown columns, more than ``max_rows`` rows,
-    or none."""
-    headers, body = read_table(filename, content, max_rows)
+    number, and the cells filled down from merged ranges (:func:`read_sheet`). ``field_of`` names the
+    field a header stands for (None: an unknown column); ``required``: field -> the header to name
+    when it is missing. Raises TableError (see there) for a file that cannot be read, has missing or
+    unknown columns, more than ``max_rows`` rows, or none."""
+    table = read_sheet(filename, content, max_rows)
+    headers, body = table.headers, table.rows
     fields = [field_of(h) for h in headers]
     unknown = [h or f"#{i + 1}" for i, (h, f) in enumerate(zip(headers, fields)) if f is None]
     missing = [header for f, header in required.items() if f not in fields]
@@ -269,7 +287,7 @@ def read_records(filename: str, content: bytes, field_of: Callable[[str], str | 
     if not body:
         raise TableError("no_rows")
     return headers, [(number, {f: (cells[i] if i < len(cells) else "") for i, f in enumerate(fields)})
-                     for number, cells in body]
+                     for number, cells in body], table.filled
 
 
 def _unguarded(cell: str) -> str:
@@ -338,22 +356,88 @@ def _check_sheet(part, max_rows: int | None, max_columns: int) -> None:
             return
 
 
-def _read_xlsx(content: bytes, max_rows: int | None, max_columns: int) -> Iterator[list[Any]]:
-    """The first sheet's rows, streamed (openpyxl's read-only mode). The declared dimension is
-    checked (:func:`_check_archive`), then ignored: a row is padded only up to its own last cell,
-    so a cell far to the right costs one row's padding before read_table refuses it, and a
-    declared size costs nothing."""
+# Merged ranges read from a sheet at most: a form has a few dozen; more is not a table people typed.
+MAX_MERGED = 10_000
+
+
+@dataclass(frozen=True)
+class FilledCell:
+    """A cell of a merged range that was given its range's value: row and column (1-based) as the
+    spreadsheet shows them, and the row the value comes from."""
+
+    row: int
+    column: int
+    from_row: int
+
+
+def _data_sheet(book):
+    """The sheet people see when they open the file: the active one, unless it is hidden (then the
+    first visible one). A hidden sheet (instructions, lists for drop-downs) is never read."""
+    visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+    if not visible:
+        raise TableError("empty")
+    active = book.active
+    return active if active in visible else visible[0]
+
+
+def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges (min_col, min_row, max_col, max_row), read from its XML as it streams
+    by (openpyxl's read-only mode does not read them)."""
+    ranges = []
+    with ws._get_source() as source:
+        for _event, element in ElementTree.iterparse(source):
+            name = element.tag.rpartition("}")[2]
+            if name == "mergeCell":
+                ranges.append(range_boundaries(element.get("ref", "")))
+                if len(ranges) > MAX_MERGED:
+                    raise TableError("unreadable")
+            if name in ("row", "mergeCell"):
+                element.clear()
+    return [r for r in ranges if None not in r and r[3] > r[1]]  # only ranges over more than one row matter
+
+
+def _filled_down(rows: Iterable[list[Any]], ranges: list[tuple[int, int, int, int]],
+                 filled: list[FilledCell]) -> Iterator[list[Any]]:
+    """The rows with each merged range's value copied down into the rows it covers (a spreadsheet
+    keeps it only in the range's first row), in rows that hold something else; each copy is listed
+    in `filled`."""
+    tops: dict[tuple[int, int], Any] = {}
+    for number, row in enumerate(rows, start=1):
+        for min_col, min_row, max_col, max_row in ranges:
+            if not min_row <= number <= max_row:
+                continue
+            for column in range(min_col, max_col + 1):
+                if number == min_row:
+                    tops[(min_row, column)] = row[column - 1] if column <= len(row) else None
+                    continue
+                value = tops.get((min_row, column))
+                current = row[column - 1] if column <= len(row) else None
+                if value in (None, "") or current not in (None, "") or not any(v not in (None, "") for v in row):
+                    continue
+                row.extend([None] * (column - len(row)))
+                row[column - 1] = value
+                filled.append(FilledCell(number, column, min_row))
+        yield row
+
+
+def _read_xlsx(content: bytes, max_rows: int | None, max_columns: int,
+               filled: list[FilledCell]) -> Iterator[list[Any]]:
+    """The rows of the sheet people see (:func:`_data_sheet`), streamed (openpyxl's read-only mode),
+    merged cells filled down (listed in `filled`). The declared dimension is checked
+    (:func:`_check_archive`), then ignored (a WPS file that declares "A1" is read whole): a row is
+    padded only up to its own last cell, so a cell far to the right costs one row's padding before
+    read_table refuses it, and a declared size costs nothing."""
     _check_archive(content, max_rows, max_columns)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors on a bad file
         raise TableError("unreadable") from exc
     try:
-        ws = book.worksheets[0]
+        ws = _data_sheet(book)
         ws.reset_dimensions()
         try:
-            for row in ws.iter_rows(values_only=True):
-                yield list(row)
+            ranges = _merged_ranges(ws)
+            yield from _filled_down((list(row) for row in ws.iter_rows(values_only=True)), ranges, filled)
         except TableError:
             raise
         except Exception as exc:  # a sheet that breaks off, or XML that is not a sheet

@@ -513,3 +513,71 @@ def test_a_csv_guard_is_taken_off_only_before_what_looks_like_a_formula(app):
     content = "Tiêu đề,Mô tả\r\n'-20% chi phí,'=1+1\r\n'Quế' Văn Yên,@ngày\r\n".encode("utf-8-sig")
     _headers, body = tables.read_table("ideas.csv", content)
     assert [cells for _n, cells in body] == [["-20% chi phí", "=1+1"], ["'Quế' Văn Yên", "@ngày"]]
+
+
+# --- files as people send them (tests/app/_import_files.py) ------------------------------------------
+
+def _imported(app, client, job_id):
+    from extensions import db
+    from models import Idea
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    with app.app_context():
+        return [(i.title, i.kind, i.stage, i.event, i.visibility) for i in
+                db.session.scalars(sa.select(Idea).order_by(Idea.id))]
+
+
+def test_the_sheet_people_see_is_read_not_a_hidden_instructions_sheet_before_it(app, client, staff, author):
+    from tests.app import _import_files as files
+    job_id = _job_id(_upload(client, files.instructions_first(author), "hackathon.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    assert files.HIDDEN_TEXT not in client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert [t for t, *_ in _imported(app, client, job_id)] == ["Ý tưởng số 1 về sấy quế", "Ý tưởng số 2 về sấy quế"]
+
+
+def test_a_hidden_active_sheet_gives_way_to_the_first_visible_one(app):
+    from openpyxl import Workbook
+
+    from services import tables
+    book = Workbook()
+    book.active.append(["Tiêu đề"])
+    book.active.append(["Hiện"])
+    hidden = book.create_sheet("Ẩn")
+    hidden.append(["Bí mật"])
+    hidden.sheet_state = "hidden"
+    book.active = 1  # saved as active while hidden, as some tools do
+    out = io.BytesIO()
+    book.save(out)
+    assert tables.read_table("x.xlsx", out.getvalue()) == (["Tiêu đề"], [(2, ["Hiện"])])
+
+
+def test_a_sheet_that_declares_its_size_as_a1_is_read_whole(app, client, staff, author):
+    from tests.app import _import_files as files
+    content = files.declared_a1(author)
+    assert b'<dimension ref="A1"/>' in zipfile_part(content, "xl/worksheets/sheet1.xml")
+    job_id = _job_id(_upload(client, content, "wps.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    assert len(_imported(app, client, job_id)) == 3
+
+
+def zipfile_part(content: bytes, name: str) -> bytes:
+    import zipfile
+    return zipfile.ZipFile(io.BytesIO(content)).read(name)
+
+
+def test_a_merged_event_cell_is_filled_down_and_the_preview_says_so(app, client, staff, author):
+    from tests.app import _import_files as files
+    job_id = _job_id(_upload(client, files.merged_event(author), "merged.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert "Dòng 3, Cuộc thi/hackathon: Ô gộp: dùng giá trị của dòng 2." in page
+    assert [e for *_, e, _v in _imported(app, client, job_id)] == \
+        ["Hackathon Lào Cai 2026", "Hackathon Lào Cai 2026", "Ngày hội STEM Bảo Thắng"]
+
+
+def test_every_choice_column_reads_the_pages_words_in_both_languages(app, client, staff, author):
+    from tests.app import _import_files as files
+    job_id = _job_id(_upload(client, files.pages_words(author), "words.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    assert [(k, s, v) for _t, k, s, _e, v in _imported(app, client, job_id)] == \
+        [("hackathon_project", "prototype", "members"), ("hackathon_project", "prototype", "public")]
