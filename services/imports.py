@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,7 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from extensions import db
 from models import Idea, ImportJob, Place, Role, Sector, User
 from models.people import canonical_email, utcnow
-from services import audit, jobs, submissions, tables
+from services import audit, jobs, notifications, submissions, tables
 from services.errors import ConflictError, ServiceError
 from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS
 from services.labels import (
@@ -420,6 +421,7 @@ def apply_import(job_id: int) -> ImportJob:
                     _progress(job.id, done)
         db.session.flush()
         audit.record(job.created_by, "import.apply", "import", job.id, None, {"rows": len(ideas)})
+        _tell_authors(job, ideas)
         job.status, job.done_rows, job.finished_at = "done", len(ideas), utcnow()
         db.session.commit()
     except StaleDataError:  # another run claimed the job since: its rows count, not these
@@ -440,6 +442,16 @@ def apply_import(job_id: int) -> ImportJob:
         return job
     _embed(job, ideas)
     return job
+
+
+def _tell_authors(job: ImportJob, ideas: list[Idea]) -> None:
+    """Each author whose account now has imported ideas is told, once per import, with the import's
+    commit (so a failed import tells no one)."""
+    counts = Counter(idea.owner_id for idea in ideas)
+    for owner in {idea.owner_id: idea.owner for idea in ideas}.values():
+        if owner.id != job.created_by_id:
+            notifications.notify(owner, "ideas_imported", {"name": job.created_by.full_name,
+                                                           "count": counts[owner.id], "file": job.filename})
 
 
 def _embed(job: ImportJob, ideas: list[Idea]) -> None:

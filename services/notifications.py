@@ -33,6 +33,8 @@ MESSAGES = {
     "introduction": _l("You are introduced: “%(idea)s” and “%(target)s”. The contacts are in My matches."),
     "proposal_approved": _l("Your proposal was approved: “%(idea)s” and “%(target)s”."),
     "proposal_rejected": _l("Your proposal was not approved: “%(idea)s” and “%(target)s”."),
+    "ideas_imported": _l("%(name)s of the Department imported %(count)s of your ideas from the file “%(file)s”; "
+                         "they are published under your name. Check them in My submissions."),
 }
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ def link_for(kind: str, params: dict, user: User) -> str | None:
     are too. Services name no pages: the routes are looked up by endpoint here."""
     if kind in ("proposals_new_batch", "round_published"):
         endpoint, values = "review.queue", {}
+    elif kind == "ideas_imported":
+        endpoint, values = "submissions.mine", {}
     elif "proposal" not in params:
         return None
     elif kind == "introduction" or not user.is_staff:

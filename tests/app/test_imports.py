@@ -258,12 +258,13 @@ def test_a_failing_row_during_apply_rolls_everything_back(app, client, staff, au
         return item
     monkeypatch.setattr(submissions, "build", build)
     from extensions import db
-    from models import AuditEntry, User
+    from models import AuditEntry, Notification, User
     with app.app_context():
         imports.confirm(imports.get(job_id), db.session.scalar(sa.select(User).where(User.role == "staff")))
         job = imports.apply_import(job_id)  # synchronously, as a job queue would
         assert job.status == "failed" and job.message
         assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "import.apply")) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0  # nobody told of what failed
     assert _count_ideas(app) == 0
     client.get("/lang/en")
     assert "nothing was imported" in client.get(f"/reports/import/{job_id}").get_data(as_text=True)
@@ -581,3 +582,25 @@ def test_every_choice_column_reads_the_pages_words_in_both_languages(app, client
     assert _job(app, job_id)["errors"] == []
     assert [(k, s, v) for _t, k, s, _e, v in _imported(app, client, job_id)] == \
         [("hackathon_project", "prototype", "members"), ("hackathon_project", "prototype", "public")]
+
+
+def test_authors_with_accounts_are_told_their_ideas_were_imported(app, client, staff, author, make_user):
+    from extensions import db
+    from models import Notification, User
+    from services import notifications
+    _, other = make_user("innovator")
+    rows = [_row(1, author), _row(2, author), _row(3, other)]
+    job_id = _job_id(_upload(client, _csv(rows), "hackathon.csv"))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0  # a preview tells no one
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    with app.test_request_context():  # the message in the reader's language: Vietnamese here
+        told = {}
+        for note in db.session.scalars(sa.select(Notification)):
+            told[db.session.get(User, note.user_id).email] = (note.kind, note.link, notifications.text(note.kind,
+                                                                                                        note.params))
+        assert set(told) == {author, other}
+        kind, link, message = told[author]
+        assert kind == "ideas_imported" and link == "/mine"
+        assert " 2 " in message and "hackathon.csv" in message and "Nhập" not in message
