@@ -313,6 +313,7 @@ class PreviewRow:
     stage: str
     sectors: str
     place: str
+    event: str
     author: str
 
 
@@ -335,7 +336,8 @@ def preview_rows(job: ImportJob) -> list[PreviewRow]:
             row=r["row"], title=data["title"], kind=label(IDEA_KINDS, data.get("kind")),
             stage=label(STAGES, data.get("stage")),
             sectors="; ".join(sectors[c].name(locale) if c in sectors else c for c in data.get("sector_codes") or []),
-            place=place.label if place else "", author=f"{owner.full_name} <{owner.email}>" if owner else ""))
+            place=place.label if place else "", event=data.get("event") or "",
+            author=f"{owner.full_name} <{owner.email}>" if owner else ""))
     return out
 
 

@@ -572,6 +572,7 @@ def test_a_merged_event_cell_is_filled_down_and_the_preview_says_so(app, client,
     assert _job(app, job_id)["errors"] == []
     page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
     assert "Dòng 3, Cuộc thi/hackathon: Ô gộp: dùng giá trị của dòng 2." in page
+    assert page.count("<td>Hackathon Lào Cai 2026</td>") == 2  # the rows as they will be imported
     assert [e for *_, e, _v in _imported(app, client, job_id)] == \
         ["Hackathon Lào Cai 2026", "Hackathon Lào Cai 2026", "Ngày hội STEM Bảo Thắng"]
 
