@@ -238,11 +238,11 @@ def read_sheet(filename: str, content: bytes, max_rows: int | None = None,
     ("too_many_rows", "too_many_columns"). Blank rows count towards the sheet's rows (at most as
     many as the rows with content), not towards ``max_rows``."""
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    filled: list[FilledCell] = []
+    merged: list[tuple[int, int, int, int]] = []
     if ext == "csv":
         raw = _read_csv(decode_csv(content))
     elif ext == "xlsx":
-        raw = _read_xlsx(content, max_rows, max_columns, filled)
+        raw = _read_xlsx(content, max_rows, max_columns, merged)
     else:
         raise TableError("format")
     last_row = None if max_rows is None else 2 * max_rows + 1
@@ -262,6 +262,7 @@ def read_sheet(filename: str, content: bytes, max_rows: int | None = None,
         rows.append(cells)
     if not rows or not any(rows[0]):
         raise TableError("empty")
+    filled = _fill_down(rows, merged)
     headers = rows[0]
     while headers and not headers[-1]:
         headers.pop()
@@ -396,34 +397,32 @@ def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
     return [r for r in ranges if None not in r and r[3] > r[1]]  # only ranges over more than one row matter
 
 
-def _filled_down(rows: Iterable[list[Any]], ranges: list[tuple[int, int, int, int]],
-                 filled: list[FilledCell]) -> Iterator[list[Any]]:
-    """The rows with each merged range's value copied down into the rows it covers (a spreadsheet
-    keeps it only in the range's first row), in rows that hold something else; each copy is listed
-    in `filled`."""
-    tops: dict[tuple[int, int], Any] = {}
-    for number, row in enumerate(rows, start=1):
-        for min_col, min_row, max_col, max_row in ranges:
-            if not min_row <= number <= max_row:
+def _fill_down(rows: list[list[str]], ranges: list[tuple[int, int, int, int]]) -> list[FilledCell]:
+    """Copy each merged range's value (a spreadsheet keeps it only in the range's first row) down into
+    the rows it covers that hold something else; `rows` are the sheet's rows from row 1, changed in
+    place. Returns the cells filled."""
+    filled = []
+    for min_col, min_row, max_col, max_row in ranges:
+        top = rows[min_row - 1] if min_row <= len(rows) else []
+        for number in range(min_row + 1, min(max_row, len(rows)) + 1):
+            row = rows[number - 1]
+            if not any(row):
                 continue
             for column in range(min_col, max_col + 1):
-                if number == min_row:
-                    tops[(min_row, column)] = row[column - 1] if column <= len(row) else None
+                value = top[column - 1] if column <= len(top) else ""
+                if not value or (column <= len(row) and row[column - 1]):
                     continue
-                value = tops.get((min_row, column))
-                current = row[column - 1] if column <= len(row) else None
-                if value in (None, "") or current not in (None, "") or not any(v not in (None, "") for v in row):
-                    continue
-                row.extend([None] * (column - len(row)))
+                row.extend([""] * (column - len(row)))
                 row[column - 1] = value
                 filled.append(FilledCell(number, column, min_row))
-        yield row
+    return sorted(filled, key=lambda f: (f.row, f.column))
 
 
 def _read_xlsx(content: bytes, max_rows: int | None, max_columns: int,
-               filled: list[FilledCell]) -> Iterator[list[Any]]:
-    """The rows of the sheet people see (:func:`_data_sheet`), streamed (openpyxl's read-only mode),
-    merged cells filled down (listed in `filled`). The declared dimension is checked
+               merged: list[tuple[int, int, int, int]]) -> Iterator[list[Any]]:
+    """The rows of the sheet people see (:func:`_data_sheet`), streamed (openpyxl's read-only mode);
+    once they are all read (so only a sheet within the limits is read twice), its merged ranges are
+    added to `merged`. The declared dimension is checked
     (:func:`_check_archive`), then ignored (a WPS file that declares "A1" is read whole): a row is
     padded only up to its own last cell, so a cell far to the right costs one row's padding before
     read_table refuses it, and a declared size costs nothing."""
@@ -436,8 +435,9 @@ def _read_xlsx(content: bytes, max_rows: int | None, max_columns: int,
         ws = _data_sheet(book)
         ws.reset_dimensions()
         try:
-            ranges = _merged_ranges(ws)
-            yield from _filled_down((list(row) for row in ws.iter_rows(values_only=True)), ranges, filled)
+            for row in ws.iter_rows(values_only=True):
+                yield list(row)
+            merged.extend(_merged_ranges(ws))
         except TableError:
             raise
         except Exception as exc:  # a sheet that breaks off, or XML that is not a sheet

@@ -605,3 +605,18 @@ def test_authors_with_accounts_are_told_their_ideas_were_imported(app, client, s
         kind, link, message = told[author]
         assert kind == "ideas_imported" and link == "/mine"
         assert " 2 " in message and "hackathon.csv" in message and "Nhập" not in message
+
+
+def test_a_day_excel_made_a_date_reads_as_it_was_typed(app):
+    """Excel turns "29/11/2026" typed in a text column into a date cell: it comes back as typed."""
+    from datetime import date, datetime
+
+    from openpyxl import Workbook
+
+    from services import tables
+    book = Workbook()
+    book.active.append(["Tiêu đề", "Từ khóa", "Nhóm"])
+    book.active.append(["Hội chợ", date(2026, 11, 29), datetime(2026, 11, 29, 8, 30)])
+    out = io.BytesIO()
+    book.save(out)
+    assert tables.read_table("x.xlsx", out.getvalue())[1] == [(2, ["Hội chợ", "29/11/2026", "29/11/2026 08:30"])]
