@@ -24,6 +24,7 @@ from models.people import is_staff, utcnow
 from services import indicators, search, submissions
 from services.formats import wall_clock
 from services.labels import (
+    AUDIT_ENTITY_TYPES,
     FIGURE_NOTES,
     IDEA_KINDS,
     LANGUAGES,
@@ -193,11 +194,11 @@ def audit_table(stmt: sa.Select) -> Table:
     """Audit entries selected by `stmt` (services.audit.entries()); before/after as recorded (JSON)."""
     with force_locale(DOCUMENT_LOCALE):
         system = str(SYSTEM_ACTOR)
-    records = [{
-        "id": e.id, "created_at": wall_clock(e.created_at), "actor": e.actor.email if e.actor else system,
-        "action": e.action, "entity_type": e.entity_type, "entity_id": e.entity_id,
-        "before": e.before, "after": e.after,
-    } for e in db.session.scalars(stmt)]
+        records = [{
+            "id": e.id, "created_at": wall_clock(e.created_at), "actor": e.actor.email if e.actor else system,
+            "action": e.action, "entity_type": label(AUDIT_ENTITY_TYPES, e.entity_type), "entity_id": e.entity_id,
+            "before": e.before, "after": e.after,
+        } for e in db.session.scalars(stmt)]
     return _table(AUDIT_COLUMNS, records)
 
 

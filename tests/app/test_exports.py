@@ -148,7 +148,8 @@ def test_audit_log_export_for_staff(client, make_user, submit, login_as):
     headers, rows = _csv(client.get("/reports/audit.csv?entity_type=idea"))
     assert headers == ["Mã số", "Thời điểm (giờ Việt Nam)", "Người thực hiện", "Hành động", "Đối tượng", "Mã đối tượng",
                        "Trước", "Sau"]
-    assert rows and all(r["Đối tượng"] == "idea" for r in rows) and rows[0]["Người thực hiện"] == email
+    # the log page's word for the kind of record, in Vietnamese
+    assert rows and all(r["Đối tượng"] == "Ý tưởng" for r in rows) and rows[0]["Người thực hiện"] == email
 
 
 def test_proposals_export_names_bands_in_words_and_times_in_the_provinces_zone(app, client, make_user, submit,
