@@ -125,7 +125,7 @@ def _ideas(items: list[Idea], user: User | None) -> Table:
             "description": idea.description, "keywords": idea.keywords, "stage": label(STAGES, idea.stage),
             "trl": idea.trl, "sectors": _sectors(idea), "place": place, "former_district": district,
             "language": label(LANGUAGES, idea.language), "team": idea.team, "organisation": idea.organisation,
-            "event": idea.event, "author": idea.owner.full_name, "published_at": wall_clock(idea.published_at),
+            "event": idea.event, "author": idea.author, "published_at": wall_clock(idea.published_at),
             "author_email": idea.owner.email, "visibility": label(VISIBILITIES, idea.visibility),
             "status": label(STATUSES, idea.status),
         })
@@ -178,7 +178,7 @@ def proposals_table(stmt: sa.Select) -> Table:
             target = p.target
             records.append({
                 "id": p.id, "state": label(PROPOSAL_STATES, p.state), "source": label(PROPOSAL_SOURCES, p.source),
-                "idea_id": p.idea_id, "idea": p.idea.title, "idea_author": p.idea.owner.full_name,
+                "idea_id": p.idea_id, "idea": p.idea.title, "idea_author": p.idea.author,
                 "target_type": str(type_of(target).label).capitalize(), "target_id": target.id,
                 "target": target.title, "band": label(MATCH_BANDS, p.band),
                 "reviewer": p.reviewer.full_name if p.reviewer else "",

@@ -59,6 +59,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "description": (IDEA_COLUMNS["description"], "Description"),
     "sectors": (IDEA_COLUMNS["sectors"], "Sectors"),
     "owner_email": (IDEA_STAFF_COLUMNS["author_email"], "Author e-mail"),
+    # The author's name as the file gives it: kept when it is not the account's own name.
+    "author_name": (IDEA_COLUMNS["author"], "Author"),
     "keywords": (IDEA_COLUMNS["keywords"], "Keywords"),
     "stage": (IDEA_COLUMNS["stage"], "Stage"),
     "trl": (IDEA_COLUMNS["trl"], "TRL"),
@@ -74,12 +76,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
 READ_ONLY: dict[str, tuple[str, ...]] = {
     "id": (IDEA_COLUMNS["id"], "ID"),
     "former_district": (IDEA_COLUMNS["former_district"], "Former district"),
-    "author": (IDEA_COLUMNS["author"], "Author"),
     # with and without its zone: the exports before it was named
     "published_at": (IDEA_COLUMNS["published_at"], IDEA_COLUMNS["published_at"].split(" (")[0], "Published"),
     "status": (IDEA_STAFF_COLUMNS["status"], "Status"),
 }
 REQUIRED = ("title", "kind", "summary", "description", "sectors")
+NOT_IN_FORM = ("owner_email", "author_name")  # columns about the author, not the idea form's fields
 MAX_ROWS = 10_000
 PROGRESS_EVERY = 100
 # The form's fields whose cells name a stored code, and the labels the pages name those codes by.
@@ -189,7 +191,7 @@ class _Lookups:
 
 def _form_values(values: dict[str, str], lookups: _Lookups) -> dict[str, Any]:
     """The row as the idea form would receive it: names turned into codes, blanks left out."""
-    out: dict[str, Any] = {f: v for f, v in values.items() if v and f in COLUMNS and f != "owner_email"}
+    out: dict[str, Any] = {f: v for f, v in values.items() if v and f in COLUMNS and f not in NOT_IN_FORM}
     for group in NAMED_CODES:
         if group in out:
             out[group] = lookups.code(group, out[group])
@@ -244,7 +246,9 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], headers: dict[str, str], 
                 seen[key] = number
         errors.extend(row_errors)
         if not row_errors:
-            ready.append({"row": number, "owner_id": owner.id, "data": data})
+            name = " ".join(values.get("author_name", "").split())[:200]
+            ready.append({"row": number, "owner_id": owner.id, "data": data,
+                          "author_name": name if name and name != owner.full_name else None})
     existing = existing_duplicates({(r["owner_id"], title_key(r["data"]["title"])) for r in ready})
     for r in ready:
         if (r["owner_id"], title_key(r["data"]["title"])) in existing:
@@ -332,12 +336,13 @@ def preview_rows(job: ImportJob) -> list[PreviewRow]:
         data = r["data"]
         place = places.get(data.get("place_code") or "")
         owner = owners.get(r["owner_id"])
+        account = f"{owner.full_name} <{owner.email}>" if owner else ""
         out.append(PreviewRow(
             row=r["row"], title=data["title"], kind=label(IDEA_KINDS, data.get("kind")),
             stage=label(STAGES, data.get("stage")),
             sectors="; ".join(sectors[c].name(locale) if c in sectors else c for c in data.get("sector_codes") or []),
             place=place.label if place else "", event=data.get("event") or "",
-            author=f"{owner.full_name} <{owner.email}>" if owner else ""))
+            author=f"{r['author_name']} ({account})" if r.get("author_name") else account))
     return out
 
 
@@ -418,7 +423,9 @@ def apply_import(job_id: int) -> ImportJob:
             raise ValueError("some ideas were created with the same titles since the preview")
         with db.session.no_autoflush:  # nothing reaches the database before the single flush below
             for done, row in enumerate(rows, start=1):
-                ideas.append(submissions.build(IDEA, owners[row["owner_id"]], row["data"], publish=True))
+                idea = submissions.build(IDEA, owners[row["owner_id"]], row["data"], publish=True)
+                idea.author_name = row.get("author_name")
+                ideas.append(idea)
                 if done % PROGRESS_EVERY == 0:
                     _progress(job.id, done)
         db.session.flush()

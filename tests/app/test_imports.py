@@ -484,7 +484,7 @@ def test_an_export_imports_as_it_is_and_exports_the_same_again(app, client, staf
     assert job["errors"] == []
     page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
     # the columns the system fills in are read past, and the preview says so
-    for header in ("Mã số", "Huyện cũ", "Tác giả", "Ngày đăng (giờ Việt Nam)", "Trạng thái"):
+    for header in ("Mã số", "Huyện cũ", "Ngày đăng (giờ Việt Nam)", "Trạng thái"):
         assert f"{header}: Do hệ thống điền" in page
     client.post(f"/reports/import/{job_id}/confirm")
     assert _wait(app, job_id)["status"] == "done"
@@ -620,3 +620,25 @@ def test_a_day_excel_made_a_date_reads_as_it_was_typed(app):
     out = io.BytesIO()
     book.save(out)
     assert tables.read_table("x.xlsx", out.getvalue())[1] == [(2, ["Hội chợ", "29/11/2026", "29/11/2026 08:30"])]
+
+
+def test_an_idea_names_its_author_as_the_file_does(app, client, staff, author):
+    """A teacher's account enters the class's entries: each idea names its student, who is not the account."""
+    headers = [*HEADERS, "Tác giả"]
+    rows = [_row(1, author, **{"Tác giả": "Nguyễn  Thị Mai"}), _row(2, author, **{"Tác giả": ""})]
+    job_id = _job_id(_upload(client, _csv(rows, headers)))
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert "Nguyễn Thị Mai (Innovator Test &lt;" in page and "Tác giả: Do hệ thống điền" not in page
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    from extensions import db
+    from models import Idea
+    with app.app_context():
+        first, second = db.session.scalars(sa.select(Idea).order_by(Idea.id)).all()
+        assert (first.author_name, second.author_name) == ("Nguyễn Thị Mai", None)
+        ids = first.id, second.id
+    assert "Nguyễn Thị Mai" in client.get(f"/ideas/{ids[0]}").get_data(as_text=True)
+    assert "Innovator Test" in client.get(f"/ideas/{ids[1]}").get_data(as_text=True)  # the account's own name
+    exported = _sheet_rows(client.get("/ideas/export.csv").data, "csv")
+    column = exported[0].index("Tác giả")
+    assert {r[column] for r in exported[1:]} == {"Nguyễn Thị Mai", "Innovator Test"}
