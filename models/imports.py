@@ -24,6 +24,8 @@ class ImportJob(db.Model):
     error_count: Mapped[int] = mapped_column(default=0)
     rows_json: Mapped[str] = mapped_column(sa.Text, default="[]")     # validated rows, ready to apply
     errors_json: Mapped[str] = mapped_column(sa.Text, default="[]")   # [{row, column, message}]
+    # What the preview says without refusing the file: [{row (None: the whole file), column, message}]
+    notes_json: Mapped[str] = mapped_column(sa.Text, default="[]", server_default="[]")
     message: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

@@ -158,10 +158,18 @@ class Idea(Submission, db.Model):
     organisation: Mapped[str | None] = mapped_column(sa.String(200))
     event: Mapped[str | None] = mapped_column(sa.String(200))
     visibility: Mapped[str] = mapped_column(sa.String(20), default=Visibility.PUBLIC.value)
+    # The author as an imported file names them (a student entered by their teacher's account, say);
+    # None: the account's own name.
+    author_name: Mapped[str | None] = mapped_column(sa.String(200))
 
     @property
     def members_only(self) -> bool:
         return self.visibility == Visibility.MEMBERS.value
+
+    @property
+    def author(self) -> str:
+        """Who the idea's page and the exports name as its author."""
+        return self.author_name or self.owner.full_name
 
 
 class TechnologyNeed(Submission, db.Model):

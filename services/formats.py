@@ -19,7 +19,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel.dates import format_skeleton, get_date_format, get_datetime_format, get_time_format
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, get_timezone
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    get_timezone,
+    to_user_timezone,
+)
 
 # The date patterns that differ from Babel's medium date, by language.
 DATE_PATTERNS = {"vi": "dd/MM/yyyy"}
@@ -53,6 +61,14 @@ def moment(value: datetime | None) -> str:
     pattern = str(get_datetime_format("medium", locale)).replace(
         "{0}", get_time_format("short", locale).pattern).replace("{1}", _date_pattern(locale))
     return format_datetime(value, pattern)
+
+
+def wall_clock(value: datetime | None) -> datetime | None:
+    """A stored (naive UTC) time as the province's wall-clock time, still naive: what a spreadsheet
+    cell holds (a cell has no zone, so its column's header names it)."""
+    if value is None:
+        return None
+    return to_user_timezone(value).replace(tzinfo=None)
 
 
 def zone_name() -> str:

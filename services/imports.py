@@ -20,22 +20,33 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
 from models import Idea, ImportJob, Place, Role, Sector, User
 from models.people import canonical_email, utcnow
-from services import audit, jobs, submissions, tables
+from services import audit, jobs, notifications, submissions, tables
 from services.errors import ConflictError, ServiceError
 from services.exports import IDEA_COLUMNS, IDEA_STAFF_COLUMNS
-from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, LANGUAGES, STAGES, VISIBILITIES, in_locale
+from services.labels import (
+    AUTO_LANGUAGE,
+    IDEA_KINDS,
+    LANGUAGE_ENDONYMS,
+    LANGUAGES,
+    STAGES,
+    VISIBILITIES,
+    in_locale,
+    label,
+)
 from services.submission_types import IDEA, engine_id
 
 log = logging.getLogger(__name__)
@@ -48,6 +59,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "description": (IDEA_COLUMNS["description"], "Description"),
     "sectors": (IDEA_COLUMNS["sectors"], "Sectors"),
     "owner_email": (IDEA_STAFF_COLUMNS["author_email"], "Author e-mail"),
+    # The author's name as the file gives it: kept when it is not the account's own name.
+    "author_name": (IDEA_COLUMNS["author"], "Author"),
     "keywords": (IDEA_COLUMNS["keywords"], "Keywords"),
     "stage": (IDEA_COLUMNS["stage"], "Stage"),
     "trl": (IDEA_COLUMNS["trl"], "TRL"),
@@ -56,9 +69,19 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "team": (IDEA_COLUMNS["team"], "Team"),
     "organisation": (IDEA_COLUMNS["organisation"], "Organisation"),
     "event": (IDEA_COLUMNS["event"], "Event"),
-    "visibility": ("Ai được xem", "Visibility"),
+    "visibility": (IDEA_STAFF_COLUMNS["visibility"], "Visibility"),
+}
+# The exports' columns that the system fills in: read past, with a note in the preview, so that an
+# export imports as it is. The place's former district helps to tell apart two places of one name.
+READ_ONLY: dict[str, tuple[str, ...]] = {
+    "id": (IDEA_COLUMNS["id"], "ID"),
+    "former_district": (IDEA_COLUMNS["former_district"], "Former district"),
+    # with and without its zone: the exports before it was named
+    "published_at": (IDEA_COLUMNS["published_at"], IDEA_COLUMNS["published_at"].split(" (")[0], "Published"),
+    "status": (IDEA_STAFF_COLUMNS["status"], "Status"),
 }
 REQUIRED = ("title", "kind", "summary", "description", "sectors")
+NOT_IN_FORM = ("owner_email", "author_name")  # columns about the author, not the idea form's fields
 MAX_ROWS = 10_000
 PROGRESS_EVERY = 100
 # The form's fields whose cells name a stored code, and the labels the pages name those codes by.
@@ -87,7 +110,7 @@ class ImportStateError(ServiceError):
 
 @dataclass(frozen=True)
 class RowError:
-    row: int
+    row: int | None
     column: str
     message: str
 
@@ -97,7 +120,7 @@ def _key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().rstrip("*").split())
 
 
-HEADER_FIELDS = {_key(name): field for field, names in COLUMNS.items() for name in (*names, field)}
+HEADER_FIELDS = {_key(name): field for field, names in {**READ_ONLY, **COLUMNS}.items() for name in (*names, field)}
 
 
 def template_headers(locale: str = "vi") -> list[str]:
@@ -112,9 +135,10 @@ def template_table(locale: str = "vi") -> tuple[list[str], list[list[str]]]:
 
 # --- reading and checking ----------------------------------------------------------------
 
-def read(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The file's headers and rows as {field: text}, each with its spreadsheet row number.
-    Raises ImportFileError for a file that cannot be read or has missing or unknown columns."""
+def read(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[tables.FilledCell]]:
+    """The file's headers and rows as {field: text}, each with its spreadsheet row number, and the
+    cells filled down from merged ones. Raises ImportFileError for a file that cannot be read or has
+    missing or unknown columns."""
     try:
         return tables.read_records(filename, content, lambda h: HEADER_FIELDS.get(_key(h)),
                                    {f: COLUMNS[f][0] for f in REQUIRED}, MAX_ROWS)
@@ -167,14 +191,18 @@ class _Lookups:
 
 def _form_values(values: dict[str, str], lookups: _Lookups) -> dict[str, Any]:
     """The row as the idea form would receive it: names turned into codes, blanks left out."""
-    out: dict[str, Any] = {f: v for f, v in values.items() if v and f != "owner_email"}
+    out: dict[str, Any] = {f: v for f, v in values.items() if v and f in COLUMNS and f not in NOT_IN_FORM}
     for group in NAMED_CODES:
         if group in out:
             out[group] = lookups.code(group, out[group])
     if "sectors" in out:
         out["sectors"] = lookups.sector_codes(out["sectors"])
     if "place" in out:
-        out["place"] = lookups.place_code(out["place"])
+        district = values.get("former_district")
+        # An export names the place and its former district in two columns: together they tell
+        # apart two communes of one name.
+        out["place"] = (district and lookups.places.get(_key(f"{out['place']} ({district})"))) \
+            or lookups.place_code(out["place"])
     return out
 
 
@@ -218,7 +246,9 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], headers: dict[str, str], 
                 seen[key] = number
         errors.extend(row_errors)
         if not row_errors:
-            ready.append({"row": number, "owner_id": owner.id, "data": data})
+            name = " ".join(values.get("author_name", "").split())[:200]
+            ready.append({"row": number, "owner_id": owner.id, "data": data,
+                          "author_name": name if name and name != owner.full_name else None})
     existing = existing_duplicates({(r["owner_id"], title_key(r["data"]["title"])) for r in ready})
     for r in ready:
         if (r["owner_id"], title_key(r["data"]["title"])) in existing:
@@ -246,13 +276,19 @@ def preview(actor: User, filename: str, content: bytes, default_owner_email: str
         default_owner = _innovators({canonical_email(default_owner_email)}).get(canonical_email(default_owner_email))
         if default_owner is None or default_owner.role != Role.INNOVATOR.value:
             raise ImportFileError("default_owner")
-    headers, rows = read(filename, content)
+    headers, rows, filled = read(filename, content)
     header_of = {HEADER_FIELDS[_key(h)]: h for h in headers}
     ready, errors = check_rows(rows, header_of, default_owner, validate)
+    notes = [RowError(None, header, _("Filled in by the system: this column is not imported."))
+             for field, header in header_of.items() if field in READ_ONLY]
+    notes += [RowError(cell.row, headers[cell.column - 1],
+                       _("A merged cell: the value of row %(row)s is used.", row=cell.from_row))
+              for cell in filled if HEADER_FIELDS[_key(headers[cell.column - 1])] in COLUMNS]
     job = ImportJob(created_by=actor, kind="ideas", filename=filename[:255], status="preview",
                     total_rows=len(rows), done_rows=0, error_count=len(errors),
                     rows_json=json.dumps(ready, ensure_ascii=False),
-                    errors_json=json.dumps([e.__dict__ for e in errors], ensure_ascii=False))
+                    errors_json=json.dumps([e.__dict__ for e in errors], ensure_ascii=False),
+                    notes_json=json.dumps([n.__dict__ for n in notes], ensure_ascii=False))
     db.session.add(job)
     db.session.commit()
     return job
@@ -264,6 +300,50 @@ def get(job_id: int) -> ImportJob | None:
 
 def errors_of(job: ImportJob) -> list[RowError]:
     return [RowError(**e) for e in json.loads(job.errors_json or "[]")]
+
+
+def notes_of(job: ImportJob) -> list[RowError]:
+    """What the preview says without refusing the file (a row of None: about the whole file)."""
+    return [RowError(**n) for n in json.loads(job.notes_json or "[]")]
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """A row as it will be imported, in the words the idea's page will show."""
+
+    row: int
+    title: str
+    kind: str
+    stage: str
+    sectors: str
+    place: str
+    event: str
+    author: str
+
+
+def preview_rows(job: ImportJob) -> list[PreviewRow]:
+    """Every row of a preview that will be imported, in file order, named as the pages name things
+    (none once the preview is confirmed)."""
+    if job.status != "preview":
+        return []
+    rows = json.loads(job.rows_json or "[]")
+    locale = str(get_locale())
+    owners = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({r["owner_id"] for r in rows})))}
+    sectors = {s.code: s for s in db.session.scalars(sa.select(Sector))}
+    places = {p.code: p for p in db.session.scalars(sa.select(Place))}
+    out = []
+    for r in rows:
+        data = r["data"]
+        place = places.get(data.get("place_code") or "")
+        owner = owners.get(r["owner_id"])
+        account = f"{owner.full_name} <{owner.email}>" if owner else ""
+        out.append(PreviewRow(
+            row=r["row"], title=data["title"], kind=label(IDEA_KINDS, data.get("kind")),
+            stage=label(STAGES, data.get("stage")),
+            sectors="; ".join(sectors[c].name(locale) if c in sectors else c for c in data.get("sector_codes") or []),
+            place=place.label if place else "", event=data.get("event") or "",
+            author=f"{r['author_name']} ({account})" if r.get("author_name") else account))
+    return out
 
 
 def rq_job_id(job_id: int) -> str:
@@ -343,11 +423,14 @@ def apply_import(job_id: int) -> ImportJob:
             raise ValueError("some ideas were created with the same titles since the preview")
         with db.session.no_autoflush:  # nothing reaches the database before the single flush below
             for done, row in enumerate(rows, start=1):
-                ideas.append(submissions.build(IDEA, owners[row["owner_id"]], row["data"], publish=True))
+                idea = submissions.build(IDEA, owners[row["owner_id"]], row["data"], publish=True)
+                idea.author_name = row.get("author_name")
+                ideas.append(idea)
                 if done % PROGRESS_EVERY == 0:
                     _progress(job.id, done)
         db.session.flush()
         audit.record(job.created_by, "import.apply", "import", job.id, None, {"rows": len(ideas)})
+        _tell_authors(job, ideas)
         job.status, job.done_rows, job.finished_at = "done", len(ideas), utcnow()
         db.session.commit()
     except StaleDataError:  # another run claimed the job since: its rows count, not these
@@ -368,6 +451,16 @@ def apply_import(job_id: int) -> ImportJob:
         return job
     _embed(job, ideas)
     return job
+
+
+def _tell_authors(job: ImportJob, ideas: list[Idea]) -> None:
+    """Each author whose account now has imported ideas is told, once per import, with the import's
+    commit (so a failed import tells no one)."""
+    counts = Counter(idea.owner_id for idea in ideas)
+    for owner in {idea.owner_id: idea.owner for idea in ideas}.values():
+        if owner.id != job.created_by_id:
+            notifications.notify(owner, "ideas_imported", {"name": job.created_by.full_name,
+                                                           "count": counts[owner.id], "file": job.filename})
 
 
 def _embed(job: ImportJob, ideas: list[Idea]) -> None:

@@ -34,6 +34,8 @@ MESSAGES = {
     "proposal_approved": _l("Your proposal was approved: “%(idea)s” and “%(target)s”."),
     "proposal_rejected": _l("Your proposal was not approved: “%(idea)s” and “%(target)s”."),
     "match_new": _l("Newly published and a good fit for your “%(mine)s”: “%(new)s”."),
+    "ideas_imported": _l("%(name)s of the Department imported %(count)s of your ideas from the file “%(file)s”; "
+                         "they are published under your name. Check them in My submissions."),
 }
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ def link_for(kind: str, params: dict, user: User) -> str | None:
         return f"{path}#match-{params['new_slug']}-{params['new_item']}"
     if kind in ("proposals_new_batch", "round_published"):
         endpoint, values = "review.queue", {}
+    elif kind == "ideas_imported":
+        endpoint, values = "submissions.mine", {}
     elif "proposal" not in params:
         return None
     elif kind == "introduction" or not user.is_staff:

@@ -3,15 +3,20 @@
 A table is a list of headers and a list of rows (sequences of plain values: str, int, float,
 date, datetime, bool or None). CSV is UTF-8 with a byte-order mark, so that Excel opens
 Vietnamese text correctly; spreadsheet formulas are never written (a cell that starts with "="
-stays text), so an exported title cannot run as a formula on a colleague's computer.
+stays text), so an exported title cannot run as a formula on a colleague's computer: in a CSV
+such a text gets a leading "'", which :func:`read_table` takes off again. Days and times are
+written 29/11/2026 and 29/11/2026 22:42 (cells of dates in an .xlsx, shown so); an .xlsx sheet has
+a frozen header row, an autofilter and columns sized to their content.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -20,7 +25,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from services.errors import ServiceError
 
@@ -52,32 +57,99 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
-def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Dữ liệu") -> bytes:
-    """One worksheet: a bold header row, then the rows; strings are always stored as text."""
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet of a workbook: its name on the tab, a header row and the rows below it."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+# How days and times are shown in a workbook: the way a civil servant writes them (29/11/2026 22:42).
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+# Column widths, in characters: wide enough for a date or a short word, never wider than a screen.
+MIN_WIDTH, MAX_WIDTH = 8, 60
+_WIDTH_SAMPLE = 1000  # rows looked at to size the columns
+_SHEET_NAME_BAD = re.compile(r"[\\/*?:\[\]]")
+
+
+def _width(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return len("29/11/2026 22:42")
+    if isinstance(value, date):
+        return len("29/11/2026")
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Each column's width: its longest header or value (among the first rows), within MIN/MAX_WIDTH."""
+    widths = [_width(h) + 2 for h in headers]  # the filter's arrow sits beside the header
+    for row in rows[:_WIDTH_SAMPLE]:
+        for i, value in enumerate(row[:len(widths)]):
+            widths[i] = max(widths[i], _width(value))
+    return [min(max(w + 1, MIN_WIDTH), MAX_WIDTH) for w in widths]
+
+
+def _sheet_names(titles: Iterable[str]) -> list[str]:
+    """Tab names Excel accepts: at most 31 characters, none of \\ / * ? : [ ], no two alike."""
+    names: list[str] = []
+    for title in titles:
+        name = " ".join(_SHEET_NAME_BAD.sub(" ", title).split())
+        if len(name) > 31:  # cut between words, not inside one
+            name = name[:32].rsplit(" ", 1)[0] if " " in name[:32] else name[:31]
+        name = name or "Sheet"
+        base, n = name, 2
+        while name.casefold() in (x.casefold() for x in names):
+            suffix = f" ({n})"
+            name, n = base[:31 - len(suffix)] + suffix, n + 1
+        names.append(name)
+    return names
+
+
+def to_workbook(sheets: Sequence[Sheet]) -> bytes:
+    """An .xlsx of these sheets, each with a bold, frozen header row, an autofilter over its table and
+    columns as wide as their content; strings are always stored as text, days and times as dates."""
     book = Workbook(write_only=True)
-    ws = book.create_sheet(sheet[:31])
     bold = Font(bold=True)
-    head = []
-    for title in headers:
-        cell = WriteOnlyCell(ws, value=_cell_text(str(title)))
-        cell.font = bold
-        head.append(cell)
-    ws.append(head)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=_cell_text(value))
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula
-            elif isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        ws.append(cells)
+    for sheet, name in zip(sheets, _sheet_names(s.title for s in sheets)):
+        ws = book.create_sheet(name)
+        rows = [list(r) for r in sheet.rows]
+        for i, width in enumerate(column_widths(sheet.headers, rows), start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = "A2"
+        if sheet.headers:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.headers))}{len(rows) + 1}"
+        head = []
+        for title in sheet.headers:
+            cell = WriteOnlyCell(ws, value=_cell_text(str(title)))
+            cell.font = bold
+            head.append(cell)
+        ws.append(head)
+        for row in rows:
+            ws.append([_xlsx_cell(ws, value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_cell(ws, value: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=_cell_text(value))
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula
+    elif isinstance(value, datetime):
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+    return cell
+
+
+def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Dữ liệu") -> bytes:
+    """One worksheet (see :func:`to_workbook`)."""
+    return to_workbook([Sheet(sheet, headers, list(rows))])
 
 
 def _csv_value(value: Any) -> str:
@@ -86,9 +158,9 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
-        return value.isoformat()
+        return value.strftime("%d/%m/%Y")
     text = str(value)
     if isinstance(value, str) and text.startswith(_FORMULA_START):
         return "'" + text
@@ -113,15 +185,17 @@ def write(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> by
 # --- reading ---------------------------------------------------------------------
 
 def _plain(value: Any) -> str:
-    """A cell as the text a person typed: 3.0 -> "3", dates as ISO, NFC Unicode, trimmed."""
+    """A cell as the text a person typed: 3.0 -> "3", dates as 29/11/2026, NFC Unicode, trimmed."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime):
         value = value.date() if value.time() == datetime.min.time() else value
-    if isinstance(value, (date, datetime)):
-        value = value.isoformat()
+    if isinstance(value, datetime):
+        value = value.strftime("%d/%m/%Y %H:%M")
+    elif isinstance(value, date):
+        value = value.strftime("%d/%m/%Y")  # as a Vietnamese spreadsheet shows it, and as it was typed
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
@@ -137,9 +211,24 @@ def decode_csv(content: bytes) -> str:
 
 def read_table(filename: str, content: bytes, max_rows: int | None = None,
                max_columns: int = MAX_COLUMNS) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The headers and the non-blank rows of an uploaded .xlsx (first sheet) or .csv file, every
-    cell as trimmed text; each row comes with its row number as a spreadsheet shows it (the header
-    is row 1).
+    """The headers and the non-blank rows of an uploaded .xlsx or .csv file (see :func:`read_sheet`)."""
+    table = read_sheet(filename, content, max_rows, max_columns)
+    return table.headers, table.rows
+
+
+@dataclass(frozen=True)
+class ReadTable:
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]
+    filled: list[FilledCell]
+
+
+def read_sheet(filename: str, content: bytes, max_rows: int | None = None,
+               max_columns: int = MAX_COLUMNS) -> ReadTable:
+    """The headers and the non-blank rows of an uploaded .xlsx (the sheet people see when they open
+    it, :func:`_data_sheet`) or .csv file, every cell as trimmed text; each row comes with its row
+    number as a spreadsheet shows it (the header is row 1); and the cells that were filled down from
+    a merged range above them.
 
     A file is checked before it is parsed and while it is read, so that what it costs is bounded by
     the limits, not by what it declares: an .xlsx whose parts unpack to more than
@@ -149,10 +238,11 @@ def read_table(filename: str, content: bytes, max_rows: int | None = None,
     ("too_many_rows", "too_many_columns"). Blank rows count towards the sheet's rows (at most as
     many as the rows with content), not towards ``max_rows``."""
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    merged: list[tuple[int, int, int, int]] = []
     if ext == "csv":
         raw = _read_csv(decode_csv(content))
     elif ext == "xlsx":
-        raw = _read_xlsx(content, max_rows, max_columns)
+        raw = _read_xlsx(content, max_rows, max_columns, merged)
     else:
         raise TableError("format")
     last_row = None if max_rows is None else 2 * max_rows + 1
@@ -172,21 +262,24 @@ def read_table(filename: str, content: bytes, max_rows: int | None = None,
         rows.append(cells)
     if not rows or not any(rows[0]):
         raise TableError("empty")
+    filled = _fill_down(rows, merged)
     headers = rows[0]
     while headers and not headers[-1]:
         headers.pop()
     body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
-    return headers, body
+    return ReadTable(headers, body, [f for f in filled if f.row > 1 and f.column <= len(headers)])
 
 
 def read_records(filename: str, content: bytes, field_of: Callable[[str], str | None],
-                 required: Mapping[str, str], max_rows: int) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+                 required: Mapping[str, str], max_rows: int,
+                 ) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[FilledCell]]:
     """The headers and the rows of an uploaded table as {field: text}, each with its spreadsheet row
-    number. ``field_of`` names the field a header stands for (None: an unknown column);
-    ``required``: field -> the header to name when it is missing. Raises TableError (see there)
-    for a file that cannot be read, has missing or unknown columns, more than ``max_rows`` rows,
-    or none."""
-    headers, body = read_table(filename, content, max_rows)
+    number, and the cells filled down from merged ranges (:func:`read_sheet`). ``field_of`` names the
+    field a header stands for (None: an unknown column); ``required``: field -> the header to name
+    when it is missing. Raises TableError (see there) for a file that cannot be read, has missing or
+    unknown columns, more than ``max_rows`` rows, or none."""
+    table = read_sheet(filename, content, max_rows)
+    headers, body = table.headers, table.rows
     fields = [field_of(h) for h in headers]
     unknown = [h or f"#{i + 1}" for i, (h, f) in enumerate(zip(headers, fields)) if f is None]
     missing = [header for f, header in required.items() if f not in fields]
@@ -195,7 +288,13 @@ def read_records(filename: str, content: bytes, field_of: Callable[[str], str | 
     if not body:
         raise TableError("no_rows")
     return headers, [(number, {f: (cells[i] if i < len(cells) else "") for i, f in enumerate(fields)})
-                     for number, cells in body]
+                     for number, cells in body], table.filled
+
+
+def _unguarded(cell: str) -> str:
+    """A CSV cell without the "'" that :func:`to_csv` puts before a text that starts like a formula
+    ("'-20% chi phí" -> "-20% chi phí"), so an export imports as it was."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] and cell[1] in _FORMULA_START else cell
 
 
 def _read_csv(text: str) -> Iterator[list[str]]:
@@ -206,7 +305,8 @@ def _read_csv(text: str) -> Iterator[list[str]]:
     except csv.Error:
         delimiter = ","
     try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            yield [_unguarded(cell) for cell in row]
     except csv.Error as exc:
         raise TableError("unreadable") from exc
 
@@ -257,22 +357,87 @@ def _check_sheet(part, max_rows: int | None, max_columns: int) -> None:
             return
 
 
-def _read_xlsx(content: bytes, max_rows: int | None, max_columns: int) -> Iterator[list[Any]]:
-    """The first sheet's rows, streamed (openpyxl's read-only mode). The declared dimension is
-    checked (:func:`_check_archive`), then ignored: a row is padded only up to its own last cell,
-    so a cell far to the right costs one row's padding before read_table refuses it, and a
-    declared size costs nothing."""
+# Merged ranges read from a sheet at most: a form has a few dozen; more is not a table people typed.
+MAX_MERGED = 10_000
+
+
+@dataclass(frozen=True)
+class FilledCell:
+    """A cell of a merged range that was given its range's value: row and column (1-based) as the
+    spreadsheet shows them, and the row the value comes from."""
+
+    row: int
+    column: int
+    from_row: int
+
+
+def _data_sheet(book):
+    """The sheet people see when they open the file: the active one, unless it is hidden (then the
+    first visible one). A hidden sheet (instructions, lists for drop-downs) is never read."""
+    visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+    if not visible:
+        raise TableError("empty")
+    active = book.active
+    return active if active in visible else visible[0]
+
+
+def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged ranges (min_col, min_row, max_col, max_row), read from its XML as it streams
+    by (openpyxl's read-only mode does not read them)."""
+    ranges = []
+    with ws._get_source() as source:
+        for _event, element in ElementTree.iterparse(source):
+            name = element.tag.rpartition("}")[2]
+            if name == "mergeCell":
+                ranges.append(range_boundaries(element.get("ref", "")))
+                if len(ranges) > MAX_MERGED:
+                    raise TableError("unreadable")
+            if name in ("row", "mergeCell"):
+                element.clear()
+    return [r for r in ranges if None not in r and r[3] > r[1]]  # only ranges over more than one row matter
+
+
+def _fill_down(rows: list[list[str]], ranges: list[tuple[int, int, int, int]]) -> list[FilledCell]:
+    """Copy each merged range's value (a spreadsheet keeps it only in the range's first row) down into
+    the rows it covers that hold something else; `rows` are the sheet's rows from row 1, changed in
+    place. Returns the cells filled."""
+    filled = []
+    for min_col, min_row, max_col, max_row in ranges:
+        top = rows[min_row - 1] if min_row <= len(rows) else []
+        for number in range(min_row + 1, min(max_row, len(rows)) + 1):
+            row = rows[number - 1]
+            if not any(row):
+                continue
+            for column in range(min_col, max_col + 1):
+                value = top[column - 1] if column <= len(top) else ""
+                if not value or (column <= len(row) and row[column - 1]):
+                    continue
+                row.extend([""] * (column - len(row)))
+                row[column - 1] = value
+                filled.append(FilledCell(number, column, min_row))
+    return sorted(filled, key=lambda f: (f.row, f.column))
+
+
+def _read_xlsx(content: bytes, max_rows: int | None, max_columns: int,
+               merged: list[tuple[int, int, int, int]]) -> Iterator[list[Any]]:
+    """The rows of the sheet people see (:func:`_data_sheet`), streamed (openpyxl's read-only mode);
+    once they are all read (so only a sheet within the limits is read twice), its merged ranges are
+    added to `merged`. The declared dimension is checked
+    (:func:`_check_archive`), then ignored (a WPS file that declares "A1" is read whole): a row is
+    padded only up to its own last cell, so a cell far to the right costs one row's padding before
+    read_table refuses it, and a declared size costs nothing."""
     _check_archive(content, max_rows, max_columns)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors on a bad file
         raise TableError("unreadable") from exc
     try:
-        ws = book.worksheets[0]
+        ws = _data_sheet(book)
         ws.reset_dimensions()
         try:
             for row in ws.iter_rows(values_only=True):
                 yield list(row)
+            merged.extend(_merged_ranges(ws))
         except TableError:
             raise
         except Exception as exc:  # a sheet that breaks off, or XML that is not a sheet

@@ -91,6 +91,7 @@ RULES = {
      "district_share):figure>.<any(xlsx, csv):fmt>", "GET"): STAFF,
     ("/reports/audit.<any(xlsx, csv):fmt>", "GET"): STAFF,
     ("/reports/decisions.json", "GET"): STAFF,
+    ("/reports/indicators.xlsx", "GET"): STAFF,
     ("/reports/proposals.<any(xlsx, csv):fmt>", "GET"): STAFF,
     ("/reports/import", "GET"): STAFF,
     ("/reports/import", "POST"): STAFF_POST,

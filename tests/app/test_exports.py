@@ -146,9 +146,48 @@ def test_audit_log_export_for_staff(client, make_user, submit, login_as):
     submit("ideas", owner, title="Ý tưởng được ghi nhật ký")
     login_as("staff")
     headers, rows = _csv(client.get("/reports/audit.csv?entity_type=idea"))
-    assert headers == ["Mã số", "Thời điểm (UTC)", "Người thực hiện", "Hành động", "Đối tượng", "Mã đối tượng",
+    assert headers == ["Mã số", "Thời điểm (giờ Việt Nam)", "Người thực hiện", "Hành động", "Đối tượng", "Mã đối tượng",
                        "Trước", "Sau"]
-    assert rows and all(r["Đối tượng"] == "idea" for r in rows) and rows[0]["Người thực hiện"] == email
+    # the log page's word for the kind of record, in Vietnamese
+    assert rows and all(r["Đối tượng"] == "Ý tưởng" for r in rows) and rows[0]["Người thực hiện"] == email
+
+
+def test_proposals_export_names_bands_in_words_and_times_in_the_provinces_zone(app, client, make_user, submit,
+                                                                                login_as):
+    from datetime import datetime
+
+    from extensions import db
+    from models import MatchProposal
+    idea = submit("ideas", make_user("innovator")[0])
+    need = submit("needs", make_user("business")[0])
+    with app.app_context():
+        db.session.add(MatchProposal(idea_id=idea, need_id=need, state="proposed", band="strong",
+                                     created_at=datetime(2026, 11, 29, 17, 30)))  # UTC: 00:30 the next day in Lào Cai
+        db.session.commit()
+    login_as("staff")
+    _, rows = _xlsx(client.get("/reports/proposals.xlsx"))
+    assert rows[0]["Mức phù hợp khi đề xuất"] == "Rất phù hợp"  # the pages' words, not "strong"
+    assert rows[0]["Ngày tạo (giờ Việt Nam)"] == datetime(2026, 11, 30, 0, 30)
+    _, rows = _csv(client.get("/reports/proposals.csv"))
+    assert rows[0]["Ngày tạo (giờ Việt Nam)"] == "30/11/2026 00:30" and rows[0]["Trạng thái"] == "Đã đề xuất"
+    headers, _ = _csv(client.get("/reports/audit.csv"))
+    assert "Thời điểm (giờ Việt Nam)" in headers
+
+
+def test_an_xlsx_export_has_a_frozen_header_a_filter_and_sized_columns(client, make_user, submit):
+    owner, _ = make_user("innovator")
+    submit("ideas", owner, title="Máy sấy quế năng lượng mặt trời", description="Mô tả " * 200)
+    submit("ideas", owner, title="Trạm đo mưa")
+    ws = load_workbook(io.BytesIO(client.get("/ideas/export.xlsx").data)).active
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=ws.max_column).column_letter}3"
+    widths = {ws.cell(row=1, column=c).value: ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width
+              for c in range(1, ws.max_column + 1)}
+    assert widths["Mô tả"] == 60  # a long text: as wide as a screen allows, no wider
+    assert widths["Tiêu đề"] == len("Máy sấy quế năng lượng mặt trời") + 1
+    assert 8 <= widths["Mã số"] < 12
+    assert widths["Ngày đăng (giờ Việt Nam)"] >= len("Ngày đăng (giờ Việt Nam)")
+    assert ws["Q2"].number_format == "dd/mm/yyyy hh:mm" and ws["Q1"].value == "Ngày đăng (giờ Việt Nam)"
 
 
 def test_the_table_writer_round_trips(app):
@@ -160,4 +199,4 @@ def test_the_table_writer_round_trips(app):
     values = list(book.active.iter_rows(values_only=True))
     assert values[0] == ("Tên", "Số", "Ngày") and values[1][:2] == ("Lào Cai", 3) and values[2][1] == 2.5
     text = tables.to_csv(headers, rows).decode("utf-8-sig")
-    assert text.splitlines() == ["Tên,Số,Ngày", "Lào Cai,3,2025-07-01", ",2.5,"]
+    assert text.splitlines() == ["Tên,Số,Ngày", "Lào Cai,3,01/07/2025", ",2.5,"]

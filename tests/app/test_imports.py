@@ -258,12 +258,13 @@ def test_a_failing_row_during_apply_rolls_everything_back(app, client, staff, au
         return item
     monkeypatch.setattr(submissions, "build", build)
     from extensions import db
-    from models import AuditEntry, User
+    from models import AuditEntry, Notification, User
     with app.app_context():
         imports.confirm(imports.get(job_id), db.session.scalar(sa.select(User).where(User.role == "staff")))
         job = imports.apply_import(job_id)  # synchronously, as a job queue would
         assert job.status == "failed" and job.message
         assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "import.apply")) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0  # nobody told of what failed
     assert _count_ideas(app) == 0
     client.get("/lang/en")
     assert "nothing was imported" in client.get(f"/reports/import/{job_id}").get_data(as_text=True)
@@ -429,3 +430,215 @@ def test_blank_rows_between_entries_are_not_counted_as_entries(app, client, staf
     rows = [_row(n, author) for n in range(3)]
     headers, body = tables.read_table("ideas.csv", _csv(rows).replace(b"\r\n", b"\r\n,,,,,,,\r\n"), max_rows=4)
     assert headers == HEADERS and [number for number, _ in body] == [3, 5, 7]
+
+
+# --- an export imports as it is ---------------------------------------------------------------------
+
+def _sheet_rows(content: bytes, fmt: str) -> list[list]:
+    """A downloaded table as rows of values, without its first column (Mã số: the database's numbers)."""
+    if fmt == "csv":
+        import csv
+        rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    else:
+        rows = [list(r) for r in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)]
+    assert rows[0][0] == "Mã số"
+    return [r[1:] for r in rows]
+
+
+def _publish_at(app, times):
+    """Set the ideas' publication times ({title: datetime}): the system's column, not the file's."""
+    from extensions import db
+    from models import Idea
+    with app.app_context():
+        for title, when in times.items():
+            db.session.execute(sa.update(Idea).where(Idea.title == title).values(published_at=when))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_imports_as_it_is_and_exports_the_same_again(app, client, staff, make_user, submit, fmt):
+    """Round trip: export -> import -> export gives the same file, but for the numbers the database gives."""
+    from datetime import datetime
+
+    from extensions import db
+    from models import Idea
+    owner, _email = make_user("innovator")
+    submit("ideas", owner, title="Máy sấy quế năng lượng mặt trời", kind="hackathon_project", stage="prototype",
+           description="- giảm 20% chi phí sấy\n- =SUM không phải công thức", keywords="quế, sấy",
+           place_code="xa-bac-ha", sector_codes=["agriculture_highland", "energy"], team="Nhóm Quế Xanh",
+           organisation="Trường Cao đẳng Lào Cai", event="Hackathon Lào Cai 2026", visibility="members", trl=4)
+    submit("ideas", owner, title="Trạm đo mưa cho trường học", kind="stem_project", summary="+20 trạm đo mưa.",
+           language="en")
+    published = {"Máy sấy quế năng lượng mặt trời": datetime(2026, 11, 29, 15, 42),
+                 "Trạm đo mưa cho trường học": datetime(2026, 11, 28, 1, 5)}
+    _publish_at(app, published)
+    first = client.get(f"/ideas/export.{fmt}").data
+    assert "Ý tưởng chỉ cho thành viên" not in first.decode("latin-1")  # (the file itself, not a page)
+    with app.app_context():
+        for idea in db.session.scalars(sa.select(Idea)):
+            db.session.delete(idea)
+        db.session.commit()
+
+    job_id = _job_id(_upload(client, first, f"export.{fmt}"))
+    job = _job(app, job_id)
+    assert job["errors"] == []
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    # the columns the system fills in are read past, and the preview says so
+    for header in ("Mã số", "Huyện cũ", "Ngày đăng (giờ Việt Nam)", "Trạng thái"):
+        assert f"{header}: Do hệ thống điền" in page
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    _publish_at(app, published)
+    again = client.get(f"/ideas/export.{fmt}").data
+    assert _sheet_rows(again, fmt) == _sheet_rows(first, fmt)
+    with app.app_context():
+        idea = db.session.scalar(sa.select(Idea).where(Idea.title == "Máy sấy quế năng lượng mặt trời"))
+        assert idea.description.startswith("- giảm 20%")  # the CSV's formula guard is taken off again
+        assert (idea.stage, idea.visibility, idea.place.code) == ("prototype", "members", "xa-bac-ha")
+
+
+def test_the_preview_shows_every_row_as_it_will_be_imported(app, client, staff, author):
+    rows = [_row(1, author, **{"Loại": "Dự án STEM"}), _row(2, author, **{"Xã/phường": "Xã Bắc Hà"})]
+    job_id = _job_id(_upload(client, _csv(rows)))
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert page.count('class="import-row"') == 2 and "import-note" not in page
+    assert "Dự án STEM" in page and "Xã Bắc Hà (Bắc Hà)" in page and "Nông nghiệp đặc sản vùng cao" in page
+    # with an error, the good rows are still shown, as they would be imported
+    job_id = _job_id(_upload(client, _csv([*rows, _row(3, author, **{"Loại": "poem"})])))
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert page.count('class="import-row"') == 2 and page.count('class="import-error"') == 1
+
+
+def test_a_csv_guard_is_taken_off_only_before_what_looks_like_a_formula(app):
+    from services import tables
+    content = "Tiêu đề,Mô tả\r\n'-20% chi phí,'=1+1\r\n'Quế' Văn Yên,@ngày\r\n".encode("utf-8-sig")
+    _headers, body = tables.read_table("ideas.csv", content)
+    assert [cells for _n, cells in body] == [["-20% chi phí", "=1+1"], ["'Quế' Văn Yên", "@ngày"]]
+
+
+# --- files as people send them (tests/app/_import_files.py) ------------------------------------------
+
+def _imported(app, client, job_id):
+    from extensions import db
+    from models import Idea
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    with app.app_context():
+        return [(i.title, i.kind, i.stage, i.event, i.visibility) for i in
+                db.session.scalars(sa.select(Idea).order_by(Idea.id))]
+
+
+def test_the_sheet_people_see_is_read_not_a_hidden_instructions_sheet_before_it(app, client, staff, author):
+    from tests.app import _import_files as files
+    job_id = _job_id(_upload(client, files.instructions_first(author), "hackathon.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    assert files.HIDDEN_TEXT not in client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert [t for t, *_ in _imported(app, client, job_id)] == ["Ý tưởng số 1 về sấy quế", "Ý tưởng số 2 về sấy quế"]
+
+
+def test_a_hidden_active_sheet_gives_way_to_the_first_visible_one(app):
+    from openpyxl import Workbook
+
+    from services import tables
+    book = Workbook()
+    book.active.append(["Tiêu đề"])
+    book.active.append(["Hiện"])
+    hidden = book.create_sheet("Ẩn")
+    hidden.append(["Bí mật"])
+    hidden.sheet_state = "hidden"
+    book.active = 1  # saved as active while hidden, as some tools do
+    out = io.BytesIO()
+    book.save(out)
+    assert tables.read_table("x.xlsx", out.getvalue()) == (["Tiêu đề"], [(2, ["Hiện"])])
+
+
+def test_a_sheet_that_declares_its_size_as_a1_is_read_whole(app, client, staff, author):
+    from tests.app import _import_files as files
+    content = files.declared_a1(author)
+    assert b'<dimension ref="A1"/>' in zipfile_part(content, "xl/worksheets/sheet1.xml")
+    job_id = _job_id(_upload(client, content, "wps.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    assert len(_imported(app, client, job_id)) == 3
+
+
+def zipfile_part(content: bytes, name: str) -> bytes:
+    import zipfile
+    return zipfile.ZipFile(io.BytesIO(content)).read(name)
+
+
+def test_a_merged_event_cell_is_filled_down_and_the_preview_says_so(app, client, staff, author):
+    from tests.app import _import_files as files
+    job_id = _job_id(_upload(client, files.merged_event(author), "merged.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert "Dòng 3, Cuộc thi/hackathon: Ô gộp: dùng giá trị của dòng 2." in page
+    assert page.count("<td>Hackathon Lào Cai 2026</td>") == 2  # the rows as they will be imported
+    assert [e for *_, e, _v in _imported(app, client, job_id)] == \
+        ["Hackathon Lào Cai 2026", "Hackathon Lào Cai 2026", "Ngày hội STEM Bảo Thắng"]
+
+
+def test_every_choice_column_reads_the_pages_words_in_both_languages(app, client, staff, author):
+    from tests.app import _import_files as files
+    job_id = _job_id(_upload(client, files.pages_words(author), "words.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    assert [(k, s, v) for _t, k, s, _e, v in _imported(app, client, job_id)] == \
+        [("hackathon_project", "prototype", "members"), ("hackathon_project", "prototype", "public")]
+
+
+def test_authors_with_accounts_are_told_their_ideas_were_imported(app, client, staff, author, make_user):
+    from extensions import db
+    from models import Notification, User
+    from services import notifications
+    _, other = make_user("innovator")
+    rows = [_row(1, author), _row(2, author), _row(3, other)]
+    job_id = _job_id(_upload(client, _csv(rows), "hackathon.csv"))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0  # a preview tells no one
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    with app.test_request_context():  # the message in the reader's language: Vietnamese here
+        told = {}
+        for note in db.session.scalars(sa.select(Notification)):
+            told[db.session.get(User, note.user_id).email] = (note.kind, note.link, notifications.text(note.kind,
+                                                                                                        note.params))
+        assert set(told) == {author, other}
+        kind, link, message = told[author]
+        assert kind == "ideas_imported" and link == "/mine"
+        assert " 2 " in message and "hackathon.csv" in message and "Nhập" not in message
+
+
+def test_a_day_excel_made_a_date_reads_as_it_was_typed(app):
+    """Excel turns "29/11/2026" typed in a text column into a date cell: it comes back as typed."""
+    from datetime import date, datetime
+
+    from openpyxl import Workbook
+
+    from services import tables
+    book = Workbook()
+    book.active.append(["Tiêu đề", "Từ khóa", "Nhóm"])
+    book.active.append(["Hội chợ", date(2026, 11, 29), datetime(2026, 11, 29, 8, 30)])
+    out = io.BytesIO()
+    book.save(out)
+    assert tables.read_table("x.xlsx", out.getvalue())[1] == [(2, ["Hội chợ", "29/11/2026", "29/11/2026 08:30"])]
+
+
+def test_an_idea_names_its_author_as_the_file_does(app, client, staff, author):
+    """A teacher's account enters the class's entries: each idea names its student, who is not the account."""
+    headers = [*HEADERS, "Tác giả"]
+    rows = [_row(1, author, **{"Tác giả": "Nguyễn  Thị Mai"}), _row(2, author, **{"Tác giả": ""})]
+    job_id = _job_id(_upload(client, _csv(rows, headers)))
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert "Nguyễn Thị Mai (Innovator Test &lt;" in page and "Tác giả: Do hệ thống điền" not in page
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    from extensions import db
+    from models import Idea
+    with app.app_context():
+        first, second = db.session.scalars(sa.select(Idea).order_by(Idea.id)).all()
+        assert (first.author_name, second.author_name) == ("Nguyễn Thị Mai", None)
+        ids = first.id, second.id
+    assert "Nguyễn Thị Mai" in client.get(f"/ideas/{ids[0]}").get_data(as_text=True)
+    assert "Innovator Test" in client.get(f"/ideas/{ids[1]}").get_data(as_text=True)  # the account's own name
+    exported = _sheet_rows(client.get("/ideas/export.csv").data, "csv")
+    column = exported[0].index("Tác giả")
+    assert {r[column] for r in exported[1:]} == {"Nguyễn Thị Mai", "Innovator Test"}

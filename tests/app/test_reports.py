@@ -172,6 +172,29 @@ def test_each_figure_downloads_as_a_table(dataset, client, login_as):
     assert client.get("/reports/nothing.csv").status_code == 404
 
 
+def test_every_figure_in_one_workbook_after_a_cover_sheet(dataset, client, login_as):
+    from services import indicators
+    login_as("staff")
+    page = client.get("/reports/" + YEAR_2025).get_data(as_text=True)
+    assert "/reports/indicators.xlsx?from=2025-01-01&amp;to=2025-12-31" in page
+    response = client.get("/reports/indicators.xlsx" + YEAR_2025)
+    assert response.status_code == 200 and "indicators-2025-01-01-2025-12-31.xlsx" in response.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.data))
+    assert len(book.sheetnames) == 1 + len(indicators.FIGURES) and book.sheetnames[0] == "Thông tin chung"
+    assert all(len(name) <= 31 for name in book.sheetnames)
+    cover = {r[0]: r[1] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    assert cover["Từ ngày"] == datetime(2025, 1, 1) and cover["Đến ngày"] == datetime(2025, 12, 31)
+    made = cover["Lập lúc (giờ Việt Nam)"]
+    assert abs(made - (datetime.utcnow() + timedelta(hours=7))) < timedelta(minutes=2)  # local, not UTC
+    assert book.worksheets[0]["B3"].number_format == "dd/mm/yyyy"
+    # the figure's own sheet holds what its single download holds, and the cover names it in full
+    single = list(load_workbook(io.BytesIO(client.get("/reports/ideas_by_kind.xlsx" + YEAR_2025).data))
+                  .active.iter_rows(values_only=True))
+    assert list(book["Ý tưởng theo loại"].iter_rows(values_only=True)) == single
+    assert any(str(v).startswith("Số ngày từ khi đăng ý tưởng đến khi được giới thiệu") for v in cover.values())
+    assert client.get("/reports/indicators.xlsx?from=2025-13-01").status_code == 422
+
+
 def test_a_figure_downloads_with_the_pages_vietnamese_words_for_an_english_reader(dataset, client, login_as):
     import csv
     login_as("staff")

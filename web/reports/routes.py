@@ -12,7 +12,7 @@ from models import ProposalState
 from services import audit, decisions, exports, imports, indicators, proposals, ranker
 from services.bounds import FIRST_DAY, LAST_DAY
 from web.access import staff_required
-from web.downloads import table_response
+from web.downloads import table_response, workbook_response
 from web.messages import message_for
 from web.reports.charts import chart
 from web.reports.forms import ConfirmForm, ImportForm, idea_row_validator
@@ -50,6 +50,15 @@ def figure_table(figure, fmt):
         abort(422)
     headers, rows = indicators.figure(figure, period).table()
     return table_response(fmt, f"{figure}-{period.start}-{period.end}", headers, rows)
+
+
+@bp.route("/indicators.xlsx")
+def indicators_workbook():
+    """Every figure of the page in one workbook: a cover sheet, then a sheet per figure."""
+    period, error = _period()
+    if error:
+        abort(422)
+    return workbook_response(f"indicators-{period.start}-{period.end}", exports.indicators_workbook(period))
 
 
 @bp.route("/decisions.json")
@@ -126,10 +135,14 @@ def _job(job_id: int):
     return job
 
 
+def _job_page(job, form):
+    return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job),
+                           notes=imports.notes_of(job), rows=imports.preview_rows(job), form=form)
+
+
 @bp.route("/import/<int:job_id>")
 def import_job(job_id):
-    job = _job(job_id)
-    return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=ConfirmForm())
+    return _job_page(_job(job_id), ConfirmForm())
 
 
 @bp.route("/import/<int:job_id>/confirm", methods=["POST"])
@@ -142,6 +155,5 @@ def import_confirm(job_id):
         imports.confirm(job, current_user)
     except imports.ImportStateError as refused:
         flash(message_for(refused), "error")
-        return render_template("reports/import_job.html", job=job, errors=imports.errors_of(job), form=form), \
-            403 if refused.code == "not_yours" else 422
+        return _job_page(job, form), 403 if refused.code == "not_yours" else 422
     return redirect(url_for(".import_job", job_id=job.id))
