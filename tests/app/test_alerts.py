@@ -128,7 +128,7 @@ def test_following_a_sector_and_a_district_brings_what_is_new_there(app, client,
     assert "Stop following" not in client.get("/auth/profile").get_data(as_text=True)
     submit("needs", business, title="Một nhu cầu mới", sector_codes=["digital_transformation"])
     _send(app, utcnow() + timedelta(days=1))
-    assert not any("Bài mới đăng trong mục bạn theo dõi" in m.get_content() for m in mails_to(app, email)[1:])
+    # only the first digest (above) has the section: the outbox's file names do not order mails sent in one second
     assert sum("Bài mới đăng trong mục bạn theo dõi" in m.get_content() for m in mails_to(app, email)) == 1
 
 
