@@ -22,6 +22,7 @@ def test_an_admin_adds_and_deletes_a_concept_on_a_phone(live_server, page, app, 
     expect(page.locator("h1")).to_have_text("Bảng thuật ngữ của tỉnh")
     assert _fits(page)
     page.get_by_role("link", name="Thêm khái niệm").click()
+    expect(page.get_by_label("Mã khái niệm")).to_be_visible()  # the form has loaded (measuring mid-navigation fails)
     assert _fits(page)
     page.get_by_label("Mã khái niệm").fill("zz_plum")
     page.get_by_label("Loại").select_option("crop")
