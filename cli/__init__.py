@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from cli.alerts import send_digests_command
 from cli.data import backup_command, create_admin_command, demo_logins_command, restore_command, seed_command
 from cli.engine import (
     build_model_command,
@@ -23,7 +24,7 @@ COMMANDS = (
     create_admin_command, seed_command, build_model_command, reindex_command, eval_matching_command,
     eval_search_command,
     eval_tatoeba_command, fit_ranker_command, backup_command, restore_command, propose_matches_command, worker_command,
-    demo_logins_command,
+    demo_logins_command, send_digests_command,
 )
 
 

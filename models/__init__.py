@@ -1,4 +1,5 @@
 """The data, one module per aggregate. Importing this package registers every table."""
+from models.alerts import Follow, FollowTopic
 from models.audit import AuditEntry
 from models.embeddings import EmbeddingVector
 from models.glossary import GlossaryTerm
@@ -30,7 +31,7 @@ from models.tokens import ApiToken
 __all__ = [
     "AuditEntry", "MatchingRound", "MatchProposal", "ProposalSource", "ProposalState", "RejectReason",
     "RoundState", "Notification", "OutgoingMail", "ImportJob", "ApiToken",
-    "EmbeddingVector", "GlossaryTerm",
+    "EmbeddingVector", "GlossaryTerm", "Follow", "FollowTopic",
     "Role", "InnovatorType", "User", "Place", "Sector", "Idea", "IdeaKind", "Stage",
     "Status", "Submission", "TechnologyNeed", "ResearchOrder", "Urgency", "Visibility",
 ]

@@ -66,6 +66,10 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(sa.String(30))
     preferred_language: Mapped[str] = mapped_column(sa.String(5), default="vi")
     email_notifications: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # The daily digest of alerts and followed sectors and districts (services/alerts.py): wanted or
+    # not, and when the last one was made (at most one a day; the next covers what came after).
+    digest_emails: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    digest_sent_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Part of every session's identity (get_id): raising it ends every session signed in before.

@@ -32,7 +32,7 @@ RESET_SALT = "password-reset"
 # The audit action of a profile change; the conflict-of-interest rule reads past organisations from it.
 PROFILE_ACTION = "user.profile"
 PROFILE_FIELDS = ("full_name", "organisation", "place_code", "phone", "preferred_language", "innovator_type",
-                  "email_notifications")
+                  "email_notifications", "digest_emails")
 
 
 class AccountError(ServiceError):
@@ -161,7 +161,7 @@ def reset_password(token: str, new: str) -> User:
 
 def update_profile(user: User, *, full_name: str, organisation: str | None, place_code: str | None,
                    phone: str | None, preferred_language: str, innovator_type: str | None = None,
-                   email_notifications: bool | None = None) -> None:
+                   email_notifications: bool | None = None, digest_emails: bool | None = None) -> None:
     """Save the user's own profile; every change is audited (the fields that changed, before and
     after), in the same transaction."""
     before = _profile(user)
@@ -174,6 +174,8 @@ def update_profile(user: User, *, full_name: str, organisation: str | None, plac
         user.innovator_type = innovator_type
     if email_notifications is not None:
         user.email_notifications = email_notifications
+    if digest_emails is not None:
+        user.digest_emails = digest_emails
     after = _profile(user)
     changed = [field for field in PROFILE_FIELDS if before[field] != after[field]]
     if changed:
@@ -186,7 +188,7 @@ def _profile(user: User) -> dict:
     return {"full_name": user.full_name, "organisation": user.organisation,
             "place_code": user.place.code if user.place else None, "phone": user.phone,
             "preferred_language": user.preferred_language, "innovator_type": user.innovator_type,
-            "email_notifications": user.email_notifications}
+            "email_notifications": user.email_notifications, "digest_emails": user.digest_emails}
 
 
 def set_access(user: User, role: str, active: bool, actor: User | None = None) -> None:

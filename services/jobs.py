@@ -37,6 +37,7 @@ TASKS = {
     "reindex": ("services.match_index:reindex_job", BULK),
     "snapshot_index": ("services.match_index:snapshot_job", BULK),
     "apply_import": ("services.imports:apply_import", BULK),
+    "match_alerts": ("services.alerts:match_alerts", BULK),
 }
 
 

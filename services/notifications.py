@@ -33,6 +33,7 @@ MESSAGES = {
     "introduction": _l("You are introduced: “%(idea)s” and “%(target)s”. The contacts are in My matches."),
     "proposal_approved": _l("Your proposal was approved: “%(idea)s” and “%(target)s”."),
     "proposal_rejected": _l("Your proposal was not approved: “%(idea)s” and “%(target)s”."),
+    "match_new": _l("Newly published and a good fit for your “%(mine)s”: “%(new)s”."),
     "ideas_imported": _l("%(name)s of the Department imported %(count)s of your ideas from the file “%(file)s”; "
                          "they are published under your name. Check them in My submissions."),
 }
@@ -57,6 +58,10 @@ def link_for(kind: str, params: dict, user: User) -> str | None:
     """The page a notification opens for `user`, as a path from the site's root: staff open the
     proposal (the queue for a batch), everyone else My matches, where an introduction's contacts
     are too. Services name no pages: the routes are looked up by endpoint here."""
+    if kind == "match_new":  # the match and its reasons, on the recipient's own submission's page
+        path = current_app.url_map.bind("").build("submissions.detail", {"slug": params["slug"],
+                                                                         "item_id": params["item"]})
+        return f"{path}#match-{params['new_slug']}-{params['new_item']}"
     if kind in ("proposals_new_batch", "round_published"):
         endpoint, values = "review.queue", {}
     elif kind == "ideas_imported":
@@ -71,16 +76,17 @@ def link_for(kind: str, params: dict, user: User) -> str | None:
     return current_app.url_map.bind("").build(endpoint, values)
 
 
-def notify(user: User, kind: str, params: dict) -> Notification:
+def notify(user: User, kind: str, params: dict, email: bool = True) -> Notification:
     """Add a notification for `user` (committed with the caller's change) and, if they want e-mail,
     queue an e-mail in their preferred language that is sent after the commit. The page it opens
-    is chosen by link_for() and stored with it."""
+    is chosen by link_for() and stored with it. ``email=False``: in-app only (alerts, which reach
+    the inbox in the daily digest instead)."""
     if kind not in MESSAGES:
         raise ValueError(f"Unknown notification kind: {kind}")
     link = link_for(kind, params, user)
     note = Notification(user_id=user.id, kind=kind, params=json.dumps(params, ensure_ascii=False), link=link)
     db.session.add(note)
-    if user.email_notifications and user.active:
+    if email and user.email_notifications and user.active:
         with force_locale(user.preferred_language or "vi"):
             message = text(kind, params)
             subject = _("Lào Cai Innovation Match") + ": " + _shorten(message, 120)

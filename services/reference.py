@@ -25,6 +25,11 @@ def sector_choices() -> list[tuple[str, str]]:
     return [(s.code, s.name(language)) for s in sectors()]
 
 
+def former_districts() -> list[str]:
+    """The former districts (huyện cũ) the places are grouped by, in the page's alphabetical order."""
+    return collation.by_name(db.session.scalars(sa.select(Place.former_district).distinct()))
+
+
 def place_choices(blank: bool = True) -> list[tuple[str, str]]:
     """(code, label) of every place, for select fields; first a "choose one" entry unless blank=False."""
     head = [("", _l("— Commune or ward —"))] if blank else []

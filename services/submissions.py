@@ -10,9 +10,9 @@ from extensions import db
 from matching.text import SUPPORTED, clean_text  # the engine owns text cleanup and languages
 from models import Idea, Place, Role, Sector, Status, Submission, User, Visibility
 from models.people import is_staff, utcnow
-from services import audit, collation, languages, match_index
+from services import audit, collation, jobs, languages, match_index
 from services.errors import ConflictError
-from services.submission_types import IDEA, TYPES, SubmissionType, type_of, with_facets
+from services.submission_types import IDEA, TYPES, SubmissionType, engine_id, type_of, with_facets
 
 # --- permissions -----------------------------------------------------------------
 
@@ -80,19 +80,20 @@ def create(submission_type: SubmissionType, owner: User, data: dict[str, Any], p
     db.session.flush()
     _record_status(item, "create", None)
     db.session.commit()
-    _after_change(item)
+    _after_change(item, newly_published=publish)
     return item
 
 
 def update(item: Submission, data: dict[str, Any], publish: bool) -> Submission:
     for key, value in _resolve(type_of(item), data).items():
         setattr(item, key, value)
-    if publish and item.status != Status.PUBLISHED.value:
+    newly_published = publish and item.status != Status.PUBLISHED.value
+    if newly_published:
         before = item.status
         _publish(item)
         _record_status(item, "publish", before)
     db.session.commit()
-    _after_change(item)
+    _after_change(item, newly_published)
     return item
 
 
@@ -111,7 +112,7 @@ def publish(item: Submission) -> None:
     _publish(item)
     _record_status(item, "publish", before)
     db.session.commit()
-    _after_change(item)
+    _after_change(item, newly_published=True)
 
 
 def withdraw(item: Submission) -> None:
@@ -132,9 +133,12 @@ def _record_status(item: Submission, action: str, before: str | None) -> None:
                  None if before is None else {"status": before}, {"status": item.status})
 
 
-def _after_change(item: Submission) -> None:
-    """Keep the matching index in step with what is published."""
+def _after_change(item: Submission, newly_published: bool = False) -> None:
+    """Keep the matching index in step with what is published; a newly published submission's
+    alerts are worked out by a job (services/alerts.py)."""
     match_index.submission_changed(item)
+    if newly_published:
+        jobs.enqueue("match_alerts", engine_id(item))
 
 
 # --- finding ---------------------------------------------------------------------

@@ -2,7 +2,7 @@
 ignored, merged cells filled down)
 
 Revision ID: b8e2d4f61c07
-Revises: a7c41e9d2b60
+Revises: d5e8a1c4b7f3
 Create Date: 2026-11-30 10:15:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b8e2d4f61c07"
-down_revision = "a7c41e9d2b60"
+down_revision = "d5e8a1c4b7f3"
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from services.match_index import match_index
 
 CREATORS = {"ideas": "innovator", "needs": "business", "orders": "staff"}
 ROLES = ("innovator", "business", "staff", "admin")
@@ -454,6 +455,8 @@ def test_injection_strings_are_stored_as_text(app, client, token_for, text, stor
     assert created.status_code == 201
     assert client.get(f"/api/v1/ideas/{created.get_json()['id']}").get_json()["title"] == stored
     assert client.get("/api/v1/ideas", query_string={"q": text}).status_code == 200
+    with app.app_context():  # the database's part: the words (the publish's alert job loaded the engine, whose
+        match_index().reset()  # nearest item to any text in a one-item index is that item)
     assert client.get("/api/v1/ideas", query_string={"q": "' OR 1=1 --"}).get_json()["total"] == 0
     assert count(app, "User") == 1 and count(app, "Idea") == 1
 

@@ -61,6 +61,8 @@ RULES = {
     ("/auth/reset/<token>", "POST"): (400,) * 5,
     ("/auth/profile", "GET"): SIGNED_IN,
     ("/auth/profile", "POST"): SIGNED_IN_POST,
+    ("/auth/profile/follows", "POST"): SIGNED_IN_POST,
+    ("/auth/profile/follows/<int:follow_id>/delete", "POST"): (LOGIN, 404, 404, 404, 404),  # another person's
     ("/auth/tokens", "GET"): SIGNED_IN,
     ("/auth/tokens", "POST"): SIGNED_IN_POST,
     ("/auth/tokens/<int:token_id>/revoke", "POST"): (LOGIN, 404, 404, 404, 404),  # another person's token
@@ -165,7 +167,7 @@ def world(app, make_user, submit):
     """Objects for the ids in the URLs, owned by people other than the ones who try them."""
     from extensions import db
     from models import GlossaryTerm, Idea, Place, Sector, TechnologyNeed, User
-    from services import proposals, tokens
+    from services import alerts, proposals, tokens
     owner, _ = make_user("innovator")
     business, _ = make_user("business")
     staff, _ = make_user("staff")
@@ -174,7 +176,8 @@ def world(app, make_user, submit):
         idea, need = db.session.get(Idea, ids["ideas"]), db.session.get(TechnologyNeed, ids["needs"])
         proposal = proposals.propose_by_hand(db.session.get(User, staff), idea, need)
         token, _ = tokens.create(db.session.get(User, owner), "someone else's")
-        values = {"proposal_id": proposal.id, "token_id": token.id, "user_id": owner,
+        follow = alerts.follow(db.session.get(User, owner), "sector", "agriculture_highland")
+        values = {"follow_id": follow.id, "proposal_id": proposal.id, "token_id": token.id, "user_id": owner,
                   "place_id": db.session.scalars(db.select(Place.id)).first(),
                   "sector_id": db.session.scalars(db.select(Sector.id)).first(),
                   "term_id": db.session.scalars(db.select(GlossaryTerm.id)).first(),

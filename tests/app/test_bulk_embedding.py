@@ -69,7 +69,7 @@ def test_jobs_go_to_the_interactive_or_the_bulk_queue():
     assert {name for name, (_, queue) in jobs.TASKS.items() if queue == jobs.INTERACTIVE} == {
         "send_mail", "warm_explanations"}
     assert {name for name, (_, queue) in jobs.TASKS.items() if queue == jobs.BULK} == {
-        "embed", "reindex", "apply_import", "snapshot_index"}
+        "embed", "reindex", "apply_import", "snapshot_index", "match_alerts"}
 
 
 

@@ -12,7 +12,8 @@ from cli.engine import build_model_command
 from cli.worker import worker_command
 
 README_COMMANDS = {"create-admin", "seed", "demo-logins", "backup", "restore", "build-model", "reindex",
-                   "eval-matching", "eval-search", "eval-tatoeba", "fit-ranker", "propose-matches", "worker"}
+                   "eval-matching", "eval-search", "eval-tatoeba", "fit-ranker", "propose-matches", "worker",
+                   "send-digests"}
 
 
 def test_every_command_is_registered_under_its_readme_name(app):

@@ -211,7 +211,7 @@ def test_clearing_ones_own_organisation_is_audited_and_does_not_clear_the_confli
     pid = make_proposal("under_review")
     auth.login(email)
     profile = {"full_name": "Cán bộ Thử", "organisation": "", "place": "", "phone": "", "preferred_language": "vi",
-               "email_notifications": "y"}
+               "email_notifications": "y", "digest_emails": "y"}
     assert client.post("/auth/profile", data=profile).status_code == 302
     with app.app_context():
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.profile",
@@ -346,7 +346,10 @@ def test_propose_matches_command_with_the_real_engine(runner, app, make_user, su
         pairs = {(p.idea_id, p.need_id) for p in db.session.scalars(sa.select(MatchProposal))}
         assert (idea, need) in pairs
         assert all(p.band in ("good", "strong") for p in db.session.scalars(sa.select(MatchProposal)))
-        assert db.session.scalar(sa.select(Notification.kind)) == "proposals_new_batch"
+        # staff are told of the batch (the authors were told of each fitting publish: alerts)
+        staff_kinds = db.session.scalars(sa.select(Notification.kind).join(User, User.id == Notification.user_id)
+                                         .where(User.role == "staff")).all()
+        assert staff_kinds == ["proposals_new_batch"]
     again = runner.invoke(args=["propose-matches"])
     assert "0 new proposals" in again.output
 

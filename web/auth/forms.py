@@ -3,7 +3,7 @@ from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectF
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from services.labels import INNOVATOR_TYPES, LANGUAGE_ENDONYMS, choices
-from services.reference import place_choices
+from services.reference import former_districts, place_choices, sector_choices
 from web.forms import BaseForm, clean_line
 
 PHONE = Regexp(r"^[0-9 +().-]{8,20}$", message=_l("Enter a phone number, e.g. 0912 345 678."))
@@ -37,7 +37,23 @@ class RegisterForm(ProfileFields):
 
 class ProfileForm(ProfileFields):
     email_notifications = BooleanField(_l("E-mail me my notifications"))
+    digest_emails = BooleanField(_l("E-mail me a daily digest: new matches for my submissions and what is new "
+                                    "in the sectors and former districts I follow"))
     submit = SubmitField(_l("Save"))
+
+
+class FollowForm(BaseForm):
+    """Follow a sector or a former district: one list, its values "sector:<code>" or "district:<name>"."""
+
+    topic = SelectField(_l("Follow a sector or a former district"), validators=[DataRequired()])
+    submit = SubmitField(_l("Follow"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.topic.choices = {
+            str(_l("Sectors")): [(f"sector:{code}", name) for code, name in sector_choices()],
+            str(_l("Former districts")): [(f"district:{name}", name) for name in former_districts()],
+        }
 
 
 class NewPasswordFields(BaseForm):

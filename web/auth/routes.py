@@ -1,13 +1,14 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from services import accounts
+from services import accounts, alerts
 from services.passwords import PasswordError
 from web import throttles
 from web.auth.forms import (
     ChangePasswordForm,
+    FollowForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -145,7 +146,37 @@ def profile():
                                 place_code=form.place.data, phone=form.phone.data,
                                 preferred_language=form.preferred_language.data,
                                 innovator_type=form.innovator_type.data,
-                                email_notifications=form.email_notifications.data)
+                                email_notifications=form.email_notifications.data,
+                                digest_emails=form.digest_emails.data)
         flash(_("Profile saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form), 422 if form.errors else 200
+    return _profile_page(form), 422 if form.errors else 200
+
+
+def _profile_page(form: ProfileForm, follow_form: FollowForm | None = None) -> str:
+    return render_template("auth/profile.html", form=form, follow_form=follow_form or FollowForm(formdata=None),
+                           follows=alerts.followed_names(current_user))
+
+
+@bp.route("/profile/follows", methods=["POST"])
+@login_required
+def follow():
+    form = FollowForm()
+    if form.validate_on_submit():
+        topic, _sep, value = form.topic.data.partition(":")
+        if alerts.follow(current_user, topic, value) is not None:
+            flash(_("You follow it now: what is newly published there comes in your daily digest."), "success")
+            return redirect(url_for("auth.profile", _anchor="follows"))
+        form.topic.errors.append(_("Choose a sector or a former district from the list."))
+    profile_form = ProfileForm(obj=current_user)
+    profile_form.place.data = current_user.place.code if current_user.place else ""
+    return _profile_page(profile_form, form), 422
+
+
+@bp.route("/profile/follows/<int:follow_id>/delete", methods=["POST"])
+@login_required
+def unfollow(follow_id):
+    if not alerts.unfollow(current_user, follow_id):
+        abort(404)
+    flash(_("You no longer follow it."), "success")
+    return redirect(url_for("auth.profile", _anchor="follows"))
