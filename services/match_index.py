@@ -243,10 +243,10 @@ class MatchIndex:
         ModelMissingError when it has not been built."""
         self.embedder.embedder.embedder  # noqa: B018 (the property loads it)
 
-    @property
+    @functools.cached_property
     def snapshot_file(self) -> Path | None:
-        """Where this index's snapshot is saved (None: snapshots are off). Loads the model (its id
-        names the file)."""
+        """Where this index's snapshot is saved (None: snapshots are off), worked out once: every
+        refresh asks. Named by the database and the model's id, which is known without loading it."""
         return index_snapshot.path_for(self.snapshot_dir, self._database_url, self.embedder.model_id) \
             if self.snapshot_dir else None
 
