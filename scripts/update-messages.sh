@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-$BIN/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --ignore-dirs='.* ._ tests bench' .
+# PYTHONPATH: babel.cfg names an extractor of this project (web.api.openapi_i18n)
+PYTHONPATH=. $BIN/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --ignore-dirs='.* ._ tests bench' .
 WTF_POT=$($BIN/python -c "import wtforms, pathlib; print(pathlib.Path(wtforms.__file__).parent / 'locale' / 'wtforms.pot')")
 $BIN/python - "$WTF_POT" <<'PY'
 import sys

@@ -1,13 +1,17 @@
 """Which language a page is shown in: the visitor's choice, then their profile, then Vietnamese.
 
-The API ignores cookies: its token's user's preferred language, then Accept-Language, then Vietnamese."""
+The API ignores cookies: its token's user's preferred language, then Accept-Language, then Vietnamese.
+Its docs page and OpenAPI document are read in a browser, so they follow the pages' rule."""
 from flask import current_app, g, request, session
 from flask_login import current_user
+
+# Under /api/ but for people in a browser: the docs page and the document it shows.
+API_DOCUMENTATION = ("/api/docs", "/api/openapi.json")
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    if request and request.path.startswith("/api/"):
+    if request and request.path.startswith("/api/") and not request.path.startswith(API_DOCUMENTATION):
         user = g.get("api_user")
         if user is not None and user.preferred_language in languages:
             return user.preferred_language

@@ -1,23 +1,26 @@
 """The JSON API under /api/v1: personal tokens only (no cookies, so no CSRF), problem details for
-every error, an OpenAPI 3 document at /api/openapi.json and its docs page at /api/docs."""
+every error, an OpenAPI 3 document at /api/openapi.json and its docs page at /api/docs, both in
+the reader's language (web/api/openapi_i18n.py)."""
 from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, json, request
+from flask_babel import pgettext
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
 from extensions import csrf, limiter
 from web.api.auth import authenticate
+from web.api.openapi_i18n import CONTEXT, translated
 from web.errors import PROBLEM_JSON
 
 API_PREFIX = "/api/v1"
 
 
 class ProblemApi(Api):
-    """flask-smorest, minus its error handler (web/errors.py answers every error) and with every
-    error response documented as application/problem+json."""
+    """flask-smorest, minus its error handler (web/errors.py answers every error), with every
+    error response documented as application/problem+json and the document in the reader's language."""
 
     DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists the errors it can answer
 
@@ -32,6 +35,12 @@ class ProblemApi(Api):
             response = {"description": status.phrase, "schema": ProblemSchema}
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
+
+    def _openapi_json(self):
+        """The OpenAPI document, its summaries, descriptions and titles in the reader's language."""
+        document = translated(self.spec.to_dict(), lambda text, where: pgettext(CONTEXT, text))
+        return current_app.response_class(json.dumps(document, indent=2, sort_keys=False),
+                                          mimetype="application/json")
 
 
 def _token_rate_limit() -> str:

@@ -89,7 +89,9 @@ def read_proposal(proposal_id):
 @bp.response(201, ProposalSchema)
 @problems(bp, 400, 403, 409, 413, 415, 422)
 def create_proposal():
-    """Staff pair a published idea with a need or an order by hand; an innovator (for one of their
+    """Propose a pair, or express interest.
+
+    Staff pair a published idea with a need or an order by hand; an innovator (for one of their
     ideas) or a business (for one of their needs) expresses interest in the other side."""
     user = require_user()
     form = _form(ProposalBody, ("idea_id", "need_id", "order_id", "note"))
@@ -122,8 +124,10 @@ def create_proposal():
 @bp.response(200, ProposalSchema)
 @problems(bp, 400, 403, 404, 409, 413, 415, 422)
 def transition_proposal(proposal_id):
-    """Move it to another state: `to` is one of allowed_transitions; a rejection needs a `reason`
-    code (and a `note` for "other")."""
+    """Move it to another state.
+
+    `to` is one of `allowed_transitions`; a rejection needs a `reason` code (and a `note` for
+    `other`)."""
     user, proposal = _load(proposal_id)
     form = _form(TransitionForm, ("to", "reason", "note"))
     try:  # someone else having moved it meanwhile (ConflictError) is a 409, answered by web/errors.py

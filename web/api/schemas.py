@@ -45,7 +45,8 @@ def _filter(description: str) -> fields.String:
 class ProblemSchema(Schema):
     """RFC 9457 problem details, in the caller's language."""
 
-    type = fields.String(required=True, metadata={"description": "about:blank or /api/problems/<name>"})
+    type = fields.String(required=True, metadata={
+        "description": "about:blank or /api/problems/<name>, a stable name of the kind of error"})
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
@@ -76,7 +77,7 @@ class BrowseArgs(PageArgs):
     sector = _filter("Sector code")
     district = _filter("Former district")
     place = _filter("Commune or ward code")
-    language = _filter("vi, en or zh")
+    language = _filter("Language of the text: vi, en or zh")
 
 
 def _sort(submission_type) -> fields.String:
@@ -262,8 +263,9 @@ KIND_SCHEMAS = {
 # --- matches ---------------------------------------------------------------------
 
 class FacetSchema(Schema):
-    code = fields.String(required=True, metadata={"description": "same_sector, same_place, same_place_group, "
-                                                                 "stage_fits, stage_early, deadline_open"})
+    code = fields.String(required=True, metadata={"description": "One of same_sector, same_place, "
+                                                                 "same_place_group, stage_fits, stage_early, "
+                                                                 "deadline_open"})
     value = fields.Raw(allow_none=True)
     label = fields.String(required=True)
 
@@ -352,7 +354,7 @@ TransitionInput = Schema.from_dict({
     "to": fields.String(required=True, validate=validate.OneOf(_values(ProposalState))),
     "reason": fields.String(allow_none=True, validate=validate.OneOf(["", *_values(RejectReason)]),
                             metadata={"description": "Required to reject"}),
-    "note": fields.String(allow_none=True, metadata={"description": "Required with the reason other"}),
+    "note": fields.String(allow_none=True, metadata={"description": "Required with the reason `other`"}),
 }, name="TransitionInput")
 
 
@@ -369,7 +371,8 @@ class FigureSchema(Schema):
     title = fields.String(required=True)
     group = fields.String(required=True)
     unit = fields.String(required=True)
-    series = fields.List(fields.String(), required=True, metadata={"description": "count, open, closed, share"})
+    series = fields.List(fields.String(), required=True,
+                         metadata={"description": "Codes of the series: count, open, closed, share"})
     series_labels = fields.List(fields.String(), required=True)
     rows = fields.List(fields.Nested(RowSchema), required=True)
     summary = fields.Dict(required=True)

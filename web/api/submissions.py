@@ -79,10 +79,12 @@ def _validate(form_class, body: dict, item=None):
 
 
 def list_items(slug: str, page: int, per_page: int, **filters):
-    """Published items the caller may see, with the filters and orders of the browse page: `q`
-    finds words (case and accents ignored) and, when the engine is ready, items of the same meaning
-    in any language, and those holding the words with a misspelled one corrected (`corrected`);
-    `sort` orders them (default: relevance when searching, else newest)."""
+    """The published items the caller may see, a page at a time.
+
+    The filters and orders of the browse page: `q` finds words (case and accents ignored) and,
+    when the engine is ready, items of the same meaning in any language, and those holding the
+    words with a misspelled one corrected (`corrected`); `sort` orders them (default: relevance
+    when searching, else newest)."""
     try:
         found = search.find(BY_SLUG[slug], current_user, BrowseFilters(**filters), page=page, per_page=per_page)
     except ServiceError as error:
@@ -94,7 +96,9 @@ def list_items(slug: str, page: int, per_page: int, **filters):
 
 
 def create_item(slug: str):
-    """Create one (as a draft, or published with "publish": true); the same rules as the form."""
+    """Create one, as a draft or published.
+
+    Published at once with `"publish": true`; the same rules as the form on the site."""
     kind = BY_SLUG[slug]
     user = require_user()
     if not submissions.can_create(user, kind):
@@ -105,12 +109,16 @@ def create_item(slug: str):
 
 
 def read_item(slug: str, item_id: int):
-    """One item; a confidential need hides its company and details from all but staff and its author."""
+    """One item.
+
+    A confidential need hides its company and details from all but staff and its author."""
     return present.submission(load(slug, item_id), current_user)
 
 
 def update_item(slug: str, item_id: int):
-    """Change some fields (the author only); the result must pass the form's rules."""
+    """Change some fields (the author only).
+
+    Fields left out keep their values; the result must pass the form's rules."""
     item = _load_for_edit(slug, item_id)
     form = _validate(FORMS[slug], json_body(), item)
     submissions.update(item, form.to_data(), publish=form.wants_publish)
@@ -118,7 +126,9 @@ def update_item(slug: str, item_id: int):
 
 
 def withdraw_item(slug: str, item_id: int):
-    """Withdraw it (the author only): it is no longer shown to others."""
+    """Withdraw it (the author only).
+
+    It is no longer shown to others; publishing it again brings it back."""
     item = _load_for_edit(slug, item_id)
     submissions.withdraw(item)
     return present.submission(item, current_user)
@@ -132,7 +142,10 @@ def publish_item(slug: str, item_id: int):
 
 
 def item_matches(slug: str, item_id: int):
-    """The best matches on the other side, with the reasons: band, facets, shared terms, sentence pairs."""
+    """The best matches on the other side, with the reasons.
+
+    Each match gives its band, the facets (same sector, same place ...), the shared terms and the
+    sentence pairs that fit."""
     item = load(slug, item_id)
     if not matchmaking.may_see_matches(current_user, item):
         api_abort(403, _l("The matches of a confidential need are shown only to its author and department staff."),
