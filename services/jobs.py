@@ -149,6 +149,7 @@ def _worker_class(app: Flask):
 
         def run_maintenance_tasks(self):
             super().run_maintenance_tasks()
+            warm_index(app)
             try:
                 recovered = recover(app)
             except Exception:  # maintenance must not stop the worker; it runs again next time
@@ -158,6 +159,25 @@ def _worker_class(app: Flask):
                     log.warning("Queued again pending work that had no job: %s", ", ".join(recovered))
 
     return RecoveringWorker
+
+
+def warm_index(app: Flask) -> None:
+    """Bring the worker's match index up to date in its main process (at start, then at each
+    maintenance): RQ forks a work horse per job, and each horse inherits this index, copy-on-write,
+    so a job that ranks (``match_alerts``) or embeds (``warm_explanations``) reads only the rows
+    changed since, never every row (minutes at 100k items without a snapshot). The model is not
+    loaded here: a horse loads it when a job embeds a text. A failure is logged: the jobs then
+    build the index themselves, as they would without this."""
+    from extensions import db
+    from services.match_index import match_index
+    with app.app_context():
+        try:
+            match_index(app).refresh()
+        except Exception:
+            log.exception("Could not bring the worker's match index up to date")
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # no pooled connection for a horse to inherit (see recover())
 
 
 def serve(app: Flask, burst: bool = False) -> None:

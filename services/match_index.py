@@ -209,8 +209,8 @@ class MatchIndex:
         ready = [(it, stored[k]) for it, k in zip(items, keys) if k in stored]
         self._pending = {it.id: it for it, k in zip(items, keys) if k not in stored}
         with self._lock:
-            if self._engine is None:
-                self._engine = MatchEngine(dim=self.embedder.dim)
+            if self._engine is None:  # the vectors' own size: the model is asked (loaded) only when there is none
+                self._engine = MatchEngine(dim=len(ready[0][1]) if ready else self.embedder.dim)
             # an edited text not embedded yet leaves the engine until it is (never ranked by its old text)
             self._engine.remove(gone + list(self._pending))
             if ready:

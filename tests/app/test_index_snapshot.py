@@ -5,6 +5,7 @@ import pickle
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from extensions import db
@@ -123,3 +124,25 @@ def test_a_snapshot_this_app_did_not_sign_is_never_unpickled(app, make_user, sub
         path.write_bytes(signed)
         _new_process(app, str(tmp_path / "index")).refresh()
         assert marker.exists()
+
+
+def test_the_job_worker_brings_its_index_up_to_date_before_forking_without_loading_the_model(
+        app, make_user, submit, monkeypatch):
+    """RQ forks a horse per job: the index the worker's main process holds is what every horse
+    starts from (services.jobs.warm_index), and the main process never loads the model."""
+    from services import jobs
+    owner, _ = make_user("innovator")
+    ids = [submit("ideas", owner, title=f"Lò sấy thảo quả tiết kiệm củi số {i}") for i in range(3)]
+    app.extensions.pop("match_index", None)  # as in a worker that has just started: no index, no model
+    model_id = match_index.match_index(app).embedder.model_id
+    app.extensions.pop("match_index", None)
+
+    def unloaded_model(*args):
+        return match_index.SerialEmbedder(lambda: pytest.fail("the worker's main process loaded the model"), model_id)
+    monkeypatch.setattr(match_index, "_load_model", unloaded_model)
+    jobs.warm_index(app)
+    index = app.extensions["match_index"]
+    with app.app_context():
+        ranked = {i for side in index._ready()._sides.values() for i in side.items}
+        assert {engine_id(db.session.get(Idea, i)) for i in ids} <= ranked
+    assert index.embedder.embedder._embedder is None
