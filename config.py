@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from datetime import datetime, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -25,6 +26,15 @@ def trusted_proxies(raw: str | None) -> list[str]:
     X-Forwarded-Proto are believed. A value that is not an address stops the app at start."""
     return [str(ipaddress.ip_network(part.strip(), strict=False))
             for part in (raw or "").replace(";", ",").split(",") if part.strip()]
+
+
+def digest_time(raw: str | None) -> time:
+    """DIGEST_TIME: the wall-clock time ("07:00", "7:30"; 24-hour) in the province's time zone at
+    which the job worker sends the daily digest. A value that is not such a time stops the app at start."""
+    try:
+        return datetime.strptime((raw or "07:00").strip(), "%H:%M").time()
+    except ValueError:
+        raise ValueError(f"DIGEST_TIME must be a time such as 07:00, not {raw!r}") from None
 
 
 def from_env(env=os.environ) -> dict:
@@ -75,6 +85,8 @@ def from_env(env=os.environ) -> dict:
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         # seconds between the worker's maintenance runs (stalled jobs retried, lost work queued again)
         "JOBS_MAINTENANCE_INTERVAL": int(env.get("JOBS_MAINTENANCE_INTERVAL", 60)),
+        # when the job worker sends the daily digest, on the province's clock (BABEL_DEFAULT_TIMEZONE)
+        "DIGEST_TIME": digest_time(env.get("DIGEST_TIME")),
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") == "1",
         # Throttles (Flask-Limiter syntax). Sign-in counts failed attempts only, per client address
         # and per account; registration counts accounts created per address; reset counts requests.

@@ -1,14 +1,16 @@
 """Alerts, because nobody checks a website daily.
 
 When a need or order is published, the authors of the ideas it fits at "good" or better are told;
-when an idea is published, the authors of the needs it fits. The matching runs in a job after the
+when an idea is published, the authors of the open needs and research orders it fits (an order's
+author is the department staff member who wrote it). The matching runs in a job after the
 publish (:func:`match_alerts`, queued by services.submissions; ranked with the stored vectors of
 everyone else's texts: the publishing request never ranks), and the alert is an in-app
 notification whose link opens the recipient's own submission at the match and its reasons.
-Once a day :func:`send_digests` (the ``send-digests`` command, from cron) e-mails each person who
-wants it one digest, in their language, of their alerts since the last digest and of what was
-newly published in the sectors and former districts they follow (:class:`models.Follow`);
-nothing is sent when nothing is new.
+Once a day :func:`send_digests` e-mails each person who wants it one digest, in their language, of
+their alerts since the last digest and of what was newly published in the sectors and former
+districts they follow (:class:`models.Follow`); nothing is sent when nothing is new. The job worker
+runs it at ``DIGEST_TIME`` on the province's clock (:func:`schedule_digest`, from its maintenance);
+the ``send-digests`` command runs it by hand, or from cron where there is no worker (no Redis).
 
 What a digest shows obeys the pages' rules: a confidential need's company and text only to its
 author and staff (its title, as lists show it), members-only ideas to account holders (every
@@ -19,7 +21,8 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,29 +33,35 @@ from extensions import db
 from matching.embedders import ModelMissingError
 from models import Follow, FollowTopic, Notification, Place, Sector, Submission, User
 from models.people import utcnow
-from services import collation, mail, notifications, submission_types
+from services import collation, jobs, mail, notifications, submission_types
 from services.formats import day
 from services.labels import MATCH_BANDS
 from services.match_index import match_index
-from services.submission_types import BY_SLUG, IDEA, NEED, TYPES, engine_id, to_item, type_of
+from services.submission_types import BY_SLUG, ORDER, TYPES, engine_id, to_item, type_of
 from services.submissions import BrowseFilters, browse_conditions, can_see_details, can_view
 
 log = logging.getLogger(__name__)
 
 ALERT_KIND = "match_new"
+ORDER_ALERT_KIND = "match_new_order"  # to a research order's author: staff, who wrote it for the ordering body
+ALERT_KINDS = (ALERT_KIND, ORDER_ALERT_KIND)
 ALERT_BAND = "good"     # alerts at "good" or better, never at "possible"
 ALERT_TOP_K = 50        # the most people one publish alerts
 FIRST_DIGEST_LOOKBACK = timedelta(days=1)
+# How long Redis keeps a day's digest job once done, so that no second one is scheduled for that day.
+DIGEST_JOB_KEPT = timedelta(days=2)
 
 
 # --- alerts on publish -------------------------------------------------------------
 
 def match_alerts(ref: str) -> int:
     """Job: tell the authors on the other side whose submissions the newly published ``ref`` fits at
-    :data:`ALERT_BAND` or better (ideas' authors of a need or order, needs' authors of an idea), in
-    app. Only people who may see ``ref`` in full are told (a confidential need alerts nobody: its
-    band against an idea would tell of its hidden text). Idempotent: a person already alerted to
-    the pair is not alerted again. Returns how many were alerted."""
+    :data:`ALERT_BAND` or better (ideas' authors of a need or order; needs' and research orders'
+    authors of an idea), in app. Only submissions still open are alerted for (a need or an order
+    past its deadline, in the province's date, takes no more proposals), and only people who may
+    see ``ref`` in full are told (a confidential need alerts nobody: its band against an idea
+    would tell of its hidden text). Idempotent: a person already alerted to the pair is not
+    alerted again. Returns how many were alerted."""
     sub = submission_types.load([ref]).get(ref)
     if sub is None or not sub.is_published:
         return 0
@@ -65,10 +74,11 @@ def match_alerts(ref: str) -> int:
         return 0
     others = submission_types.load(m.item_id for m in matches)
     new_type = type_of(sub)
+    today = local_date(utcnow())
     count = 0
-    for match in matches:
+    for match in matches:  # only the other side: ideas for a need or an order, needs and orders for an idea
         mine = others.get(match.item_id)
-        if mine is None or not mine.is_published or (new_type is IDEA and type_of(mine) is not NEED):
+        if mine is None or not mine.is_open(today):
             continue
         person = mine.owner
         if (person.id == sub.owner_id or not person.active or not can_view(person, sub)
@@ -76,11 +86,12 @@ def match_alerts(ref: str) -> int:
             continue
         params = {"mine": mine.title, "new": sub.title, "band": match.band, "slug": type_of(mine).slug,
                   "item": mine.id, "new_slug": new_type.slug, "new_item": sub.id}
-        link = notifications.link_for(ALERT_KIND, params, person)
+        kind = ORDER_ALERT_KIND if type_of(mine) is ORDER else ALERT_KIND
+        link = notifications.link_for(kind, params, person)
         if db.session.scalar(sa.select(Notification.id).where(Notification.user_id == person.id,
                                                               Notification.link == link)):
             continue
-        notifications.notify(person, ALERT_KIND, params, email=False)
+        notifications.notify(person, kind, params, email=False)
         count += 1
     db.session.commit()
     return count
@@ -166,7 +177,7 @@ def digest_for(user: User, since: datetime, until: datetime) -> Digest:
     to this user."""
     alerts, seen = [], set()
     for note in db.session.scalars(sa.select(Notification).where(
-            Notification.user_id == user.id, Notification.kind == ALERT_KIND,
+            Notification.user_id == user.id, Notification.kind.in_(ALERT_KINDS),
             Notification.created_at > since, Notification.created_at <= until).order_by(Notification.id)):
         params = json.loads(note.params)
         band = MATCH_BANDS.get(params.get("band"), "")
@@ -205,17 +216,24 @@ def _line(sub: Submission, reader: User) -> DigestLine:
     return DigestLine(text, notifications.absolute_url(path))
 
 
+def local_date(moment: datetime) -> date:
+    """The province's calendar day (``BABEL_DEFAULT_TIMEZONE``) of a stored (naive UTC) time."""
+    return to_user_timezone(moment).date()
+
+
 def _sent_today(user: User, now: datetime) -> bool:
     """Whether the user's last digest was made on today's date in the province's time zone."""
-    return (user.digest_sent_at is not None
-            and to_user_timezone(user.digest_sent_at).date() == to_user_timezone(now).date())
+    return user.digest_sent_at is not None and local_date(user.digest_sent_at) == local_date(now)
 
 
 def send_digests(now: datetime | None = None) -> int:
     """Queue today's digest for every active person who wants one, has not had one today (in the
     province's time) and has something new since their last (or, the first time, in the last day).
-    Each digest is committed with its person's new last-sent time, so a run that stops halfway
-    and is started again sends nobody two. Returns how many were queued."""
+    Each digest is committed with its person's new last-sent time, claimed only if no other run
+    changed it since this one read it (:func:`_claim`): a run that stops halfway and is started
+    again, or two runs at once (the worker's schedule and the command), send nobody two. The job
+    the worker schedules daily (:func:`schedule_digest`) and the ``send-digests`` command. Returns
+    how many were queued."""
     now = now or utcnow()
     profile = current_app.url_map.bind("").build("auth.profile") + "#digest"
     sent = 0
@@ -223,7 +241,8 @@ def send_digests(now: datetime | None = None) -> int:
                                    .order_by(User.id)).all():
         if _sent_today(user, now):
             continue
-        since = user.digest_sent_at or now - FIRST_DIGEST_LOOKBACK
+        last = user.digest_sent_at
+        since = last or now - FIRST_DIGEST_LOOKBACK
         with force_locale(user.preferred_language or "vi"):
             digest = digest_for(user, since, now)
             if not digest:
@@ -233,8 +252,56 @@ def send_digests(now: datetime | None = None) -> int:
             # meaning in a command or a job
             body = current_app.jinja_env.get_template("mail/digest.txt").render(
                 user=user, digest=digest, profile_url=notifications.absolute_url(profile))
+        if not _claim(user.id, last, now):  # another run (the schedule, a run by hand) made it meanwhile
+            db.session.rollback()
+            continue
         mail.queue(user.email, subject, body)
-        user.digest_sent_at = now
         db.session.commit()
         sent += 1
     return sent
+
+
+def _claim(user_id: int, last: datetime | None, now: datetime) -> bool:
+    """Record ``now`` as the person's last digest, on condition that it is still ``last`` (what
+    this run read): of two runs at once, the second's UPDATE finds the value changed (PostgreSQL
+    waits for the first's commit, then checks again; SQLite writes one at a time) and changes no
+    row. So a person never gets two digests, whatever runs side by side. Not committed here."""
+    unchanged = User.digest_sent_at.is_(None) if last is None else User.digest_sent_at == last
+    result = db.session.execute(sa.update(User).where(User.id == user_id, unchanged).values(digest_sent_at=now)
+                                .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+# --- the daily schedule ------------------------------------------------------------
+
+def next_digest_at(now: datetime, at: time, zone: tzinfo) -> datetime:
+    """When the daily digest is next due: ``at`` (a wall-clock time) on ``zone``'s clock, on the
+    day ``now`` falls on there if that is still ahead, else on the next day. ``now`` and the
+    result are naive UTC, as stored times are. A day is counted on the calendar, not as 24 hours,
+    so a zone that changes its clock keeps the wall-clock time."""
+    local = now.replace(tzinfo=UTC).astimezone(zone)
+    due = datetime.combine(local.date(), at, tzinfo=zone)
+    if due <= local:
+        due = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=zone)
+    return due.astimezone(UTC).replace(tzinfo=None)
+
+
+def schedule_digest(now: datetime | None = None) -> str | None:
+    """Make sure the next daily digest is scheduled (``DIGEST_TIME`` in ``BABEL_DEFAULT_TIMEZONE``),
+    as the RQ job ``digest-<yyyy-mm-dd>`` (the province's date): the job worker's maintenance
+    calls this at start and every ``JOBS_MAINTENANCE_INTERVAL`` seconds, and however many workers
+    ask, and however often, that day has one job (:func:`services.jobs.schedule`). Once it has
+    run, the next call schedules the next day's. A day whose job Redis lost before it ran (Redis
+    restarted empty, no worker at the time) gets none: the next day's digest covers what it would
+    have (each covers what came after the person's last one). Returns the job id when this call
+    scheduled it, else None. Needs Redis."""
+    job_id, due = next_digest(now or utcnow())
+    return job_id if jobs.schedule(due, "send_digests", job_id=job_id, keep=DIGEST_JOB_KEPT) else None
+
+
+def next_digest(now: datetime) -> tuple[str, datetime]:
+    """The next daily digest after ``now`` (naive UTC) under the app's ``DIGEST_TIME`` and zone:
+    its job id, ``digest-<yyyy-mm-dd>`` (the province's date), and when it is due (naive UTC)."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    due = next_digest_at(now, current_app.config["DIGEST_TIME"], zone)
+    return f"digest-{due.replace(tzinfo=UTC).astimezone(zone):%Y-%m-%d}", due

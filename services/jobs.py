@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 
@@ -38,6 +39,7 @@ TASKS = {
     "snapshot_index": ("services.match_index:snapshot_job", BULK),
     "apply_import": ("services.imports:apply_import", BULK),
     "match_alerts": ("services.alerts:match_alerts", BULK),
+    "send_digests": ("services.alerts:send_digests", BULK),
 }
 
 
@@ -88,12 +90,32 @@ def enqueue_in(seconds: float, name: str, *args, timeout: int = 3600) -> None:
     if app.config.get("JOBS_SYNC"):
         return
     if app.config.get("REDIS_URL"):
-        from datetime import timedelta
         queue(app, TASKS[name][1]).enqueue_in(timedelta(seconds=seconds), run, name, *args, job_timeout=timeout)
         return
     timer = threading.Timer(seconds, _run_in_app, args=(app, name, args))
     timer.name, timer.daemon = f"job-{name}-later", True
     timer.start()
+
+
+def schedule(when: datetime, name: str, *args, job_id: str, keep: timedelta, timeout: int = 3600) -> bool:
+    """Run task `name` with `args` at `when` (naive UTC), once: RQ's ``unique`` job `job_id`
+    (letters, digits, ``-``, ``_``) is checked for and made in one step in Redis, so while a job of
+    that name is there (scheduled, queued, running, or done within `keep`), no second one is made,
+    however many processes ask at once. RQ's scheduler, which the worker runs, queues it when it
+    is due (late, if no worker runs then). Returns whether this call made it. Needs Redis (there
+    is no scheduler without it); raises redis' RedisError when it does not answer."""
+    from rq import Retry
+    from rq.exceptions import DuplicateJobError
+    app = current_app._get_current_object()
+    if name not in TASKS:
+        raise KeyError(name)
+    try:
+        queue(app, TASKS[name][1]).enqueue_at(
+            when.replace(tzinfo=UTC), run, name, *args, job_id=job_id, unique=True, job_timeout=timeout,
+            result_ttl=int(keep.total_seconds()), retry=Retry(max=3, interval=[5, 30, 120]))
+    except DuplicateJobError:
+        return False
+    return True
 
 
 def _run_in_app(app: Flask, name: str, args: tuple) -> None:
@@ -134,11 +156,21 @@ def recover(app: Flask) -> list[str]:
             db.engine.dispose()
 
 
+def schedule_daily(app: Flask) -> list[str]:
+    """The daily work the worker schedules itself, in its maintenance: the digest
+    (``alerts.schedule_digest``). Returns the RQ ids this call scheduled (none while they are)."""
+    from services import alerts
+    with app.app_context():
+        scheduled = alerts.schedule_digest()
+    return [scheduled] if scheduled else []
+
+
 def _worker_class(app: Flask):
     from rq import Worker
 
     class RecoveringWorker(Worker):
-        """RQ's worker, whose maintenance also recovers pending work from the database."""
+        """RQ's worker, whose maintenance also recovers pending work from the database and
+        schedules the daily digest."""
 
         @property
         def dequeue_timeout(self) -> int:
@@ -157,6 +189,13 @@ def _worker_class(app: Flask):
             else:
                 if recovered:
                     log.warning("Queued again pending work that had no job: %s", ", ".join(recovered))
+            try:
+                scheduled = schedule_daily(app)
+            except Exception:  # as above: tried again at the next maintenance
+                log.exception("Scheduling the daily work failed")
+            else:
+                if scheduled:
+                    log.info("Scheduled %s", ", ".join(scheduled))
 
     return RecoveringWorker
 

@@ -34,6 +34,8 @@ MESSAGES = {
     "proposal_approved": _l("Your proposal was approved: “%(idea)s” and “%(target)s”."),
     "proposal_rejected": _l("Your proposal was not approved: “%(idea)s” and “%(target)s”."),
     "match_new": _l("Newly published and a good fit for your “%(mine)s”: “%(new)s”."),
+    # the order's author is the staff member who wrote it for the ordering body: not "your"
+    "match_new_order": _l("A newly published idea is a good fit for the research order “%(mine)s”: “%(new)s”."),
     "ideas_imported": _l("%(name)s of the Department imported %(count)s of your ideas from the file “%(file)s”; "
                          "they are published under your name. Check them in My submissions."),
 }
@@ -58,7 +60,7 @@ def link_for(kind: str, params: dict, user: User) -> str | None:
     """The page a notification opens for `user`, as a path from the site's root: staff open the
     proposal (the queue for a batch), everyone else My matches, where an introduction's contacts
     are too. Services name no pages: the routes are looked up by endpoint here."""
-    if kind == "match_new":  # the match and its reasons, on the recipient's own submission's page
+    if kind in ("match_new", "match_new_order"):  # the match and its reasons, on the recipient's own submission's page
         path = current_app.url_map.bind("").build("submissions.detail", {"slug": params["slug"],
                                                                          "item_id": params["item"]})
         return f"{path}#match-{params['new_slug']}-{params['new_item']}"

@@ -2,15 +2,17 @@
 language; following sectors and former districts; the digest's opt-out, its once-a-day rule, and
 confidential needs kept out of other people's digests."""
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
+import config
 from extensions import db
 from models import Notification, OutgoingMail, Place, User
 from models.people import utcnow
-from services import alerts
+from services import alerts, jobs
 from services import match_index as match_index_module
 from tests.app.test_matching_pages import DRYER_IDEA, DRYER_NEED, ROAD_NEED
 from tests.app.test_notifications import mails_to, outbox
@@ -24,7 +26,7 @@ def public_url(app):
 def _alerts_of(app, user_id) -> list[Notification]:
     with app.app_context():
         return list(db.session.scalars(sa.select(Notification).where(
-            Notification.user_id == user_id, Notification.kind == alerts.ALERT_KIND)))
+            Notification.user_id == user_id, Notification.kind.in_(alerts.ALERT_KINDS))))
 
 
 def _send(app, now=None) -> int:
@@ -164,3 +166,107 @@ def test_a_confidential_need_keeps_its_details_out_of_other_peoples_digests(app,
         assert "Công ty Quế Bí Mật" not in body and DRYER_NEED["problem"] not in body
     body = mails_to(app, email)[0].get_content()
     assert DRYER_NEED["title"] in body and "Doanh nghiệp (bảo mật)" in body
+
+
+DRYER_ORDER = dict(title="Đặt hàng công nghệ sấy vỏ quế chủ động, không phụ thuộc thời tiết",
+                   objectives="Nghiên cứu lò sấy vỏ quế cho hợp tác xã, chống mốc trong mùa mưa, giữ tinh dầu quế.",
+                   main_content="Thiết kế, chế tạo và thử nghiệm lò sấy quế chi phí thấp dùng năng lượng mặt trời.",
+                   expected_products="Một mẫu lò sấy vỏ quế hoạt động ổn định tại hợp tác xã.",
+                   sector_codes=["agriculture_highland"])
+
+
+def test_a_fitting_idea_alerts_the_authors_of_the_open_order_and_need_it_fits(
+        app, client, auth, make_user, submit):
+    staff, staff_email = make_user("staff", preferred_language="en")
+    order = submit("orders", staff, **DRYER_ORDER)
+    closed = submit("orders", staff, **{**DRYER_ORDER, "title": "Đặt hàng lò sấy quế (hết hạn)"})
+    with app.app_context():
+        from models import ResearchOrder
+        db.session.get(ResearchOrder, closed).proposal_deadline = utcnow().date() - timedelta(days=2)
+        db.session.commit()
+    business, _ = make_user("business")
+    need = submit("needs", business, **DRYER_NEED)
+    innovator, _ = make_user("innovator")
+    idea = submit("ideas", innovator, **DRYER_IDEA)
+
+    [note] = _alerts_of(app, staff)  # the open order only: one past its deadline takes no proposals
+    assert (note.kind, note.link) == (alerts.ORDER_ALERT_KIND, f"/orders/{order}#match-ideas-{idea}")
+    assert [n.link for n in _alerts_of(app, business)] == [f"/needs/{need}#match-ideas-{idea}"]
+    # the link opens the order at the match and its reasons; the words name the order, in each language
+    auth.login(staff_email)
+    page = client.get(f"/orders/{order}").get_data(as_text=True)
+    assert f'id="match-ideas-{idea}"' in page
+    assert (f"A newly published idea is a good fit for the research order “{DRYER_ORDER['title']}”: "
+            f"“{DRYER_IDEA['title']}”.") in client.get("/notifications").get_data(as_text=True)
+    client.get("/lang/vi")
+    assert (f"Ý tưởng mới đăng phù hợp với đặt hàng nghiên cứu “{DRYER_ORDER['title']}”: "
+            f"“{DRYER_IDEA['title']}”.") in client.get("/notifications").get_data(as_text=True)
+
+    _send(app)
+    [digest] = mails_to(app, staff_email)   # in the staff member's language (English)
+    body = digest.get_content()
+    assert f"https://ketnoi.example.vn/orders/{order}#match-ideas-{idea}" in body
+    assert "A newly published idea is a good fit for the research order" in body
+    assert "hết hạn" not in body
+
+
+def test_next_digest_time_is_the_next_seven_oclock_on_the_provinces_clock():
+    hanoi, seven = ZoneInfo("Asia/Ho_Chi_Minh"), time(7)   # UTC+7: 07:00 there is 00:00 UTC
+    cases = [
+        (datetime(2026, 11, 29, 16, 59), datetime(2026, 11, 30, 0, 0)),   # 23:59 on the 29th there
+        (datetime(2026, 11, 29, 17, 0), datetime(2026, 11, 30, 0, 0)),    # midnight there: the same 07:00
+        (datetime(2026, 11, 29, 23, 59), datetime(2026, 11, 30, 0, 0)),   # 06:59 on the 30th
+        (datetime(2026, 11, 30, 0, 0), datetime(2026, 12, 1, 0, 0)),      # 07:00 itself: the next day's
+        (datetime(2026, 11, 30, 0, 1), datetime(2026, 12, 1, 0, 0)),
+        (datetime(2026, 12, 31, 12, 0), datetime(2027, 1, 1, 0, 0)),      # the year's last evening
+    ]
+    assert [alerts.next_digest_at(now, seven, hanoi) for now, _ in cases] == [due for _, due in cases]
+    assert alerts.next_digest_at(datetime(2026, 11, 29, 20, 0), time(22, 30), hanoi) == datetime(2026, 11, 30, 15, 30)
+    # a zone that changes its clock keeps the wall-clock time: 07:00 in Berlin before and after 29/3/2026
+    berlin = ZoneInfo("Europe/Berlin")
+    assert alerts.next_digest_at(datetime(2026, 3, 28, 12, 0), seven, berlin) == datetime(2026, 3, 29, 5, 0)
+    assert alerts.next_digest_at(datetime(2026, 3, 27, 12, 0), seven, berlin) == datetime(2026, 3, 28, 6, 0)
+
+
+def test_digest_time_is_read_from_the_environment_and_checked():
+    assert config.from_env({})["DIGEST_TIME"] == time(7)
+    assert config.from_env({"DIGEST_TIME": "6:30"})["DIGEST_TIME"] == time(6, 30)
+    for wrong in ("7", "25:00", "07:00 sáng"):
+        with pytest.raises(ValueError, match="DIGEST_TIME"):
+            config.from_env({"DIGEST_TIME": wrong})
+
+
+def _energy_follower_with_news(app, make_user, submit) -> str:
+    follower, email = make_user("innovator")
+    with app.app_context():
+        alerts.follow(db.session.get(User, follower), "sector", "energy")
+    business, _ = make_user("business")
+    submit("needs", business, title="Lò đốt trấu", sector_codes=["energy"])
+    return email
+
+
+def test_the_daily_job_run_twice_on_one_day_sends_once(app, make_user, submit):
+    email = _energy_follower_with_news(app, make_user, submit)
+    with app.app_context():   # as the worker runs it: the task its schedule names, twice (a retry, a second worker)
+        assert jobs.run("send_digests") == 1
+        assert jobs.run("send_digests") == 0
+    assert len(mails_to(app, email)) == 1
+
+
+def test_two_runs_at_once_send_one_digest(app, make_user, submit, monkeypatch):
+    """The command by hand while the worker's run is under way: the other run commits this person's
+    digest after this one has read them and made theirs; this one then sends nothing."""
+    email = _energy_follower_with_news(app, make_user, submit)
+    made = alerts.digest_for
+
+    def overtaken(user, since, until):
+        digest = made(user, since, until)
+        with db.engine.begin() as conn:   # the other run, on its own connection
+            conn.execute(sa.update(User).where(User.id == user.id).values(digest_sent_at=utcnow()))
+        return digest
+    monkeypatch.setattr(alerts, "digest_for", overtaken)
+    assert _send(app) == 0
+    with app.app_context():
+        assert not db.session.scalars(sa.select(OutgoingMail).where(OutgoingMail.recipient == email)).all()
+    monkeypatch.setattr(alerts, "digest_for", made)
+    assert _send(app, utcnow() + timedelta(days=1)) == 0   # the other run's covered it; nothing new since
