@@ -37,6 +37,7 @@ from models.people import STAFF_ROLES, is_staff, utcnow
 from services import audit, collation, matchmaking, notifications
 from services.accounts import PROFILE_ACTION
 from services.errors import ConflictError, ServiceError
+from services.formats import local_today
 from services.submission_types import IDEA, NEED, TARGETS, type_of
 from services.submissions import MAX_ID
 from services.submissions import can_view as can_view_submission
@@ -282,7 +283,7 @@ def propose_from_engine(top_k: int = 3) -> int:
     """Turn the engine's best matches ("good" or better) of every open need and order and of every
     published idea into proposals; pairs proposed before (even rejected ones) are skipped.
     Staff get one summary notification. Returns how many proposals were created."""
-    today = date.today()
+    today = local_today()
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.status == Status.PUBLISHED.value).order_by(Idea.id)))
     created = 0
     for item in [*_open_targets(today), *ideas]:
@@ -485,7 +486,7 @@ def publishable_pairs() -> tuple[list[Idea], list[Target]]:
     """What staff may pair by hand: published ideas and open needs and orders."""
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.status == Status.PUBLISHED.value)
                                     .order_by(Idea.id.desc())))
-    return ideas, _open_targets(date.today())
+    return ideas, _open_targets(local_today())
 
 
 def propose_by_hand(actor: User, idea: Idea, target: Target, note: str | None = None) -> MatchProposal:
