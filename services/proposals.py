@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -187,6 +188,9 @@ def contact(proposal: MatchProposal, side: str) -> Contact:
     """The contact of one side ("idea" or "target"). Check contacts_visible() before showing it."""
     item = proposal.idea if side == "idea" else proposal.target
     person = item.owner
+    if side == "idea" and item.held_for_author:  # reached through the staff member who holds it
+        return Contact(_("%(author)s, through %(staff)s (the Department)", author=item.author, staff=person.full_name),
+                       person.email, person.phone, item.organisation_name)
     return Contact(person.full_name, person.email, person.phone, item.organisation_name or person.organisation)
 
 
@@ -453,7 +457,8 @@ def _notify_transition(proposal: MatchProposal, to_state: str, actor: User, assi
     told: set[int] = set()
     if to_state == S.APPROVED.value:
         for person in parties(proposal):
-            notifications.notify(person, "introduction", params)
+            held = person.id == proposal.idea.owner_id and proposal.idea.held_for_author
+            notifications.notify(person, "introduction_held" if held else "introduction", params)
             told.add(person.id)
     if to_state in DECISIONS and proposal.created_by is not None:
         author = proposal.created_by

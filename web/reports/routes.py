@@ -115,8 +115,7 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            job = imports.preview(current_user, upload.filename or "", upload.read(), form.default_owner.data,
-                                  idea_row_validator())
+            job = imports.preview(current_user, upload.filename or "", upload.read(), idea_row_validator())
         except imports.ImportFileError as problem:
             error = message_for(problem)
         else:
