@@ -171,6 +171,21 @@ class Idea(Submission, db.Model):
         """Who the idea's page and the exports name as its author."""
         return self.author_name or self.owner.full_name
 
+    @property
+    def held_for_author(self) -> bool:
+        """Imported for an author without an account: the staff member who imported it owns it (edits
+        it, is introduced for its author), and it is not theirs (their e-mail and organisation are
+        not the author's)."""
+        return self.owner.is_staff
+
+    @property
+    def organisations(self) -> list[str]:
+        """Every organisation named on it or on its author's account; for an idea held for its author,
+        only its own (the Department holding it is no conflict of interest)."""
+        if self.held_for_author:
+            return [self.organisation] if self.organisation else []
+        return super().organisations
+
 
 class TechnologyNeed(Submission, db.Model):
     __tablename__ = "needs"

@@ -81,7 +81,9 @@ def match_alerts(ref: str) -> int:
         if mine is None or not mine.is_open(today):
             continue
         person = mine.owner
-        if (person.id == sub.owner_id or not person.active or not can_view(person, sub)
+        # an idea held for its author (imported, no account) has no one to alert: its holder is staff
+        held = type_of(mine) is IDEA and mine.held_for_author
+        if (held or person.id == sub.owner_id or not person.active or not can_view(person, sub)
                 or not can_see_details(person, sub)):
             continue
         params = {"mine": mine.title, "new": sub.title, "band": match.band, "slug": type_of(mine).slug,

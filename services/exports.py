@@ -126,8 +126,9 @@ def _ideas(items: list[Idea], user: User | None) -> Table:
             "trl": idea.trl, "sectors": _sectors(idea), "place": place, "former_district": district,
             "language": label(LANGUAGES, idea.language), "team": idea.team, "organisation": idea.organisation,
             "event": idea.event, "author": idea.author, "published_at": wall_clock(idea.published_at),
-            "author_email": idea.owner.email, "visibility": label(VISIBILITIES, idea.visibility),
-            "status": label(STATUSES, idea.status),
+            # an author without an account has no e-mail here: the idea is held by a staff member
+            "author_email": "" if idea.held_for_author else idea.owner.email,
+            "visibility": label(VISIBILITIES, idea.visibility), "status": label(STATUSES, idea.status),
         })
     return _table(columns, records)
 

@@ -11,12 +11,14 @@ template cannot pick another convention); e-mails and messages built in services
 - A time is the locale's short time (24-hour "22:42" in Vietnamese, "10:42 PM" in English) in the
   province's zone, joined to the date as the locale joins them. Stored times are naive UTC.
 - Numbers use the locale's symbols: "36,74" and "+4,2%" in Vietnamese, "36.74" and "+4.2%" in English.
+- A day people pick (a filter's "from"/"to", a deadline, "today") is a day in the province's zone:
+  :func:`local_today` and :func:`utc_bounds` turn it into the stored clock.
 
 The API is not written with these: it keeps ISO 8601 UTC and plain JSON numbers.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_skeleton, get_date_format, get_datetime_format, get_time_format
 from flask_babel import (
@@ -27,7 +29,10 @@ from flask_babel import (
     get_locale,
     get_timezone,
     to_user_timezone,
+    to_utc,
 )
+
+from models.people import utcnow
 
 # The date patterns that differ from Babel's medium date, by language.
 DATE_PATTERNS = {"vi": "dd/MM/yyyy"}
@@ -69,6 +74,26 @@ def wall_clock(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return to_user_timezone(value).replace(tzinfo=None)
+
+
+def local_today() -> date:
+    """Today's date in the province's zone (the server's clock may run on UTC: from 00:00 to 07:00
+    local time its date is yesterday's)."""
+    return to_user_timezone(utcnow()).date()
+
+
+def day_start(value: date) -> datetime:
+    """00:00 of a day in the province's zone as the database stores times (naive UTC): 29/11/2026
+    -> datetime(2026, 11, 28, 17, 0)."""
+    return to_utc(datetime.combine(value, time.min))
+
+
+def utc_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """The stored (naive UTC) times [since, until) of the local days ``first`` to ``last``, both
+    included: from 00:00 of ``first`` to the end of ``last`` in the province's zone. A missing day
+    leaves its side open (None)."""
+    return (day_start(first) if first else None,
+            day_start(last + timedelta(days=1)) if last else None)
 
 
 def zone_name() -> str:

@@ -238,9 +238,8 @@ def read_entries(filename: str, content: bytes) -> list[GlossaryEntry]:
     """Every row of an .xlsx or .csv glossary file, checked. Raises GlossaryFileError for a file
     that cannot be read, GlossaryRowsError listing every bad row (not only the first)."""
     try:
-        _, rows, _filled = tables.read_records(filename, content,
-                                               lambda h: _fold(h) if _fold(h) in COLUMNS else None,
-                                               {c: c for c in COLUMNS}, MAX_ROWS)
+        rows = tables.read_records(filename, content, lambda h: _fold(h) if _fold(h) in COLUMNS else None,
+                                   {c: c for c in COLUMNS}, MAX_ROWS).rows
     except tables.TableError as error:
         raise GlossaryFileError(error.code, **error.params) from error
     kind_codes = _kind_codes()

@@ -14,6 +14,11 @@
    The job's row is versioned: of two runs of one job (a retry beside a slow first run), only one
    can commit its rows; the other's commit raises StaleDataError and writes nothing.
    The new ideas are embedded for matching after the commit; if that fails, the import stands.
+
+Who owns an imported idea: the innovator account whose e-mail the row gives as the author's (told of
+the import with its commit); else, for an author without an account, the staff member who imports
+the file, who holds the idea for its author (`Idea.held_for_author`): its page and the exports name
+the author as the file does, or the staff member when the file names no one.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -82,6 +87,7 @@ READ_ONLY: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("title", "kind", "summary", "description", "sectors")
 NOT_IN_FORM = ("owner_email", "author_name")  # columns about the author, not the idea form's fields
+AUTHOR_NAME_MAX = 200  # Idea.author_name
 MAX_ROWS = 10_000
 PROGRESS_EVERY = 100
 # The form's fields whose cells name a stored code, and the labels the pages name those codes by.
@@ -100,7 +106,7 @@ Validator = Callable[[dict[str, Any]], tuple[dict[str, Any] | None, dict[str, li
 class ImportFileError(ServiceError):
     """The file as a whole cannot be imported. `code`: a tables.TableError code, "columns" (params
     `missing` and `unknown`: lists of headers), "too_many_rows" (param `n`: the most rows a file may
-    have), "no_rows" or "default_owner"."""
+    have) or "no_rows"."""
 
 
 class ImportStateError(ServiceError):
@@ -135,10 +141,10 @@ def template_table(locale: str = "vi") -> tuple[list[str], list[list[str]]]:
 
 # --- reading and checking ----------------------------------------------------------------
 
-def read(filename: str, content: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[tables.FilledCell]]:
-    """The file's headers and rows as {field: text}, each with its spreadsheet row number, and the
-    cells filled down from merged ones. Raises ImportFileError for a file that cannot be read or has
-    missing or unknown columns."""
+def read(filename: str, content: bytes) -> tables.Records:
+    """The file's headers and rows as {field: text}, each with its spreadsheet row number, the cells
+    filled down from merged ones and the hidden rows and columns left out (tables.read_records).
+    Raises ImportFileError for a file that cannot be read or has missing or unknown columns."""
     try:
         return tables.read_records(filename, content, lambda h: HEADER_FIELDS.get(_key(h)),
                                    {f: COLUMNS[f][0] for f in REQUIRED}, MAX_ROWS)
@@ -210,35 +216,47 @@ def title_key(title: str) -> str:
     return _key(title or "")
 
 
-def _innovators(emails: set[str]) -> dict[str, User]:
+def _accounts(emails: set[str]) -> dict[str, User]:
     if not emails:
         return {}
     return {u.email: u for u in db.session.scalars(sa.select(User).where(User.email.in_(emails)))}
 
 
-def check_rows(rows: list[tuple[int, dict[str, str]]], headers: dict[str, str], default_owner: User | None,
+def _author_name(values: dict[str, str], owner: User) -> str | None:
+    """The author's name as the file gives it, kept unless it is the owning account's own name."""
+    name = " ".join(values.get("author_name", "").split())[:AUTHOR_NAME_MAX]
+    return name if name and name != owner.full_name else None
+
+
+def duplicate_key(owner_id: int, author_name: str | None, title: str) -> tuple[int, str, str]:
+    """What makes two ideas the same: one owner, one named author (the staff member who imports
+    holds the ideas of many authors), one title, as people compare them."""
+    return owner_id, _key(author_name or ""), title_key(title)
+
+
+def check_rows(rows: list[tuple[int, dict[str, str]]], headers: dict[str, str], importer: User,
                validate: Validator) -> tuple[list[dict], list[RowError]]:
     """Validate every row: the form's rules, the owner, duplicates in the file and in the database.
-    Returns the rows ready to apply ({row, owner_id, data}) and every error found."""
+    A row whose author e-mail is an innovator account's is owned by that account; one without an
+    e-mail, or whose e-mail no account has, by `importer` (an e-mail of an account of another role is
+    an error). Returns the rows ready to apply ({row, owner_id, author_name, data, unknown_email})
+    and every error found."""
     lookups = _Lookups()
-    users = _innovators({canonical_email(v.get("owner_email", "")) for _, v in rows} - {""})
+    users = _accounts({canonical_email(v.get("owner_email", "")) for _, v in rows} - {""})
     ready, errors = [], []
-    seen: dict[tuple[str, int], int] = {}
+    seen: dict[tuple[int, str, str], int] = {}
+    owner_column = headers.get("owner_email", COLUMNS["owner_email"][0])
     for number, values in rows:
         data, field_errors = validate(_form_values(values, lookups))
         row_errors = [RowError(number, headers.get(f, f), m) for f, messages in field_errors.items() for m in messages]
-        email = canonical_email(values.get("owner_email", "")) if values.get("owner_email", "").strip() else ""
-        owner = users.get(email) if email else default_owner
-        owner_column = headers.get("owner_email", COLUMNS["owner_email"][0])
-        if email and owner is None:
-            row_errors.append(RowError(number, owner_column, _("No account has this e-mail address.")))
-        elif owner is not None and owner.role != Role.INNOVATOR.value:
+        email = canonical_email(values["owner_email"]) if values.get("owner_email", "").strip() else ""
+        account = users.get(email) if email else None
+        owner = account or importer
+        if account is not None and account.id != importer.id and account.role != Role.INNOVATOR.value:
             row_errors.append(RowError(number, owner_column, _("This account is not an innovator account.")))
-        elif owner is None:
-            row_errors.append(RowError(number, owner_column,
-                                       _("Give the author's e-mail, or choose a default author for the file.")))
-        if owner is not None and not row_errors:
-            key = (title_key(values.get("title", "")), owner.id)
+        author_name = _author_name(values, owner)
+        if not row_errors:
+            key = duplicate_key(owner.id, author_name, values.get("title", ""))
             if key in seen:
                 row_errors.append(RowError(number, headers["title"],
                                            _("Same title and author as row %(row)s.", row=seen[key])))
@@ -246,46 +264,55 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], headers: dict[str, str], 
                 seen[key] = number
         errors.extend(row_errors)
         if not row_errors:
-            name = " ".join(values.get("author_name", "").split())[:200]
-            ready.append({"row": number, "owner_id": owner.id, "data": data,
-                          "author_name": name if name and name != owner.full_name else None})
-    existing = existing_duplicates({(r["owner_id"], title_key(r["data"]["title"])) for r in ready})
+            ready.append({"row": number, "owner_id": owner.id, "author_name": author_name, "data": data,
+                          "unknown_email": email if email and account is None else None})
+    existing = existing_duplicates({duplicate_key(r["owner_id"], r["author_name"], r["data"]["title"])
+                                    for r in ready})
     for r in ready:
-        if (r["owner_id"], title_key(r["data"]["title"])) in existing:
+        if duplicate_key(r["owner_id"], r["author_name"], r["data"]["title"]) in existing:
             errors.append(RowError(r["row"], headers["title"],
                                    _("This author already has an idea with this title.")))
     errors.sort(key=lambda e: e.row)
     return ready, errors
 
 
-def existing_duplicates(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
-    """The (owner_id, title key) pairs that already exist as ideas."""
-    owners = {owner for owner, _title in keys}
+def existing_duplicates(keys: set[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
+    """The duplicate_key()s that already exist as ideas."""
+    owners = {owner for owner, _author, _title in keys}
     if not owners:
         return set()
-    found = db.session.execute(sa.select(Idea.owner_id, Idea.title).where(Idea.owner_id.in_(owners))).all()
-    return {(owner, title_key(title)) for owner, title in found} & keys
+    found = db.session.execute(
+        sa.select(Idea.owner_id, Idea.author_name, Idea.title).where(Idea.owner_id.in_(owners))).all()
+    return {duplicate_key(*row) for row in found} & keys
 
 
-def preview(actor: User, filename: str, content: bytes, default_owner_email: str | None,
-            validate: Validator) -> ImportJob:
-    """Check the whole file and keep the result as a job in "preview": no idea is written.
-    Raises ImportFileError when the file itself is unusable (then no job is kept either)."""
-    default_owner = None
-    if default_owner_email:
-        default_owner = _innovators({canonical_email(default_owner_email)}).get(canonical_email(default_owner_email))
-        if default_owner is None or default_owner.role != Role.INNOVATOR.value:
-            raise ImportFileError("default_owner")
-    headers, rows, filled = read(filename, content)
-    header_of = {HEADER_FIELDS[_key(h)]: h for h in headers}
-    ready, errors = check_rows(rows, header_of, default_owner, validate)
-    notes = [RowError(None, header, _("Filled in by the system: this column is not imported."))
-             for field, header in header_of.items() if field in READ_ONLY]
-    notes += [RowError(cell.row, headers[cell.column - 1],
-                       _("A merged cell: the value of row %(row)s is used.", row=cell.from_row))
-              for cell in filled if HEADER_FIELDS[_key(headers[cell.column - 1])] in COLUMNS]
+def _notes(records: tables.Records, header_of: dict[str, str]) -> list[RowError]:
+    """What the preview says of the file without refusing it: columns skipped (hidden in the file,
+    or filled in by the system), rows hidden in the file, cells filled down from merged ones."""
+    notes = [RowError(None, header, _("A hidden column in the file: it is not imported."))
+             for header in records.hidden_columns]
+    notes += [RowError(None, header, _("Filled in by the system: this column is not imported."))
+              for field, header in header_of.items() if field in READ_ONLY]
+    if records.hidden_rows:
+        notes.append(RowError(None, "", ngettext(
+            "Row %(rows)s is hidden in the file: it is not imported.",
+            "Rows %(rows)s are hidden in the file: they are not imported.",
+            len(records.hidden_rows), rows=", ".join(map(str, records.hidden_rows)))))
+    notes += [RowError(cell.row, cell.header, _("A merged cell: the value of row %(row)s is used.", row=cell.from_row))
+              for cell in records.filled if HEADER_FIELDS[_key(cell.header)] in COLUMNS]
+    return notes
+
+
+def preview(actor: User, filename: str, content: bytes, validate: Validator) -> ImportJob:
+    """Check the whole file and keep the result as a job in "preview": no idea is written. `actor`
+    (staff) owns the rows whose author has no account (see check_rows()). Raises ImportFileError
+    when the file itself is unusable (then no job is kept either)."""
+    records = read(filename, content)
+    header_of = {HEADER_FIELDS[_key(h)]: h for h in records.headers}
+    ready, errors = check_rows(records.rows, header_of, actor, validate)
+    notes = _notes(records, header_of)
     job = ImportJob(created_by=actor, kind="ideas", filename=filename[:255], status="preview",
-                    total_rows=len(rows), done_rows=0, error_count=len(errors),
+                    total_rows=len(records.rows), done_rows=0, error_count=len(errors),
                     rows_json=json.dumps(ready, ensure_ascii=False),
                     errors_json=json.dumps([e.__dict__ for e in errors], ensure_ascii=False),
                     notes_json=json.dumps([n.__dict__ for n in notes], ensure_ascii=False))
@@ -309,7 +336,9 @@ def notes_of(job: ImportJob) -> list[RowError]:
 
 @dataclass(frozen=True)
 class PreviewRow:
-    """A row as it will be imported, in the words the idea's page will show."""
+    """A row as it will be imported, in the words the idea's page will show: `author` is the name the
+    page gives, `owner` the account that will own it ("name <e-mail>") and `owner_note` why (the
+    author's account, told of the import; or the importer's, holding it for an author without one)."""
 
     row: int
     title: str
@@ -319,6 +348,8 @@ class PreviewRow:
     place: str
     event: str
     author: str
+    owner: str
+    owner_note: str
 
 
 def preview_rows(job: ImportJob) -> list[PreviewRow]:
@@ -336,13 +367,20 @@ def preview_rows(job: ImportJob) -> list[PreviewRow]:
         data = r["data"]
         place = places.get(data.get("place_code") or "")
         owner = owners.get(r["owner_id"])
-        account = f"{owner.full_name} <{owner.email}>" if owner else ""
+        if owner is None:  # deleted since the preview: applying it fails and says so
+            account, note = "", ""
+        elif owner.id != job.created_by_id:
+            account, note = f"{owner.full_name} <{owner.email}>", _("the author's account; told of the import")
+        else:
+            account = f"{owner.full_name} <{owner.email}>"
+            note = (_("no account has %(email)s: you hold the idea for its author", email=r["unknown_email"])
+                    if r.get("unknown_email") else _("no author's account: you hold the idea for its author"))
         out.append(PreviewRow(
             row=r["row"], title=data["title"], kind=label(IDEA_KINDS, data.get("kind")),
             stage=label(STAGES, data.get("stage")),
             sectors="; ".join(sectors[c].name(locale) if c in sectors else c for c in data.get("sector_codes") or []),
             place=place.label if place else "", event=data.get("event") or "",
-            author=f"{r['author_name']} ({account})" if r.get("author_name") else account))
+            author=r.get("author_name") or (owner.full_name if owner else ""), owner=account, owner_note=note))
     return out
 
 
@@ -415,11 +453,13 @@ def apply_import(job_id: int) -> ImportJob:
     rows = json.loads(job.rows_json)
     ideas: list[Idea] = []
     try:
-        owners = {u.id: u for u in db.session.scalars(
-            sa.select(User).where(User.id.in_({r["owner_id"] for r in rows}), User.role == Role.INNOVATOR.value))}
+        # the authors' innovator accounts, and the importer for the authors without one
+        owners = {u.id: u for u in db.session.scalars(sa.select(User).where(
+            User.id.in_({r["owner_id"] for r in rows}),
+            sa.or_(User.role == Role.INNOVATOR.value, User.id == job.created_by_id)))}
         if len(owners) != len({r["owner_id"] for r in rows}):
             raise ValueError("an author's account is no longer an innovator account")
-        if existing_duplicates({(r["owner_id"], title_key(r["data"]["title"])) for r in rows}):
+        if existing_duplicates({duplicate_key(r["owner_id"], r.get("author_name"), r["data"]["title"]) for r in rows}):
             raise ValueError("some ideas were created with the same titles since the preview")
         with db.session.no_autoflush:  # nothing reaches the database before the single flush below
             for done, row in enumerate(rows, start=1):

@@ -35,7 +35,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,17 +44,15 @@ from flask_babel import gettext as _
 
 from extensions import db
 from models import AuditEntry, Idea, IdeaKind, MatchProposal, Place, ProposalState, Sector, Status, User
-from models.people import utcnow
 from models.submissions import idea_sectors
 from services import collation
 from services.bounds import FIRST_DAY, LAST_DAY
 from services.errors import ServiceError
-from services.formats import day, month
+from services.formats import day, local_today, month, utc_bounds, wall_clock
 from services.labels import FIGURE_ROWS, IDEA_KINDS, PROPOSAL_STATES, UNKNOWN, label
 from services.submission_types import TARGETS
 
 S = ProposalState
-LOCAL_OFFSET = timedelta(hours=7)  # Vietnam: UTC+7 all year, no daylight saving
 COUNTED = (Status.PUBLISHED.value, Status.CLOSED.value)
 APPROVED_OR_LATER = (S.APPROVED.value, S.IN_DISCUSSION.value, S.AGREEMENT_SIGNED.value, S.NO_AGREEMENT.value)
 STUDENT = "student"
@@ -76,8 +74,7 @@ class Period:
     @property
     def utc_bounds(self) -> tuple[datetime, datetime]:
         """[from, until) in UTC, as the database stores times."""
-        return (datetime.combine(self.start, time()) - LOCAL_OFFSET,
-                datetime.combine(self.end + timedelta(days=1), time()) - LOCAL_OFFSET)
+        return utc_bounds(self.start, self.end)
 
     def contains(self, column) -> sa.ColumnElement[bool]:
         since, until = self.utc_bounds
@@ -92,10 +89,6 @@ class Period:
 
     def as_args(self) -> dict[str, str]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
-
-
-def local_today() -> date:
-    return (utcnow() + LOCAL_OFFSET).date()
 
 
 def current_year(today: date | None = None) -> Period:
@@ -237,7 +230,7 @@ def district_share(period: Period) -> Figure:
 
 def ideas_by_month(period: Period) -> Figure:
     published = db.session.scalars(sa.select(Idea.published_at).where(Idea.id.in_(_counted_ideas(period))))
-    counts = Counter((t + LOCAL_OFFSET).strftime("%Y-%m") for t in published)
+    counts = Counter(wall_clock(t).strftime("%Y-%m") for t in published)
     rows = [Row(m, (counts.get(m, 0),)) for m in period.months()]
     return Figure("ideas_by_month", "Ý tưởng theo tháng", "month", "Tháng", ("count",), ("Số ý tưởng",), rows)
 

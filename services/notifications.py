@@ -31,6 +31,8 @@ MESSAGES = {
     "proposal_assigned": _l("A proposal was passed to you for review (conflict of interest of a colleague): "
                             "“%(idea)s” and “%(target)s”."),
     "introduction": _l("You are introduced: “%(idea)s” and “%(target)s”. The contacts are in My matches."),
+    "introduction_held": _l("“%(idea)s”, which you hold for its author, is introduced to “%(target)s”: "
+                            "pass the contacts on to its author."),
     "proposal_approved": _l("Your proposal was approved: “%(idea)s” and “%(target)s”."),
     "proposal_rejected": _l("Your proposal was not approved: “%(idea)s” and “%(target)s”."),
     "match_new": _l("Newly published and a good fit for your “%(mine)s”: “%(new)s”."),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -37,6 +38,7 @@ from models.people import STAFF_ROLES, is_staff, utcnow
 from services import audit, collation, matchmaking, notifications
 from services.accounts import PROFILE_ACTION
 from services.errors import ConflictError, ServiceError
+from services.formats import local_today
 from services.submission_types import IDEA, NEED, TARGETS, type_of
 from services.submissions import MAX_ID
 from services.submissions import can_view as can_view_submission
@@ -186,6 +188,9 @@ def contact(proposal: MatchProposal, side: str) -> Contact:
     """The contact of one side ("idea" or "target"). Check contacts_visible() before showing it."""
     item = proposal.idea if side == "idea" else proposal.target
     person = item.owner
+    if side == "idea" and item.held_for_author:  # reached through the staff member who holds it
+        return Contact(_("%(author)s, through %(staff)s (the Department)", author=item.author, staff=person.full_name),
+                       person.email, person.phone, item.organisation_name)
     return Contact(person.full_name, person.email, person.phone, item.organisation_name or person.organisation)
 
 
@@ -282,7 +287,7 @@ def propose_from_engine(top_k: int = 3) -> int:
     """Turn the engine's best matches ("good" or better) of every open need and order and of every
     published idea into proposals; pairs proposed before (even rejected ones) are skipped.
     Staff get one summary notification. Returns how many proposals were created."""
-    today = date.today()
+    today = local_today()
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.status == Status.PUBLISHED.value).order_by(Idea.id)))
     created = 0
     for item in [*_open_targets(today), *ideas]:
@@ -452,7 +457,8 @@ def _notify_transition(proposal: MatchProposal, to_state: str, actor: User, assi
     told: set[int] = set()
     if to_state == S.APPROVED.value:
         for person in parties(proposal):
-            notifications.notify(person, "introduction", params)
+            held = person.id == proposal.idea.owner_id and proposal.idea.held_for_author
+            notifications.notify(person, "introduction_held" if held else "introduction", params)
             told.add(person.id)
     if to_state in DECISIONS and proposal.created_by is not None:
         author = proposal.created_by
@@ -485,7 +491,7 @@ def publishable_pairs() -> tuple[list[Idea], list[Target]]:
     """What staff may pair by hand: published ideas and open needs and orders."""
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.status == Status.PUBLISHED.value)
                                     .order_by(Idea.id.desc())))
-    return ideas, _open_targets(date.today())
+    return ideas, _open_targets(local_today())
 
 
 def propose_by_hand(actor: User, idea: Idea, target: Target, note: str | None = None) -> MatchProposal:

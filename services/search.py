@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
@@ -54,6 +53,7 @@ from models import Submission, TechnologyNeed, User
 from models.people import is_staff
 from services import submissions
 from services.errors import ServiceError
+from services.formats import local_today
 from services.glossary import current_glossary
 from services.match_index import match_index
 from services.spelling import search_vocabulary
@@ -336,7 +336,7 @@ def _order(submission_type: SubmissionType, sort: str) -> tuple:
     newest = (model.published_at.desc(), model.id.desc())
     if sort == "deadline":
         deadline = model.open_until
-        return (sa.case((deadline < date.today(), 1), else_=0), sa.nulls_last(deadline.asc()), *newest)
+        return (sa.case((deadline < local_today(), 1), else_=0), sa.nulls_last(deadline.asc()), *newest)
     if sort == "budget":
         budget = sa.func.coalesce(TechnologyNeed.budget_max, TechnologyNeed.budget_min)
         return (sa.nulls_last(budget.desc()), *newest)

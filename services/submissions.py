@@ -25,7 +25,9 @@ def can_create(user: User | None, submission_type: SubmissionType) -> bool:
 
 
 def can_edit(user: User | None, item: Submission) -> bool:
-    """Only the author edits, publishes or withdraws a submission; staff see but do not edit."""
+    """Only the owner edits, publishes or withdraws a submission: its author, or for an idea imported
+    for an author without an account, the staff member who imported it (Idea.held_for_author); other
+    staff see but do not edit."""
     return _is_owner(user, item)
 
 

@@ -16,7 +16,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -218,9 +218,15 @@ def read_table(filename: str, content: bytes, max_rows: int | None = None,
 
 @dataclass(frozen=True)
 class ReadTable:
+    """A table as read: its headers and non-blank rows (each with its row number), the cells filled
+    down from merged ranges, and what was hidden in the sheet and so left out: the rows with content
+    (their numbers) and the columns (their headers, or letters when they have none)."""
+
     headers: list[str]
     rows: list[tuple[int, list[str]]]
     filled: list[FilledCell]
+    hidden_rows: list[int] = field(default_factory=list)
+    hidden_columns: list[str] = field(default_factory=list)
 
 
 def read_sheet(filename: str, content: bytes, max_rows: int | None = None,
@@ -228,7 +234,9 @@ def read_sheet(filename: str, content: bytes, max_rows: int | None = None,
     """The headers and the non-blank rows of an uploaded .xlsx (the sheet people see when they open
     it, :func:`_data_sheet`) or .csv file, every cell as trimmed text; each row comes with its row
     number as a spreadsheet shows it (the header is row 1); and the cells that were filled down from
-    a merged range above them.
+    a merged range above them. Rows and columns hidden in the sheet are left out (what people see is
+    what is read; a merged value still fills down across them), and named in ``hidden_rows`` and
+    ``hidden_columns``; a hidden header row is still the header.
 
     A file is checked before it is parsed and while it is read, so that what it costs is bounded by
     the limits, not by what it declares: an .xlsx whose parts unpack to more than
@@ -238,11 +246,11 @@ def read_sheet(filename: str, content: bytes, max_rows: int | None = None,
     ("too_many_rows", "too_many_columns"). Blank rows count towards the sheet's rows (at most as
     many as the rows with content), not towards ``max_rows``."""
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    merged: list[tuple[int, int, int, int]] = []
+    layout = SheetLayout()
     if ext == "csv":
         raw = _read_csv(decode_csv(content))
     elif ext == "xlsx":
-        raw = _read_xlsx(content, max_rows, max_columns, merged)
+        raw = _read_xlsx(content, max_rows, max_columns, layout)
     else:
         raise TableError("format")
     last_row = None if max_rows is None else 2 * max_rows + 1
@@ -262,22 +270,46 @@ def read_sheet(filename: str, content: bytes, max_rows: int | None = None,
         rows.append(cells)
     if not rows or not any(rows[0]):
         raise TableError("empty")
-    filled = _fill_down(rows, merged)
+    filled = _fill_down(rows, layout.merged)
     headers = rows[0]
     while headers and not headers[-1]:
         headers.pop()
-    body = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(row)]
-    return ReadTable(headers, body, [f for f in filled if f.row > 1 and f.column <= len(headers)])
+    shown = [c for c in range(1, len(headers) + 1) if c not in layout.hidden_columns]
+    hidden_columns = [headers[c - 1] or get_column_letter(c) for c in range(1, len(headers) + 1)
+                      if c in layout.hidden_columns]
+    body, hidden_rows = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(row):
+            continue
+        if number in layout.hidden_rows:
+            hidden_rows.append(number)
+        else:
+            body.append((number, [row[c - 1] if c <= len(row) else "" for c in shown] + row[len(headers):]))
+    filled = [FilledCell(f.row, f.column, f.from_row, headers[f.column - 1]) for f in filled
+              if f.row > 1 and f.column <= len(headers) and f.row not in layout.hidden_rows
+              and f.column not in layout.hidden_columns]
+    return ReadTable([headers[c - 1] for c in shown], body, filled, hidden_rows, hidden_columns)
+
+
+@dataclass(frozen=True)
+class Records:
+    """A table read as records: the headers, each row as {field: text} with its row number, and what
+    :class:`ReadTable` says besides (cells filled down, hidden rows and columns left out)."""
+
+    headers: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+    filled: list[FilledCell]
+    hidden_rows: list[int]
+    hidden_columns: list[str]
 
 
 def read_records(filename: str, content: bytes, field_of: Callable[[str], str | None],
-                 required: Mapping[str, str], max_rows: int,
-                 ) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[FilledCell]]:
+                 required: Mapping[str, str], max_rows: int) -> Records:
     """The headers and the rows of an uploaded table as {field: text}, each with its spreadsheet row
-    number, and the cells filled down from merged ranges (:func:`read_sheet`). ``field_of`` names the
-    field a header stands for (None: an unknown column); ``required``: field -> the header to name
-    when it is missing. Raises TableError (see there) for a file that cannot be read, has missing or
-    unknown columns, more than ``max_rows`` rows, or none."""
+    number (:func:`read_sheet`: hidden rows and columns left out, merged cells filled down).
+    ``field_of`` names the field a header stands for (None: an unknown column); ``required``: field
+    -> the header to name when it is missing. Raises TableError (see there) for a file that cannot be
+    read, has missing or unknown columns, more than ``max_rows`` rows, or none."""
     table = read_sheet(filename, content, max_rows)
     headers, body = table.headers, table.rows
     fields = [field_of(h) for h in headers]
@@ -287,8 +319,9 @@ def read_records(filename: str, content: bytes, field_of: Callable[[str], str | 
         raise TableError("columns", missing=missing, unknown=unknown)
     if not body:
         raise TableError("no_rows")
-    return headers, [(number, {f: (cells[i] if i < len(cells) else "") for i, f in enumerate(fields)})
-                     for number, cells in body], table.filled
+    rows = [(number, {f: (cells[i] if i < len(cells) else "") for i, f in enumerate(fields)})
+            for number, cells in body]
+    return Records(headers, rows, table.filled, table.hidden_rows, table.hidden_columns)
 
 
 def _unguarded(cell: str) -> str:
@@ -364,11 +397,22 @@ MAX_MERGED = 10_000
 @dataclass(frozen=True)
 class FilledCell:
     """A cell of a merged range that was given its range's value: row and column (1-based) as the
-    spreadsheet shows them, and the row the value comes from."""
+    spreadsheet shows them, the row the value comes from, and the column's header."""
 
     row: int
     column: int
     from_row: int
+    header: str = ""
+
+
+@dataclass
+class SheetLayout:
+    """What a sheet's XML says beside its values: merged ranges over more than one row
+    ((min_col, min_row, max_col, max_row)), and the rows and columns (1-based) hidden in it."""
+
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_columns: set[int] = field(default_factory=set)
 
 
 def _data_sheet(book):
@@ -381,20 +425,38 @@ def _data_sheet(book):
     return active if active in visible else visible[0]
 
 
-def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
-    """The sheet's merged ranges (min_col, min_row, max_col, max_row), read from its XML as it streams
-    by (openpyxl's read-only mode does not read them)."""
+def _hidden(element) -> bool:
+    return element.get("hidden", "").lower() in ("1", "true")
+
+
+def _sheet_layout(ws, max_columns: int) -> SheetLayout:
+    """The sheet's merged ranges and hidden rows and columns, read from its XML as it streams by:
+    openpyxl's read-only mode reads neither (its worksheet has no ``row_dimensions``,
+    ``column_dimensions`` or ``merged_cells``). A column range (``<col min="2" max="16384">``) counts
+    only up to ``max_columns``: no more are read."""
+    layout = SheetLayout()
     ranges = []
+    row_number = 0
     with ws._get_source() as source:
         for _event, element in ElementTree.iterparse(source):
             name = element.tag.rpartition("}")[2]
-            if name == "mergeCell":
+            if name == "row":
+                # "r" may be left out: then the row follows the one before (as openpyxl reads it)
+                row_number = int(element.get("r") or row_number + 1)
+                if _hidden(element):
+                    layout.hidden_rows.add(row_number)
+                element.clear()
+            elif name == "col" and _hidden(element):
+                first, last = int(element.get("min", "0")), int(element.get("max", "0"))
+                layout.hidden_columns.update(range(max(first, 1), min(last, max_columns) + 1))
+            elif name == "mergeCell":
                 ranges.append(range_boundaries(element.get("ref", "")))
                 if len(ranges) > MAX_MERGED:
                     raise TableError("unreadable")
-            if name in ("row", "mergeCell"):
                 element.clear()
-    return [r for r in ranges if None not in r and r[3] > r[1]]  # only ranges over more than one row matter
+    # only ranges over more than one row matter
+    layout.merged = [r for r in ranges if None not in r and r[3] > r[1]]
+    return layout
 
 
 def _fill_down(rows: list[list[str]], ranges: list[tuple[int, int, int, int]]) -> list[FilledCell]:
@@ -419,10 +481,10 @@ def _fill_down(rows: list[list[str]], ranges: list[tuple[int, int, int, int]]) -
 
 
 def _read_xlsx(content: bytes, max_rows: int | None, max_columns: int,
-               merged: list[tuple[int, int, int, int]]) -> Iterator[list[Any]]:
+               layout: SheetLayout) -> Iterator[list[Any]]:
     """The rows of the sheet people see (:func:`_data_sheet`), streamed (openpyxl's read-only mode);
-    once they are all read (so only a sheet within the limits is read twice), its merged ranges are
-    added to `merged`. The declared dimension is checked
+    once they are all read (so only a sheet within the limits is read twice), its merged ranges and
+    hidden rows and columns are put in `layout` (:func:`_sheet_layout`). The declared dimension is checked
     (:func:`_check_archive`), then ignored (a WPS file that declares "A1" is read whole): a row is
     padded only up to its own last cell, so a cell far to the right costs one row's padding before
     read_table refuses it, and a declared size costs nothing."""
@@ -437,7 +499,9 @@ def _read_xlsx(content: bytes, max_rows: int | None, max_columns: int,
         try:
             for row in ws.iter_rows(values_only=True):
                 yield list(row)
-            merged.extend(_merged_ranges(ws))
+            found = _sheet_layout(ws, max_columns)
+            layout.merged, layout.hidden_rows, layout.hidden_columns = \
+                found.merged, found.hidden_rows, found.hidden_columns
         except TableError:
             raise
         except Exception as exc:  # a sheet that breaks off, or XML that is not a sheet

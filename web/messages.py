@@ -93,7 +93,6 @@ MESSAGES: dict[str, LazyString | Callable[..., str]] = {
                            "the table (or copy the table into a new file) and upload it again."),
     "too_large": _l("The file unpacks to more than %(mb)s MB. Remove pictures and other sheets, or split "
                     "it into smaller files."),
-    "default_owner": _l("The default author must be the e-mail of an existing innovator account."),
     "has_errors": _l("Correct every error in the file and upload it again: nothing was imported."),
     "not_yours": _l("Only the person who uploaded the file can confirm it."),
     "not_preview": _l("This import was already confirmed."),

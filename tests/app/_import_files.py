@@ -6,7 +6,11 @@ openpyxl would not, by editing the written XML): each function returns the bytes
 - ``declared_a1``: a sheet that declares its size as ``A1`` (WPS Office and some exporters do), so
   a reader trusting the declaration sees one cell;
 - ``merged_event``: the "Cuộc thi/hackathon" cell merged over the two rows of one event's entries;
-- ``pages_words``: every choice column in the words the pages show, in Vietnamese and English.
+- ``pages_words``: every choice column in the words the pages show, in Vietnamese and English;
+- ``hidden_rows``: entries hidden in Excel (rows 3 and 5: one by hand, one by the autofilter's choice),
+  which the people who send the file do not see;
+- ``hidden_columns``: an internal notes column (B, a header the import does not know) and the stage
+  column (H) hidden, beside a merged event cell (I2:I3) to the right of them.
 """
 from __future__ import annotations
 
@@ -86,4 +90,32 @@ def pages_words(email: str) -> bytes:
                "Chỉ thành viên đã đăng nhập", "Tiếng Việt"])
     ws.append([*_entry(2, email, **{"Loại": "Hackathon project", "Giai đoạn": "Prototype",
                                     "Lĩnh vực": "Highland agriculture & specialty crops"}), "Everyone", "Vietnamese"])
+    return _save(book)
+
+
+def hidden_rows(email: str) -> bytes:
+    book = Workbook()
+    ws = book.active
+    ws.append(HEADERS)
+    for n in range(1, 5):
+        ws.append(_entry(n, email))
+    ws.auto_filter.ref = f"A1:H{ws.max_row}"
+    ws.row_dimensions[3].hidden = True
+    ws.row_dimensions[5].hidden = True
+    return _save(book)
+
+
+def hidden_columns(email: str) -> bytes:
+    book = Workbook()
+    ws = book.active
+    headers = [HEADERS[0], "Ghi chú nội bộ", *HEADERS[1:]]
+    ws.append(headers)
+    notes = ["Đã gọi điện, chờ hồ sơ", "Trùng với năm ngoái?"]
+    for n, note in enumerate(notes, start=1):
+        entry = _entry(n, email, **{"Giai đoạn": "Sản phẩm mẫu", "Cuộc thi/hackathon": "Hackathon Lào Cai 2026"
+                                    if n == 1 else ""})
+        ws.append([entry[0], note, *entry[1:]])
+    ws.column_dimensions["B"].hidden = True
+    ws.column_dimensions["H"].hidden = True
+    ws.merge_cells("I2:I3")
     return _save(book)

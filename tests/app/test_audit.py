@@ -133,3 +133,29 @@ def test_the_audit_page_is_for_staff_and_filters(client, auth, app, world, make_
     assert "proposal.create" in around.get_data(as_text=True)
     assert client.get("/audit?date_from=not-a-date").status_code == 422
     assert client.get(f"/audit?date_from={today}&date_to={today - timedelta(days=3)}").status_code == 422
+
+
+def _log_at(app, *moments):
+    """One entry per (action, naive UTC time)."""
+    from datetime import datetime
+    with app.app_context():
+        for action, (y, mo, d, h, mi) in moments:
+            db.session.add(AuditEntry(action=action, entity_type="setting", created_at=datetime(y, mo, d, h, mi)))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("page", ["/audit?date_from={a}&date_to={b}", "/reports/audit.csv?from={a}&to={b}"])
+def test_from_and_to_are_days_in_the_provinces_time_zone(client, app, login_as, page):
+    """23:30 on 29/11 in Lào Cai is 16:30 UTC the same day; 00:30 on 30/11 there is 17:30 UTC on 29/11.
+    A staff member asking for 29/11 means the first, not the second; for 30/11, the second."""
+    _log_at(app, ("x.before_midnight", (2026, 11, 29, 16, 30)), ("x.after_midnight", (2026, 11, 29, 17, 30)),
+            ("x.first_minute", (2026, 11, 28, 17, 0)), ("x.last_evening", (2026, 11, 28, 16, 59)))
+    login_as("staff")
+
+    def actions(a, b):
+        text = client.get(page.format(a=a, b=b)).get_data(as_text=True)
+        return {name for name in ("x.before_midnight", "x.after_midnight", "x.first_minute", "x.last_evening")
+                if name in text}
+    assert actions("2026-11-29", "2026-11-29") == {"x.before_midnight", "x.first_minute"}
+    assert actions("2026-11-30", "2026-11-30") == {"x.after_midnight"}
+    assert actions("2026-11-28", "2026-11-28") == {"x.last_evening"}

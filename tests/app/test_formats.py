@@ -32,6 +32,17 @@ def test_a_late_utc_time_is_the_next_day_in_lao_cai(app):
         assert formats.day(datetime(2026, 11, 29, 18, 30)) == "30/11/2026"  # 01:30 on the 30th, local
 
 
+def test_local_days_are_bounded_in_utc_and_today_is_lao_cais(app, monkeypatch):
+    with app.app_context():
+        assert formats.utc_bounds(date(2026, 11, 29), date(2026, 11, 30)) == \
+            (datetime(2026, 11, 28, 17, 0), datetime(2026, 11, 30, 17, 0))
+        assert formats.utc_bounds(None, date(2026, 11, 29)) == (None, datetime(2026, 11, 29, 17, 0))
+        assert formats.utc_bounds(None, None) == (None, None)
+        # 17:30 UTC on 29/11 is already 30/11 in Lào Cai, whatever the server's own date says
+        monkeypatch.setattr(formats, "utcnow", lambda: datetime(2026, 11, 29, 17, 30))
+        assert formats.local_today() == date(2026, 11, 30)
+
+
 def test_templates_cannot_use_flask_babels_own_date_filters(app):
     assert "dateformat" not in app.jinja_env.filters and "datetimeformat" not in app.jinja_env.filters
     assert {"date", "datetime", "decimal", "percent", "number"} <= set(app.jinja_env.filters)

@@ -46,8 +46,8 @@ def _xlsx(rows, headers=HEADERS):
     return out.getvalue()
 
 
-def _upload(client, content, name="ideas.csv", default_owner=""):
-    return client.post("/reports/import", data={"file": (io.BytesIO(content), name), "default_owner": default_owner},
+def _upload(client, content, name="ideas.csv"):
+    return client.post("/reports/import", data={"file": (io.BytesIO(content), name)},
                        content_type="multipart/form-data")
 
 
@@ -121,7 +121,7 @@ def test_an_xlsx_file_with_vietnamese_names_and_english_headers(app, client, sta
     row = {"Title": "Dự án STEM đo mưa", "Kind": "Dự án STEM", "Summary": "Trạm đo mưa tự làm.",
            "Description": "Học sinh lắp trạm đo mưa.", "Sectors": "Năng lượng; Giáo dục và STEM",
            "Commune or ward": "Xã Bắc Hà", "Stage": "Mẫu thử", "Language": "Tiếng Việt"}
-    job_id = _job_id(_upload(client, _xlsx([row], headers), "hackathon.xlsx", default_owner=author))
+    job_id = _job_id(_upload(client, _xlsx([row], headers), "hackathon.xlsx"))
     assert _job(app, job_id)["errors"] == []
     client.post(f"/reports/import/{job_id}/confirm")
     assert _wait(app, job_id)["status"] == "done"
@@ -148,7 +148,7 @@ def test_the_names_the_pages_show_are_read_back_in_either_language(app, client, 
         _row(3, author, **{"Loại": "HACKATHON_PROJECT", "Giai đoạn": "prototype", "Ai được xem": "members",
                            "Ngôn ngữ": "en"}),
     ]
-    job_id = _job_id(_upload(client, _xlsx(rows, headers), "names.xlsx", default_owner=author))
+    job_id = _job_id(_upload(client, _xlsx(rows, headers), "names.xlsx"))
     assert _job(app, job_id)["errors"] == []
     client.post(f"/reports/import/{job_id}/confirm")
     assert _wait(app, job_id)["status"] == "done"
@@ -188,17 +188,17 @@ def test_every_bad_row_is_listed_and_confirm_is_refused(app, client, staff, auth
         _row(3, author, **{"TRL": "12"}),
         _row(4, author, **{"Tiêu đề": "Abc"}),
         _row(5, author, **{"Lĩnh vực": "astrology"}),
-        _row(6, "nobody@example.vn"),
+        _row(6, "nobody@example.vn"),  # no account: held by the staff member who imports, no error
         _row(7, business),
         _row(8, author, **{"Tóm tắt": ""}),
         _row(9, author, **{"Xã/phường": "Huyện Bắc Hà"}),
     ]
     job_id = _job_id(_upload(client, _csv(rows)))
     errors = {(e["row"], e["column"]) for e in _job(app, job_id)["errors"]}
-    assert errors == {(3, "Loại"), (4, "TRL"), (5, "Tiêu đề"), (6, "Lĩnh vực"), (7, "E-mail tác giả"),
+    assert errors == {(3, "Loại"), (4, "TRL"), (5, "Tiêu đề"), (6, "Lĩnh vực"),
                       (8, "E-mail tác giả"), (9, "Tóm tắt"), (10, "Xã/phường")}
     page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
-    assert page.count('class="import-error"') == 8 and "/confirm" not in page
+    assert page.count('class="import-error"') == 7 and "/confirm" not in page
     assert client.post(f"/reports/import/{job_id}/confirm").status_code == 422
     assert _count_ideas(app) == 0 and _job(app, job_id)["status"] == "preview"
 
@@ -230,11 +230,63 @@ def test_other_file_types_are_refused(client, staff):
     assert _upload(client, b"not a zip", "ideas.xlsx").status_code == 422
 
 
-def test_the_default_author_must_be_an_innovator(client, staff, make_user, author):
+def test_an_author_without_an_account_is_held_by_the_staff_member_who_imports(app, client, staff, author):
+    """A row without an e-mail, or whose e-mail has no account, is owned by the importer and names its
+    author as the file does (or the importer, when it names no one); no one is told."""
+    from extensions import db
+    from models import Idea, Notification
+    headers = [*HEADERS, "Tác giả"]
+    rows = [_row(1, "", **{"Tác giả": "Lò Thị Sua"}), _row(2, "hs.nobody@example.vn", **{"Tác giả": "Vàng A Páo"}),
+            _row(3, ""), _row(4, author, **{"Tác giả": "Lò Thị Sua"}),
+            # another student's entry of the same title is not a duplicate: the file names another author
+            _row(5, "", **{"Tác giả": "Vàng A Páo", "Tiêu đề": "Ý tưởng số 1 về sấy quế"})]
+    job_id = _job_id(_upload(client, _csv(rows, headers), "hackathon.csv"))
+    assert _job(app, job_id)["errors"] == []
+    client.get("/lang/en")
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    owners = [cell.split("</td>")[0] for cell in page.split('class="import-owner">')[1:]]
+    assert [o.startswith("Staff Test &lt;") for o in owners] == [True, True, True, False, True]
+    assert "no account has hs.nobody@example.vn: you hold the idea for its author" in owners[1]
+    assert "no author&#39;s account: you hold the idea for its author" in owners[2]
+    assert owners[3].startswith("Innovator Test &lt;") and "told of the import" in owners[3]
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    with app.app_context():
+        ideas = db.session.scalars(sa.select(Idea).order_by(Idea.id)).all()
+        assert [(i.owner.role, i.author, i.held_for_author) for i in ideas] == [
+            ("staff", "Lò Thị Sua", True), ("staff", "Vàng A Páo", True), ("staff", "Staff Test", True),
+            ("innovator", "Lò Thị Sua", False), ("staff", "Vàng A Páo", True)]
+        told = [(n.user_id, n.kind) for n in db.session.scalars(sa.select(Notification))]
+        assert told == [(ideas[3].owner_id, "ideas_imported")]  # the author with an account, not the importer
+        held = ideas[0].id
+    assert "Lò Thị Sua" in client.get(f"/ideas/{held}").get_data(as_text=True)
+    # the staff member holding it corrects it and may withdraw it
+    assert client.get(f"/ideas/{held}/edit").status_code == 200
+    # in the export, an author without an account has no e-mail (not the holder's)
+    exported = _sheet_rows(client.get("/ideas/export.csv").data, "csv")
+    email, name = exported[0].index("E-mail tác giả"), exported[0].index("Tác giả")
+    assert sorted((r[name], r[email]) for r in exported[1:]) == [
+        ("Lò Thị Sua", ""), ("Lò Thị Sua", author), ("Staff Test", ""), ("Vàng A Páo", ""), ("Vàng A Páo", "")]
+
+
+def test_an_account_of_another_role_is_refused_as_an_author(app, client, staff, make_user):
     _, business = make_user("business")
-    rows = [_row(1, "")]
-    assert _upload(client, _csv(rows), default_owner=business).status_code == 422
-    assert _upload(client, _csv(rows), default_owner=author).status_code == 302
+    job_id = _job_id(_upload(client, _csv([_row(1, business)])))
+    assert [(e["row"], e["column"]) for e in _job(app, job_id)["errors"]] == [(2, "E-mail tác giả")]
+
+
+def test_only_the_staff_member_holding_an_imported_idea_edits_it(app, client, staff, auth, login_as):
+    job_id = _job_id(_upload(client, _csv([_row(1, "")])))
+    client.post(f"/reports/import/{job_id}/confirm")
+    assert _wait(app, job_id)["status"] == "done"
+    from extensions import db
+    from models import Idea
+    with app.app_context():
+        idea_id = db.session.scalar(sa.select(Idea.id))
+    assert client.post(f"/ideas/{idea_id}/withdraw").status_code == 302
+    auth.logout()
+    login_as("staff")  # a colleague sees it but does not edit it
+    assert client.get(f"/ideas/{idea_id}/edit").status_code == 403
 
 
 def test_only_the_uploader_confirms(app, client, staff, author, auth, login_as):
@@ -577,6 +629,43 @@ def test_a_merged_event_cell_is_filled_down_and_the_preview_says_so(app, client,
         ["Hackathon Lào Cai 2026", "Hackathon Lào Cai 2026", "Ngày hội STEM Bảo Thắng"]
 
 
+def test_rows_hidden_in_excel_are_skipped_and_the_preview_names_them(app, client, staff, author):
+    from tests.app import _import_files as files
+    job_id = _job_id(_upload(client, files.hidden_rows(author), "filtered.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert "Dòng 3, 5 bị ẩn trong tệp: không được nhập." in page
+    assert page.count('class="import-row"') == 2 and "Ý tưởng số 2 về sấy quế" not in page
+    assert "Nhập toàn bộ 2 dòng" in page
+    assert [t for t, *_ in _imported(app, client, job_id)] == ["Ý tưởng số 1 về sấy quế", "Ý tưởng số 3 về sấy quế"]
+
+
+def test_columns_hidden_in_excel_are_ignored_and_the_preview_names_them(app, client, staff, author):
+    """A hidden column is not read: its header, unknown to the import, does not refuse the file, and
+    its values (here the stage) are not imported; a merged cell to its right still fills down."""
+    from tests.app import _import_files as files
+    job_id = _job_id(_upload(client, files.hidden_columns(author), "notes.xlsx"))
+    assert _job(app, job_id)["errors"] == []
+    page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
+    assert "Ghi chú nội bộ: Cột bị ẩn trong tệp: không được nhập." in page
+    assert "Giai đoạn: Cột bị ẩn trong tệp: không được nhập." in page
+    assert "Dòng 3, Cuộc thi/hackathon: Ô gộp: dùng giá trị của dòng 2." in page
+    assert "Đã gọi điện" not in page
+    assert [(s, e) for _t, _k, s, e, _v in _imported(app, client, job_id)] == \
+        [("idea", "Hackathon Lào Cai 2026"), ("idea", "Hackathon Lào Cai 2026")]
+
+
+def test_a_hidden_column_still_counts_when_its_header_is_required(app, client, staff, author):
+    """What the sheet shows is what is read: a required column hidden is a missing column."""
+    from openpyxl import load_workbook
+    book = load_workbook(io.BytesIO(_xlsx([_row(1, author)])))
+    book.active.column_dimensions["A"].hidden = True  # Tiêu đề
+    out = io.BytesIO()
+    book.save(out)
+    response = _upload(client, out.getvalue(), "hidden-title.xlsx")
+    assert response.status_code == 422 and "Tiêu đề" in response.get_data(as_text=True)
+
+
 def test_every_choice_column_reads_the_pages_words_in_both_languages(app, client, staff, author):
     from tests.app import _import_files as files
     job_id = _job_id(_upload(client, files.pages_words(author), "words.xlsx"))
@@ -628,7 +717,8 @@ def test_an_idea_names_its_author_as_the_file_does(app, client, staff, author):
     rows = [_row(1, author, **{"Tác giả": "Nguyễn  Thị Mai"}), _row(2, author, **{"Tác giả": ""})]
     job_id = _job_id(_upload(client, _csv(rows, headers)))
     page = client.get(f"/reports/import/{job_id}").get_data(as_text=True)
-    assert "Nguyễn Thị Mai (Innovator Test &lt;" in page and "Tác giả: Do hệ thống điền" not in page
+    assert "<td>Nguyễn Thị Mai</td>" in page and "Tác giả: Do hệ thống điền" not in page
+    assert page.count('<td class="import-owner">Innovator Test &lt;') == 2
     client.post(f"/reports/import/{job_id}/confirm")
     assert _wait(app, job_id)["status"] == "done"
     from extensions import db

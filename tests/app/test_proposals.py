@@ -465,3 +465,33 @@ def test_a_rejection_note_does_not_overwrite_the_innovators_own_note(client, aut
     with app.app_context():
         proposal = proposals.get(pid)
         assert (proposal.note, proposal.decision_note) == ("Nhóm em đã thử nghiệm ở Bắc Hà.", "Chưa đủ số liệu.")
+
+
+# --- an idea imported for an author without an account (held by the staff member who imported it) ---
+
+def test_an_introduction_of_an_idea_held_for_its_author_goes_through_its_holder(client, auth, app, world,
+                                                                                submit):
+    holder_id, holder_email = world.staff2
+    held = submit("ideas", holder_id, title="Bếp sấy quế của nhóm học sinh", organisation="Trường THCS Bắc Hà")
+    with app.app_context():
+        idea = db.session.get(Idea, held)
+        idea.author_name = "Lò Thị Sua"
+        need = db.session.get(TechnologyNeed, world.need)
+        assert idea.held_for_author and idea.organisations == ["Trường THCS Bắc Hà"]
+        proposal = proposals.propose(idea, need, "engine", band="good", score=0.5, notify_staff=False)
+        # the Department holding the idea is no conflict: its own staff may decide
+        holder = db.session.get(User, holder_id)
+        assert not proposals.has_conflict(proposal, holder)
+        proposals.transition(proposal, "under_review", holder)
+        proposals.transition(proposal, "approved", holder)
+        told = {(n.user_id, n.kind) for n in db.session.scalars(
+            sa.select(Notification).where(Notification.kind.like("introduction%")))}
+        assert told == {(holder_id, "introduction_held"), (world.business[0], "introduction")}
+        pid = proposal.id
+    auth.login(world.business[1])
+    page = client.get("/matches").get_data(as_text=True)
+    assert "Lò Thị Sua, liên hệ qua Staff Test (Sở KH&amp;CN)" in page and holder_email in page
+    with app.test_request_context():
+        contact = proposals.contact(db.session.get(MatchProposal, pid), "idea")
+        assert (contact.name, contact.email) == ("Lò Thị Sua, liên hệ qua Staff Test (Sở KH&CN)", holder_email)
+        assert contact.organisation == "Trường THCS Bắc Hà"  # the students' school, not the Department

@@ -1,11 +1,11 @@
 """Every list as a spreadsheet: the same filters and the same visibility rules as its page."""
-from datetime import date
 
 from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from services import exports
 from services.errors import ServiceError
+from services.formats import local_today
 from web.downloads import table_response
 from web.filters import browse_filters
 from web.messages import message_for
@@ -23,4 +23,4 @@ def submissions(slug, fmt):
         headers, rows = exports.submissions_table(slug, current_user, filters)
     except ServiceError as error:
         abort(400, message_for(error))
-    return table_response(fmt, f"{slug}-{date.today().isoformat()}", headers, rows)
+    return table_response(fmt, f"{slug}-{local_today().isoformat()}", headers, rows)

@@ -4,7 +4,6 @@ The pages (web/submissions) and the JSON API (web/api) both validate with these 
 here, beside BaseForm, rather than in either blueprint.
 """
 import unicodedata
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from services.formats import local_today
 from services.labels import AUTO_LANGUAGE, IDEA_KINDS, LANGUAGE_ENDONYMS, STAGES, URGENCIES, VISIBILITIES, choices
 from services.match_index import text_problem
 from services.reference import place_choices, sector_choices
@@ -142,7 +142,7 @@ class NeedForm(SubmissionForm):
             raise ValidationError(_l("The upper budget must not be below the lower budget."))
 
     def validate_deadline(self, field):
-        if field.data and field.data < date.today() and field.data != field.object_data:
+        if field.data and field.data < local_today() and field.data != field.object_data:
             raise ValidationError(_l("The deadline cannot be in the past."))
 
 
@@ -162,7 +162,7 @@ class OrderForm(SubmissionForm):
                     "application_place", "duration_months", "budget_state", "budget_other", "proposal_deadline")
 
     def validate_proposal_deadline(self, field):
-        if field.data and field.data < date.today() and field.data != field.object_data:
+        if field.data and field.data < local_today() and field.data != field.object_data:
             raise ValidationError(_l("The deadline cannot be in the past."))
 
 

@@ -6,8 +6,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
-from wtforms import StringField, SubmitField
-from wtforms.validators import Length, Optional
+from wtforms import SubmitField
 
 from services.reference import place_choices, sector_choices
 from web.forms import BaseForm
@@ -16,8 +15,6 @@ from web.forms.submissions import IdeaForm
 
 class ImportForm(BaseForm):
     file = FileField(_l("File (.xlsx or .csv)"), validators=[FileRequired()])
-    default_owner = StringField(_l("Default author: e-mail of an innovator account (for rows without one)"),
-                                validators=[Optional(), Length(max=254)])
     submit = SubmitField(_l("Check the file"))
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -11,6 +11,7 @@ from flask_login import current_user
 from models import ProposalState
 from services import audit, decisions, exports, imports, indicators, proposals, ranker
 from services.bounds import FIRST_DAY, LAST_DAY
+from services.formats import local_today, utc_bounds
 from web.access import staff_required
 from web.downloads import table_response, workbook_response
 from web.messages import message_for
@@ -79,27 +80,30 @@ def proposals_table(fmt):
     state = request.args.get("state", "")
     stmt = proposals.queue(states=(state,) if state in STATE_CODES else None)
     headers, rows = exports.proposals_table(stmt)
-    return table_response(fmt, f"proposals-{date.today()}", headers, rows)
+    return table_response(fmt, f"proposals-{local_today()}", headers, rows)
 
 
-def _day(name: str, shift: int = 0) -> datetime | None:
-    """?from= / ?to= of the audit download: ignored unless a date; 422 outside services.bounds."""
+def _day(name: str) -> date | None:
+    """?from= / ?to= of the audit download: a day in the province's zone, ignored unless a date;
+    422 outside services.bounds."""
     try:
         day = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
     if not FIRST_DAY <= day <= LAST_DAY:
         abort(422)
-    return datetime.combine(day, time()) + timedelta(days=shift)
+    return day
 
 
 @bp.route(f"/audit.{FORMAT}")
 def audit_table(fmt):
-    """The audit log with the log page's filters (entity type, action, actor's e-mail, from/to in UTC)."""
+    """The audit log with the log page's filters (entity type, action, actor's e-mail, from/to: days in
+    the province's zone, both included)."""
+    since, until = utc_bounds(_day("from"), _day("to"))
     stmt = audit.entries(entity_type=request.args.get("entity_type", ""), action=request.args.get("action", ""),
-                         actor_email=request.args.get("actor", ""), since=_day("from"), until=_day("to", 1))
+                         actor_email=request.args.get("actor", ""), since=since, until=until)
     headers, rows = exports.audit_table(stmt)
-    return table_response(fmt, f"audit-{date.today()}", headers, rows)
+    return table_response(fmt, f"audit-{local_today()}", headers, rows)
 
 
 # --- bulk import of ideas -------------------------------------------------------------
@@ -111,8 +115,7 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            job = imports.preview(current_user, upload.filename or "", upload.read(), form.default_owner.data,
-                                  idea_row_validator())
+            job = imports.preview(current_user, upload.filename or "", upload.read(), idea_row_validator())
         except imports.ImportFileError as problem:
             error = message_for(problem)
         else:
