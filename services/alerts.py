@@ -21,12 +21,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, to_user_timezone
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from extensions import db
@@ -34,10 +34,10 @@ from matching.embedders import ModelMissingError
 from models import Follow, FollowTopic, Notification, Place, Sector, Submission, User
 from models.people import utcnow
 from services import collation, jobs, mail, notifications, submission_types
-from services.formats import day
+from services.formats import day, local_date, local_today
 from services.labels import MATCH_BANDS
 from services.match_index import match_index
-from services.submission_types import BY_SLUG, ORDER, TYPES, engine_id, to_item, type_of
+from services.submission_types import BY_SLUG, IDEA, ORDER, TYPES, engine_id, to_item, type_of
 from services.submissions import BrowseFilters, browse_conditions, can_see_details, can_view
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def match_alerts(ref: str) -> int:
         return 0
     others = submission_types.load(m.item_id for m in matches)
     new_type = type_of(sub)
-    today = local_date(utcnow())
+    today = local_today()
     count = 0
     for match in matches:  # only the other side: ideas for a need or an order, needs and orders for an idea
         mine = others.get(match.item_id)
@@ -216,11 +216,6 @@ def _line(sub: Submission, reader: User) -> DigestLine:
     path = current_app.url_map.bind("").build("submissions.detail", {"slug": submission_type.slug,
                                                                       "item_id": sub.id})
     return DigestLine(text, notifications.absolute_url(path))
-
-
-def local_date(moment: datetime) -> date:
-    """The province's calendar day (``BABEL_DEFAULT_TIMEZONE``) of a stored (naive UTC) time."""
-    return to_user_timezone(moment).date()
 
 
 def _sent_today(user: User, now: datetime) -> bool:

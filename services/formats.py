@@ -76,10 +76,15 @@ def wall_clock(value: datetime | None) -> datetime | None:
     return to_user_timezone(value).replace(tzinfo=None)
 
 
+def local_date(moment: datetime) -> date:
+    """The province's calendar day (``BABEL_DEFAULT_TIMEZONE``) of a stored (naive UTC) time."""
+    return to_user_timezone(moment).date()
+
+
 def local_today() -> date:
     """Today's date in the province's zone (the server's clock may run on UTC: from 00:00 to 07:00
     local time its date is yesterday's)."""
-    return to_user_timezone(utcnow()).date()
+    return local_date(utcnow())
 
 
 def day_start(value: date) -> datetime:

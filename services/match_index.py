@@ -44,6 +44,7 @@ from matching.rerank import (
 from matching.text import TextRejected, check_text, clean_text
 from models import Status, Submission
 from services import index_snapshot, jobs, submission_types
+from services.formats import local_today
 from services.glossary import current_glossary
 from services.ranker import current_ranker, log_once
 from services.submission_types import TYPES, engine_id, to_item, with_facets
@@ -339,13 +340,14 @@ class MatchIndex:
         Call ``refresh()`` first."""
         vec = self.query_vectors([query])[0] if query_vec is None else query_vec
         ranker = self._ranker()
+        today = local_today()  # needs past their deadline in the province's calendar are not ranked
         with self._lock:
             engine = self._ready()
             if ranker is None:
                 return engine.rank(query, vec, top_k=top_k, exclude=exclude, min_band=min_band,
-                                   candidate_ids=candidate_ids)
+                                   candidate_ids=candidate_ids, today=today)
             first = engine.rank(query, vec, top_k=max(top_k, SECOND_STAGE_TOP_N), exclude=exclude,
-                                candidate_ids=candidate_ids)
+                                candidate_ids=candidate_ids, today=today)
             if not first:
                 return []
             context = self._context(engine, [engine.get(m.item_id) for m in first])
