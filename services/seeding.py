@@ -48,12 +48,18 @@ def load_reference(seed_dir: Path = SEED_DIR) -> dict[str, int]:
 
 def load_demo(seed_dir: Path = SEED_DIR) -> dict[str, int]:
     """Insert the demo accounts and submissions that are missing (matched by e-mail, and by owner and title)."""
+    from models.people import hash_password
     from services import accounts
     demo = _read("demo.json", seed_dir)
     added = {"users": 0, "ideas": 0, "needs": 0, "orders": 0}
+    hashes: dict[str, str] = {}  # the demo accounts share their password: hashed once
     for row in demo["users"]:
         if accounts.find_by_email(row["email"]) is None:
+            if row["password"] not in hashes:
+                hashes[row["password"]] = hash_password(row["password"])
+            password_hash = hashes[row["password"]]
             accounts.create_user(row["email"], row["password"], row["full_name"], row["role"],
+                                 password_hash=password_hash,
                                  innovator_type=row.get("innovator_type"), organisation=row.get("organisation"),
                                  place_code=row.get("place"), phone=row.get("phone"),
                                  preferred_language=row.get("preferred_language", "vi"))
