@@ -322,10 +322,25 @@ def facet_reasons(query: Item, candidate: Item, today: date | None = None) -> li
     return out
 
 
+# Texts whose sentences and key-term candidates each process keeps (a few kB each).
+PARTS_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=PARTS_CACHE_SIZE)
+def _text_parts(text: str, lang: str, keywords: tuple[str, ...], max_sentences: int,
+                glossary: Glossary | None) -> tuple[tuple[str, ...], tuple[Term, ...]]:
+    """The sentences and key-term candidates of one text, kept per process: segmenting words
+    (pyvi's CRF, jieba) is most of an explanation's cost, ~15 ms a text here, and a page of 10
+    explained matches segments the query and each candidate again on every visit. Keyed by the
+    text itself (an edited text is a new key) and the glossary object (a changed glossary is a new
+    object: services.glossary.current_glossary)."""
+    return (tuple(split_sentences(text)[:max_sentences]),
+            tuple(term_candidates(text, lang, keywords, glossary=glossary, max_sentences=max_sentences)))
+
+
 def _parts(item: Item, max_sentences: int, glossary: Glossary | None) -> tuple[list[str], list[Term]]:
-    text = item_text(item)
-    return (split_sentences(text)[:max_sentences],
-            term_candidates(text, item.lang, item.keywords, glossary=glossary, max_sentences=max_sentences))
+    sentences, terms = _text_parts(item_text(item), item.lang, tuple(item.keywords), max_sentences, glossary)
+    return list(sentences), list(terms)
 
 
 def explanation_parts(item: Item, max_sentences: int = 40,

@@ -125,6 +125,9 @@ def _alternation(names: Iterable[str], before: str, after: str) -> re.Pattern | 
     return re.compile(before + "|".join(alts) + after) if alts else None
 
 
+CONCEPT_CACHE_SIZE = 200_000  # terms whose concept a Glossary keeps (~100 bytes each)
+
+
 class Glossary:
     """Finds glossary concepts in texts of any language.
 
@@ -151,6 +154,9 @@ class Glossary:
         self._latin = _alternation(folded, r"(?<![\w])(", r")(?![\w])")
         self._acronyms = _alternation(exact, r"(?<![\w])(", r")(?![\w])")
         self._cjk = _alternation(cjk, "(", ")")
+        # term -> concept or None, as concept_of() answered: explanations ask for the same few
+        # hundred terms hundreds of times a page (every pair of two texts' key terms)
+        self._concept_of: dict[str, str | None] = {}
 
     @classmethod
     def from_csv(cls, source: str | Path | io.TextIOBase) -> Glossary:
@@ -195,9 +201,17 @@ class Glossary:
         return frozenset(c for c, _ in self.find(text))
 
     def concept_of(self, term: str) -> str | None:
-        """The concept that ``term`` (a whole name) names, or None."""
-        term = unicodedata.normalize("NFC", " ".join(term.split()))
-        return self._exact.get(term) or self._folded.get(_fold(term))
+        """The concept that ``term`` (a whole name) names, or None. Answers are kept (the glossary
+        never changes; a changed one is a new object), up to CONCEPT_CACHE_SIZE terms."""
+        try:
+            return self._concept_of[term]
+        except KeyError:
+            pass
+        name = unicodedata.normalize("NFC", " ".join(term.split()))
+        concept = self._exact.get(name) or self._folded.get(_fold(name))
+        if len(self._concept_of) < CONCEPT_CACHE_SIZE:
+            self._concept_of[term] = concept
+        return concept
 
     def same_concept(self, a: str, b: str) -> bool:
         """True when the terms ``a`` and ``b`` are names of one concept."""
