@@ -144,16 +144,21 @@ def may_see_matches(viewer: User | None, sub: Submission) -> bool:
 
 
 def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: int,
-           quote_query: bool = True, subs: dict[str, Submission] | None = None) -> list[MatchView]:
+           quote_query: bool = True, subs: dict[str, Submission] | None = None,
+           query_saved: bool = False) -> list[MatchView]:
     """Page-ready matches: rows loaded (unless given), unseen ones dropped, the first ``explain_top``
-    explained."""
+    explained. ``query_saved``: the query is a published submission, whose explanation texts a job
+    embeds once it is saved: until they are stored, every reason is "being prepared" (the page
+    does not embed them itself, ~1-2 s on 2 cores for a long text); a draft's are embedded here."""
     subs = submission_types.load(m.item_id for m in matches) if subs is None else subs
     index = match_index()
     glossary = current_glossary() if explain_top else None
     sectors = _sectors() if explain_top else {}
     shown = [subs[m.item_id] for m in matches if m.item_id in subs and subs[m.item_id].is_published
              and can_view(viewer, subs[m.item_id])]
-    unprepared = _unprepared(index, [to_item(sub) for sub in shown[:explain_top]], glossary)
+    explained = [to_item(sub) for sub in shown[:explain_top]]
+    unprepared = _unprepared(index, explained + [query] if query_saved and explained else explained, glossary)
+    own_pending = query_saved and query.id in unprepared
     views = []
     for match in matches:
         sub = subs.get(match.item_id)
@@ -161,7 +166,7 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
             continue
         why, pending = None, False
         if len(views) < explain_top:
-            pending = match.item_id in unprepared
+            pending = own_pending or match.item_id in unprepared
             if not pending:
                 why = _reasons(explain(query, to_item(sub), index.embedder, glossary=glossary), sectors, quote_query)
         hidden = not can_see_details(viewer, sub)
@@ -208,7 +213,7 @@ def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_t
         return []
     query = to_item(sub)
     matches = index.rank(query, top_k=top_k, exclude=hidden_from(viewer), min_band=SHOWN_BAND)
-    return _views(query, matches, viewer, explain_top, quote_query=can_see_details(viewer, sub))
+    return _views(query, matches, viewer, explain_top, quote_query=can_see_details(viewer, sub), query_saved=True)
 
 
 @dataclass

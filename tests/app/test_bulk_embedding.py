@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from matching.embedders import text_key
-from matching.explain import texts_to_embed
+from matching.explain import explanation_parts, texts_to_embed
 from models import EmbeddingVector, Idea
 from services import jobs, match_index
 from services.submission_types import engine_id
@@ -69,15 +69,15 @@ def test_jobs_go_to_the_interactive_or_the_bulk_queue():
     assert {name for name, (_, queue) in jobs.TASKS.items() if queue == jobs.INTERACTIVE} == {
         "send_mail", "warm_explanations"}
     assert {name for name, (_, queue) in jobs.TASKS.items() if queue == jobs.BULK} == {
-        "embed", "reindex", "apply_import", "snapshot_index", "match_alerts"}
+        "embed", "reindex", "apply_import", "snapshot_index", "match_alerts", "send_digests"}
 
 
 
-def test_a_page_never_embeds_another_text_it_shows_the_ranking_and_says_the_reasons_are_being_prepared(
+def test_a_page_never_embeds_explanation_texts_it_shows_the_ranking_and_says_the_reasons_are_being_prepared(
         app, client, make_user, submit, login_as, monkeypatch):
     """After an import's first chain (documents embedded, explanation texts not yet), a matches page
-    ranks the new idea without embedding its sentences or key terms: its reasons are being prepared
-    by one interactive job, asked once."""
+    ranks the new idea without embedding its sentences or key terms, nor those of the page's own
+    need: the reasons are being prepared by one interactive job per text, asked once."""
     from matching.ranking import item_text
     from models import TechnologyNeed
     from services.submission_types import to_item
@@ -90,8 +90,11 @@ def test_a_page_never_embeds_another_text_it_shows_the_ranking_and_says_the_reas
         idea, need = db.session.get(Idea, idea_id), db.session.get(TechnologyNeed, need_id)
         documents = [text_key(item_text(to_item(s))) for s in (idea, need)]
         from services.glossary import current_glossary
-        idea_ref, title = engine_id(idea), idea.title
+        idea_ref, need_ref, title = engine_id(idea), engine_id(need), idea.title
         idea_texts = set(texts_to_embed(to_item(idea), glossary=current_glossary()))
+        # the page's own need: its title and sentences rank it (its own query: embedded if missing),
+        # its key terms only explain
+        need_terms = set(explanation_parts(to_item(need), glossary=current_glossary())[1])
         db.session.execute(sa.delete(EmbeddingVector).where(EmbeddingVector.text_key.not_in(documents)))
         db.session.commit()
         match_index.match_index().reset()
@@ -103,14 +106,17 @@ def test_a_page_never_embeds_another_text_it_shows_the_ranking_and_says_the_reas
 
     page = client.get(f"/needs/{need_id}").get_data(as_text=True)
     assert title in page and "reasons-pending" in page  # ranked, its reasons being prepared
-    assert not idea_texts & set(embedded)  # the idea's texts were not embedded by the page
+    assert not (idea_texts | need_terms) & set(embedded)  # no explanation text embedded by the page
     api = client.get(f"/api/v1/needs/{need_id}/matches").get_json()["items"]
     assert [m["reasons_pending"] for m in api if m["id"] == idea_id] == [True]
-    assert asked == [("warm_explanations", idea_ref)]  # one job, asked once
+    assert sorted(asked) == sorted([("warm_explanations", idea_ref), ("warm_explanations", need_ref)])  # once each
 
     with app.app_context():
-        match_index.warm_explanations(idea_ref)  # the job runs
+        match_index.warm_explanations(idea_ref)  # the other text's job runs: the page's own is still missing
+    assert "reasons-pending" in client.get(f"/needs/{need_id}").get_data(as_text=True)
+    with app.app_context():
+        match_index.warm_explanations(need_ref)
     embedded.clear()
     page = client.get(f"/needs/{need_id}").get_data(as_text=True)
     assert "reasons-pending" not in page and "<mark>" in page.split("matches-title")[-1]  # reasons shown
-    assert not idea_texts & set(embedded)  # from the stored vectors
+    assert not (idea_texts | need_terms) & set(embedded)  # from the stored vectors
