@@ -18,7 +18,10 @@ centres (cosine ~0.75 to their centre), with a per-language offset that the engi
 removes; short texts in vi/en/zh, sectors and districts.
 
     python bench/rank_latency.py [--sizes 10000,100000,1000000] [--repeats 50] [--add-repeats 20]
-        [--queries 100] [--depth 1000]
+        [--queries 100] [--depth 1000] [--modes exact,approximate] [--refit-fraction 0.1]
+
+(Figures before 2026-11-30 in docs/matching.md came from an earlier version of this script:
+unclustered random vectors, exact engine only, medians and p90.)
 """
 from __future__ import annotations
 
@@ -96,8 +99,9 @@ def run(mode: str, n: int, items, vecs, needs, need_vecs, new_items, new_vecs, a
     """Figures of one engine, and its top-10 ids for each need."""
     gc.collect()
     before = rss_mb()
+    kw = {} if args.refit_fraction is None else {"refit_fraction": args.refit_fraction}
     engine = MatchEngine(dim=args.dim, approximate_from=None if mode == "exact" else 1,
-                         approximate_depth=args.depth)
+                         approximate_depth=args.depth, **kw)
     t = time.perf_counter()
     engine.add(items + needs, np.vstack([vecs, need_vecs]))
     engine.rank(needs[0], need_vecs[0])  # the first call fits everything
@@ -144,6 +148,8 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=APPROXIMATE_DEPTH, help="MatchEngine(approximate_depth=...)")
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--modes", default="exact,approximate")
+    ap.add_argument("--refit-fraction", type=float, default=None,
+                    help="MatchEngine(refit_fraction=...); default: the engine's default")
     args = ap.parse_args()
     rows = []
     for n in map(int, args.sizes.split(",")):

@@ -684,7 +684,7 @@ class MatchEngine:
         q = self._query_vec(query, query_vec)
         open_only = side == "need" and query.side == "idea"  # expired needs are never proposed to an idea
         excluded = t.slots_of(set(exclude) | {query.id})
-        if t.ann is not None and t.n_alive >= self.approximate_from:
+        if t.ann is not None and self._wants_approximate(t.n_alive):
             found = (t.slots_of(candidate_ids) if candidate_ids is not None
                      else t.ann.search(q, max(self.approximate_depth, top_k)))
             sample = t.pool_sample(self.pool_sample)
