@@ -62,14 +62,15 @@ class LexicalScorer:
         Several matrices (same vocabulary) are scored as if stacked; a CSC
         matrix (:meth:`searchable`) is read only at the query's columns.
         Either way each row's products are summed in column order, so the
-        result does not depend on the storage."""
+        result does not depend on the storage. A dense ``ndarray`` (k, V)
+        (e.g. sums of rows) is scored like a CSR matrix."""
         q = self.transform([text])
         order = np.argsort(q.indices, kind="stable")
         cols, vals = q.indices[order], q.data[order]
         dense = None
         parts = []
         for m in matrices:
-            if m.format == "csc":
+            if getattr(m, "format", None) == "csc":
                 # the query's columns only, regrouped by row (column order kept)
                 parts.append(np.asarray(m[:, cols].tocsr() @ vals).ravel())
             else:

@@ -12,6 +12,7 @@ from datetime import date
 
 import numpy as np
 
+from .ann import ApproximateIndex
 from .debias import LanguageDebias
 from .index import VectorIndex
 from .lexical import LexicalScorer
@@ -178,10 +179,21 @@ class _Table:
     forgotten) and dropped at the next full fit. The TF-IDF rows are kept as
     the matrix of the last full fit (``lex_base``) plus the rows appended
     since (``lex_tail``), slot order.
+
+    An approximate table (see :meth:`make_approximate`) also keeps an
+    :class:`~matching.ann.ApproximateIndex` of its alive slots (``ann``),
+    updated by :meth:`append` and :meth:`kill`, and its ``lex_base`` by row
+    (CSR), since a query then reads the TF-IDF rows of a few slots only,
+    and the sum of the alive slots' TF-IDF rows per language code
+    (``lex_sums``, float64 (V,), with ``lex_counts``), from which the TF-IDF
+    term's centre over a whole language is one dot product.
     """
 
     def __init__(self, dim: int, capacity: int):
         cap = max(capacity, 16)
+        self.ann: ApproximateIndex | None = None
+        self.lex_sums: dict[int, np.ndarray] = {}
+        self.lex_counts: dict[int, int] = {}
         self.n = 0
         self.n_alive = 0
         self.items: list[Item | None] = []
@@ -255,15 +267,44 @@ class _Table:
             self.row[it.id] = r
         self.items.extend(items)
         self.ids.extend(it.id for it in items)
+        if self.ann is not None:
+            self.ann.add(np.arange(self.n, self.n + k), vecs, threads=0 if k > 1000 else 1)
         if lex is not None:
             if self.lex_base is None and self.n == 0:
-                self.lex_base = LexicalScorer.searchable(lex)
+                self.lex_base = lex.tocsr() if self.ann is not None else LexicalScorer.searchable(lex)
             else:
                 import scipy.sparse as sp
 
                 self.lex_tail = lex if self.lex_tail is None else sp.vstack([self.lex_tail, lex], format="csr")
         self.n += k
         self.n_alive += k
+        if self.ann is not None and lex is not None:
+            self._count_lexical(np.arange(self.n - k, self.n), +1)
+
+    def _lex_rows(self, rows: np.ndarray):
+        """CSR (len(rows), V): the TF-IDF rows of the slots ``rows`` (an approximate table's)."""
+        import scipy.sparse as sp
+
+        base_n = self.lex_base.shape[0] if self.lex_base is not None else 0
+        in_base = rows < base_n
+        parts = [self.lex_base[rows[in_base]]] if self.lex_base is not None else []
+        if self.lex_tail is not None:
+            parts.append(self.lex_tail[rows[~in_base] - base_n])
+        order = np.concatenate([np.flatnonzero(in_base), np.flatnonzero(~in_base)])
+        return sp.vstack(parts, format="csr")[np.argsort(order, kind="stable")]
+
+    def _count_lexical(self, rows: np.ndarray, sign: int) -> None:
+        """Add (sign +1) or take away (-1) the TF-IDF rows of ``rows`` from their language's sum."""
+        if self.lex_base is None or not len(rows):
+            return
+        lex, codes = self._lex_rows(rows), self._lang[rows]
+        for code in np.unique(codes):
+            mine = codes == code
+            total = self.lex_sums.get(int(code))
+            if total is None:
+                total = self.lex_sums[int(code)] = np.zeros(lex.shape[1], np.float64)
+            total += sign * np.asarray(lex[np.flatnonzero(mine)].sum(axis=0)).ravel()
+            self.lex_counts[int(code)] = self.lex_counts.get(int(code), 0) + sign * int(mine.sum())
 
     def kill(self, item_id: str) -> bool:
         """Tombstone ``item_id``'s slot; False if it has none."""
@@ -274,7 +315,44 @@ class _Table:
         self.items[r] = None
         self.ids[r] = None
         self.n_alive -= 1
+        if self.ann is not None:
+            self.ann.remove(np.array([r]))
+            self._count_lexical(np.array([r]), -1)
         return True
+
+    def make_approximate(self, ann: ApproximateIndex) -> None:
+        """Index the alive slots' vectors in ``ann`` (empty) and keep the TF-IDF rows by row from
+        now on. ``ann`` is then kept up to date by :meth:`append` and :meth:`kill`."""
+        slots = np.flatnonzero(self.alive)
+        ann.add(slots, self.vecs[slots], threads=0)
+        self.ann = ann
+        if self.lex_base is not None:
+            self.lex_base = self.lex_base.tocsr()
+            self._count_lexical(slots, +1)
+
+    def slots_of(self, ids: Collection[str]) -> np.ndarray:
+        """intp (k,): the slots of the ``ids`` that have one (unknown ids ignored)."""
+        return np.fromiter((r for r in map(self.row.get, ids) if r is not None), np.intp)
+
+    def pool_sample(self, size: int) -> np.ndarray:
+        """intp (<= size,): every k-th slot (alive or not), k chosen so that at most ``size`` are
+        taken; all slots when there are no more than ``size``. A fixed, even sample: the same
+        query gets the same bands from one call to the next."""
+        step = -(-self.n // max(size, 1))
+        return np.arange(0, self.n, max(step, 1), dtype=np.intp)
+
+    def lexical(self, scorer: LexicalScorer, text: str, rows: np.ndarray | None = None,
+                code: int | None = None) -> tuple[np.ndarray, float | None]:
+        """(float32 (n,) or (len(rows),), centre): TF-IDF cosine of ``text`` with every slot, or
+        with the slots ``rows`` only (read row by row: for an approximate table); with ``rows``
+        and a language ``code``, also the mean cosine over every alive slot of that language
+        (from ``lex_sums``), else None."""
+        if rows is None:
+            return scorer.similarity(text, *[b for b in (self.lex_base, self.lex_tail) if b is not None]), None
+        if code is None or not self.lex_counts.get(code):
+            return scorer.similarity(text, self._lex_rows(rows)), None
+        found = scorer.similarity(text, self._lex_rows(rows), self.lex_sums[code][None, :])
+        return found[:-1], float(found[-1]) / self.lex_counts[code]
 
     def mask_of(self, ids: Collection[str], value: bool) -> np.ndarray:
         """bool (n,): ``value`` at the slots of ``ids`` (unknown ids ignored), ``not value`` elsewhere."""
@@ -283,6 +361,14 @@ class _Table:
         if rows:
             out[np.asarray(rows, np.intp)] = value
         return out
+
+
+# Items of one side from which it is searched approximately (docs/operations.md "Scale"). Off (None)
+# until recall@10 >= 0.99 is measured at 1M items: 0.997 at 100k, only 0.839 at 1M with the
+# graph's present settings (matching/ann.py), so every side is searched exactly for now.
+APPROXIMATE_FROM: int | None = None
+APPROXIMATE_DEPTH = 1_000   # candidates the approximate index gives for exact scoring (recall@10 0.997 at 100k)
+POOL_SAMPLE = 2_000         # slots the approximate path's z-scores (bands) are estimated on
 
 
 class MatchEngine:
@@ -299,14 +385,38 @@ class MatchEngine:
     number of items added/replaced/removed since the last full fit exceeds
     ``refit_fraction`` times the corpus size at that fit (0 = after every
     change), or on :meth:`refit`.
+
+    **Approximate first stage.** A side with at least ``approximate_from``
+    items (None: never) is searched through an approximate nearest-neighbour
+    index (:class:`~matching.ann.ApproximateIndex`, HNSW) over the same
+    debiased vectors instead of a product with every vector: the
+    ``approximate_depth`` nearest slots (at least ``top_k``) are scored exactly
+    (cosine, TF-IDF, facets) and filtered as the exact path does (deadline,
+    exclusions, ``candidate_ids``, ``min_band``). The TF-IDF term's centre
+    over the query's language is exact (kept as a sum of rows); the z-score's
+    mean and spread, which the exact path takes over every eligible item, are
+    taken over an even sample of ``pool_sample`` slots, so a band may differ
+    from the exact one near a threshold (z within a few hundredths at the
+    default); the order never does. ``candidate_ids`` are scored directly,
+    without the index. When the filters leave fewer than ``top_k`` of the
+    depth's candidates, the query is answered exactly. The index follows
+    ``add``/``remove`` (items inserted and removed one by one) and is rebuilt
+    at each full fit. Default threshold and depth: docs/operations.md "Scale"
+    (``bench/rank_latency.py``).
     """
 
     def __init__(self, dim: int = 384, weights: Weights = DEFAULT_WEIGHTS, debias: bool = True,
                  bands: BandThresholds = DEFAULT_BANDS, lexical: bool = True,
                  debias_prior_strength: float = 5.0, debias_strength: float = 1.0,
-                 refit_fraction: float = 0.1):
+                 refit_fraction: float = 0.1, approximate_from: int | None = APPROXIMATE_FROM,
+                 approximate_depth: int = APPROXIMATE_DEPTH, pool_sample: int = POOL_SAMPLE):
         if refit_fraction < 0:
             raise ValueError("refit_fraction must be >= 0")
+        if approximate_depth < 1 or pool_sample < 1:
+            raise ValueError("approximate_depth and pool_sample must be >= 1")
+        self.approximate_from = approximate_from
+        self.approximate_depth = approximate_depth
+        self.pool_sample = pool_sample
         self.dim = dim
         self.weights = weights
         self.bands = bands
@@ -403,6 +513,15 @@ class MatchEngine:
             self._full_fit()
         elif self._stale:
             self._update()
+        for table in self._tables.values():  # a side that grew past the threshold between full fits
+            if table.ann is None and self._wants_approximate(table.n_alive):
+                table.make_approximate(self._new_ann())
+
+    def _wants_approximate(self, size: int) -> bool:
+        return self.approximate_from is not None and size >= self.approximate_from
+
+    def _new_ann(self) -> ApproximateIndex:
+        return ApproximateIndex(self.dim, expansion_search=self.approximate_depth)
 
     def _full_fit(self) -> None:
         all_items = [it for s in SIDES for it in self._sides[s].ordered_items()]
@@ -419,6 +538,8 @@ class MatchEngine:
             side = self._sides[name]
             items = side.ordered_items()
             table = _Table(self.dim, len(items) + headroom)
+            if self._wants_approximate(len(items)):  # indexed as the rows are appended
+                table.ann = self._new_ann()
             if items:
                 table.append(items, self._derive_vecs(side.index.vectors, items), self._codes,
                              lex[start:start + len(items)] if lex is not None else None)
@@ -452,61 +573,62 @@ class MatchEngine:
             q = self._debiaser.transform(q, [query.lang])
         return q[0]
 
-    def _stage_terms(self, query: Item, t: _Table) -> np.ndarray | None:
-        """float32 (n,) stage term of each candidate of the other side (see
-        :func:`stage_fit`, vectorised), or None when no pair is known."""
+    def _stage_terms(self, query: Item, t: _Table, rows: np.ndarray | None) -> np.ndarray | None:
+        """float32 (n,) stage term of each candidate of the other side (or of the slots ``rows``;
+        see :func:`stage_fit`, vectorised), or None when no pair is known."""
         w = self.weights
+        col = _columns(rows)
+        t_stage, t_trl = col(t.stage), col(t.trl)
         q_stage = _STAGE_INDEX.get(query.stage, -1)
         q_trl = np.nan if query.trl is None else float(query.trl)
         if query.side == "idea":
-            idea_stage, need_stage, idea_trl, need_trl = q_stage, t.stage, q_trl, t.trl
+            idea_stage, need_stage, idea_trl, need_trl = q_stage, t_stage, q_trl, t_trl
         else:
-            idea_stage, need_stage, idea_trl, need_trl = t.stage, q_stage, t.trl, q_trl
+            idea_stage, need_stage, idea_trl, need_trl = t_stage, q_stage, t_trl, q_trl
         by_stage = (np.asarray(idea_stage) >= 0) & (np.asarray(need_stage) >= 0)
         with np.errstate(invalid="ignore"):
             by_trl = ~by_stage & ~np.isnan(idea_trl) & ~np.isnan(need_trl)
             fits = np.where(by_stage, np.asarray(idea_stage, np.int16) >= np.asarray(need_stage, np.int16) - 1,
                             np.asarray(idea_trl) >= np.asarray(need_trl) - 2)
-        known = np.broadcast_to(by_stage | by_trl, (t.n,))
+        known = np.broadcast_to(by_stage | by_trl, (len(t_stage),))
         if not known.any():
             return None
         return np.where(known, np.where(fits, np.float32(w.stage), np.float32(-w.stage_mismatch)),
                         np.float32(0.0)).astype(np.float32)
 
-    def _scores(self, query: Item, query_vec: np.ndarray, side: str, lexical: bool = True):
-        """Semantic and combined scores of every slot of ``side`` (float32 (n,));
-        dead slots get scores too and must be masked with ``t.alive``. ``lexical=False``
-        leaves the TF-IDF term out (it reads every same-language item's n-grams)."""
-        self._refresh()
-        t = self._tables[side]
-        if t.n_alive == 0:
-            z = np.zeros(0, np.float32)
-            return t, z, z
-        sem = t.vecs @ self._query_vec(query, query_vec)
+    def _scores(self, query: Item, q: np.ndarray, t: _Table, lexical: bool = True,
+                rows: np.ndarray | None = None):
+        """Semantic and combined scores, float32 (n,), of every slot of ``t`` or, with ``rows``
+        (intp (k,)), of those slots only, float32 (k,); ``q``: the debiased query (dim,).
+        Dead slots get scores too and must be masked with ``t.alive``.
+        ``lexical=False`` leaves the TF-IDF term out (it reads every same-language item's n-grams)."""
+        col = _columns(rows)
+        sem = col(t.vecs) @ q
         w = self.weights
         combined = sem.astype(np.float32).copy()
         if lexical and self.lexical and t.lex_base is not None:
             code = self._codes.get(query.lang or "")
-            same = (t.lang == code) & t.alive if code is not None else None
-            if same is not None and same.any():
-                blocks = [b for b in (t.lex_base, t.lex_tail) if b is not None]
-                lex = self._lex.similarity(item_text(query), *blocks)
-                # centred within the query's language: reorders same-language
+            same = (col(t.lang) == code) & col(t.alive) if code is not None else None
+            if same is not None and (same.any() if rows is None else t.lex_counts.get(code)):
+                lex, centre = t.lexical(self._lex, item_text(query), rows, code)
+                # centred within the query's language (over all of it): reorders same-language
                 # candidates without lifting them above other languages
-                combined += w.lexical * np.where(same, lex - lex[same].mean(), 0.0).astype(np.float32)
+                centre = lex[same].mean() if centre is None else centre
+                combined += w.lexical * np.where(same, lex - centre, 0.0).astype(np.float32)
         if query.sectors and w.sector:
             cols = [t.sector_col[s] for s in query.sectors if s in t.sector_col]
             if cols:
-                combined += w.sector * t.sectors[:, cols].any(axis=1)
+                flags = t.sectors[:, cols] if rows is None else t.sectors[np.ix_(rows, cols)]
+                combined += w.sector * flags.any(axis=1)
         if query.place_group and w.place_group and query.place_group in self._codes:
-            combined += w.place_group * (t.group == self._codes[query.place_group])
+            combined += w.place_group * (col(t.group) == self._codes[query.place_group])
         if query.place and w.place and query.place in self._codes:
-            combined += w.place * (t.place == self._codes[query.place])
-        if (w.stage or w.stage_mismatch) and side != query.side:
-            terms = self._stage_terms(query, t)
+            combined += w.place * (col(t.place) == self._codes[query.place])
+        if (w.stage or w.stage_mismatch) and t is not self._tables[query.side]:
+            terms = self._stage_terms(query, t, rows)
             if terms is not None:
                 combined += terms
-        return t, sem, combined
+        return sem, combined
 
     def _standardise(self, combined: np.ndarray, eligible: np.ndarray) -> np.ndarray:
         pool = combined[eligible]
@@ -528,14 +650,15 @@ class MatchEngine:
         }
         return facets
 
-    def _select(self, query, t, sem, combined, eligible, top_k, today, candidate_ids, min_band):
-        z = self._standardise(combined, eligible) if eligible.any() else combined
-        shown = eligible.copy()
-        if candidate_ids is not None:
-            shown &= t.mask_of(candidate_ids, True)
+    def _select(self, query, t, rows, sem, combined, eligible, shown, top_k, today, min_band, pool=None):
+        """The best ``top_k`` of the ``shown`` rows as :class:`Match` es, z-scored over the
+        ``eligible`` rows (of the ``pool`` rows when given). ``rows``: the slots the arrays are
+        about (None: every slot, in order)."""
+        stats = eligible if pool is None else eligible & pool
+        z = self._standardise(combined, stats) if stats.any() else combined
         threshold = {"strong": self.bands.strong, "good": self.bands.good,
                      "possible": self.bands.possible, "weak": -np.inf}[min_band]
-        shown &= z >= threshold
+        shown = shown & (z >= threshold)
         k = min(top_k, int(shown.sum()))
         if k <= 0:
             return []
@@ -544,10 +667,57 @@ class MatchEngine:
         top = top[np.argsort(-masked[top], kind="stable")]
         out = []
         for r in top:  # facets only for the returned candidates
-            cand = t.items[r]
+            cand = t.items[r if rows is None else rows[r]]
             out.append(Match(item_id=cand.id, score=float(combined[r]),
                              band=self.bands.band(float(z[r])), semantic=float(sem[r]),
                              facets=self._facets(query, cand, today), z=float(z[r])))
+        return out
+
+    def _ranked(self, query: Item, query_vec: np.ndarray, side: str, top_k: int, today: date,
+                exclude: Collection[str], candidate_ids: Collection[str] | None, min_band: str,
+                lexical: bool) -> list[Match]:
+        """What :meth:`rank` and :meth:`similar` share: ``side``'s best items for ``query``,
+        exactly or through the approximate index (see the class docstring)."""
+        if min_band not in BANDS:
+            raise ValueError(f"min_band must be one of {BANDS}")
+        self._refresh()
+        t = self._tables[side]
+        if not t.n_alive:
+            return []
+        q = self._query_vec(query, query_vec)
+        open_only = side == "need" and query.side == "idea"  # expired needs are never proposed to an idea
+        excluded = t.slots_of(set(exclude) | {query.id})
+        if t.ann is not None and self._wants_approximate(t.n_alive):
+            found = (t.slots_of(candidate_ids) if candidate_ids is not None
+                     else t.ann.search(q, max(self.approximate_depth, top_k)))
+            sample = t.pool_sample(self.pool_sample)
+            rows = np.concatenate([sample, found])
+            pool = np.arange(len(rows)) < len(sample)
+            eligible = self._eligible(t, rows, open_only, today, excluded)
+            shown = eligible & ~pool
+            if candidate_ids is not None or int(shown.sum()) >= top_k or len(found) >= t.n_alive:
+                sem, combined = self._scores(query, q, t, lexical, rows)
+                return self._select(query, t, rows, sem, combined, eligible, shown, top_k, today, min_band, pool)
+            # the filters left too few of the index's candidates: every slot is scored
+        eligible = self._eligible(t, None, open_only, today, excluded)
+        shown = eligible & t.mask_of(candidate_ids, True) if candidate_ids is not None else eligible
+        sem, combined = self._scores(query, q, t, lexical)
+        return self._select(query, t, None, sem, combined, eligible, shown, top_k, today, min_band)
+
+    @staticmethod
+    def _eligible(t: _Table, rows: np.ndarray | None, open_only: bool, today: date,
+                  excluded: np.ndarray) -> np.ndarray:
+        """bool (n,) or (len(rows),): alive, not ``excluded`` (slots) and, with ``open_only``,
+        whose deadline is not before ``today``."""
+        col = _columns(rows)
+        out = col(t.alive).copy()
+        if open_only:
+            out &= col(t.deadline) >= today.toordinal()
+        if len(excluded):
+            if rows is None:
+                out[excluded] = False
+            else:
+                out &= ~np.isin(rows, excluded)
         return out
 
     # -- queries ------------------------------------------------------------
@@ -561,20 +731,13 @@ class MatchEngine:
         vectors. Needs whose deadline is before ``today`` (default: today)
         are never proposed to an idea. ``exclude``: ids to skip;
         ``candidate_ids``: restrict results to these ids (bands still use the
-        whole pool); ``min_band``: drop results below this band.
+        whole pool); ``min_band``: drop results below this band. A side of at
+        least ``approximate_from`` items is searched approximately (see the
+        class docstring). Raises ValueError for an unknown ``min_band``.
         """
-        if min_band not in BANDS:
-            raise ValueError(f"min_band must be one of {BANDS}")
-        today = today or date.today()
         side = "need" if query.side == "idea" else "idea"
-        t, sem, combined = self._scores(query, query_vec, side)
-        if not t.n_alive:
-            return []
-        eligible = t.alive.copy()
-        if side == "need":
-            eligible &= t.deadline >= today.toordinal()
-        eligible &= t.mask_of(set(exclude) | {query.id}, False)
-        return self._select(query, t, sem, combined, eligible, top_k, today, candidate_ids, min_band)
+        return self._ranked(query, query_vec, side, top_k, today or date.today(), exclude, candidate_ids,
+                            min_band, lexical=True)
 
     def similar(self, query: Item, query_vec: np.ndarray, top_k: int = 5,
                 exclude: Collection[str] = (), min_band: str = "possible",
@@ -584,11 +747,12 @@ class MatchEngine:
         ``min_band``. The query's own id is always skipped. ``lexical=False``:
         scores without the TF-IDF term (debiased cosine and facets only), for a
         search box whose words the database already matches; one (n, dim)
-        product instead of a pass over every same-language item's n-grams."""
-        if min_band not in BANDS:
-            raise ValueError(f"min_band must be one of {BANDS}")
-        t, sem, combined = self._scores(query, query_vec, query.side, lexical=lexical)
-        if not t.n_alive:
-            return []
-        eligible = t.alive & t.mask_of(set(exclude) | {query.id}, False)
-        return self._select(query, t, sem, combined, eligible, top_k, date.today(), None, min_band)
+        product instead of a pass over every same-language item's n-grams.
+        Approximate on a large side, as :meth:`rank`."""
+        return self._ranked(query, query_vec, query.side, top_k, date.today(), exclude, None, min_band,
+                            lexical=lexical)
+
+
+def _columns(rows: np.ndarray | None):
+    """``rows``' entries of a per-slot array (the whole array when ``rows`` is None)."""
+    return (lambda a: a) if rows is None else (lambda a: a[rows])

@@ -36,7 +36,7 @@ from matching.ranking import Item, MatchEngine
 log = logging.getLogger(__name__)
 
 MAGIC = b"laocai-match-index\n"
-FORMAT = 2  # bumped whenever what is pickled changes shape
+FORMAT = 3  # bumped whenever what is pickled changes shape (3: the engine's tables carry an approximate index)
 
 
 @dataclass

@@ -146,3 +146,36 @@ def test_the_job_worker_brings_its_index_up_to_date_before_forking_without_loadi
         ranked = {i for side in index._ready()._sides.values() for i in side.items}
         assert {engine_id(db.session.get(Idea, i)) for i in ids} <= ranked
     assert index.embedder.embedder._embedder is None
+
+
+def test_an_engine_with_its_approximate_index_is_saved_and_read_back(tmp_path):
+    """A side past ``approximate_from`` keeps an HNSW graph (matching/ann.py); it travels in the
+    snapshot as one array mapped from the file, and the engine read back ranks and updates as the
+    saved one did, without rebuilding the graph."""
+    import numpy as np
+
+    from matching.ranking import Item, MatchEngine
+
+    rng = np.random.default_rng(1)
+    vecs = rng.normal(size=(420, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ideas = [Item(f"idea:{k}", "idea", "startup_idea", "vi", f"máy sấy số {k}") for k in range(400)]
+    needs = [Item(f"need:{k}", "need", "business_need", "vi", f"cần máy sấy {k}") for k in range(20)]
+    engine = MatchEngine(dim=16, approximate_from=100, approximate_depth=50)
+    engine.add(ideas + needs, vecs)
+    engine.prepare()
+    graph = engine._tables["idea"].ann
+    assert graph is not None
+    path = tmp_path / "index.pickle"
+    index_snapshot.write(index_snapshot.Snapshot("m", engine, {}), path, b"key")
+    read = index_snapshot.read(path, b"key", "m")
+    assert read is not None
+    restored = read.engine
+    assert len(restored._tables["idea"].ann) == len(graph) == 400
+    for need, vec in zip(needs, vecs[400:]):
+        assert [m.item_id for m in restored.rank(need, vec)] == [m.item_id for m in engine.rank(need, vec)]
+    twin = Item("idea:new", "idea", "startup_idea", "vi", needs[0].text)
+    restored.add([twin], vecs[400][None])
+    restored.remove(["idea:0"])
+    found = [m.item_id for m in restored.rank(needs[0], vecs[400], top_k=400)]
+    assert found[0] == "idea:new" and "idea:0" not in found
