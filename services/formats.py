@@ -5,11 +5,12 @@ Pages use these as Jinja filters (``|date``, ``|datetime``, ``|decimal``, ``|per
 registered in web/__init__.py; Flask-Babel's own ``dateformat`` & co. are taken away there so a
 template cannot pick another convention); e-mails and messages built in services call them directly.
 
-- Vietnamese writes a day as 29/11/2026, the way a civil servant does; Babel's own Vietnamese patterns
-  are "d/M/yy" (short) and "29 thg 11, 2026" (medium), so that one pattern is set here. Other
-  languages keep Babel's medium date ("Nov 29, 2026" in English).
-- A time is the locale's short time (24-hour "22:42" in Vietnamese, "10:42 PM" in English) in the
-  province's zone, joined to the date as the locale joins them. Stored times are naive UTC.
+- A day is written 29/11/2026 in every language, the way a civil servant here writes it (Babel's
+  own patterns would give "29 thg 11, 2026" in Vietnamese and "Nov 29, 2026" in English: a page
+  read in English is still about Lào Cai, and its dates are compared with Vietnamese documents).
+- A time is 24-hour, "22:42", in every language, in the province's zone, joined to the date as
+  the locale joins them ("22:42 29/11/2026" in Vietnamese, "29/11/2026, 22:42" in English).
+  Stored times are naive UTC.
 - Numbers use the locale's symbols: "36,74" and "+4,2%" in Vietnamese, "36.74" and "+4.2%" in English.
 - A day people pick (a filter's "from"/"to", a deadline, "today") is a day in the province's zone:
   :func:`local_today` and :func:`utc_bounds` turn it into the stored clock.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from babel.dates import format_skeleton, get_date_format, get_datetime_format, get_time_format
+from babel.dates import format_skeleton, get_datetime_format
 from flask_babel import (
     format_date,
     format_datetime,
@@ -34,21 +35,17 @@ from flask_babel import (
 
 from models.people import utcnow
 
-# The date patterns that differ from Babel's medium date, by language.
-DATE_PATTERNS = {"vi": "dd/MM/yyyy"}
+DATE_PATTERN = "dd/MM/yyyy"  # every language (see above)
+TIME_PATTERN = "HH:mm"       # 24-hour, every language
 # A month, where Babel's own (skeleton "yMMM": "thg 11 2026") is not what people write.
 MONTH_PATTERNS = {"vi": "MM/yyyy"}
-
-
-def _date_pattern(locale) -> str:
-    return DATE_PATTERNS.get(locale.language) or get_date_format("medium", locale).pattern
 
 
 def day(value: date | datetime | None) -> str:
     """A calendar day (a datetime is first moved into the province's zone): 29/11/2026 in vi."""
     if value is None:
         return ""
-    return format_date(value, _date_pattern(get_locale()))
+    return format_date(value, DATE_PATTERN)
 
 
 def month(value: date) -> str:
@@ -59,12 +56,12 @@ def month(value: date) -> str:
 
 
 def moment(value: datetime | None) -> str:
-    """A stored (naive UTC) time as the province's local date and 24-hour time in vi: 22:42 29/11/2026."""
+    """A stored (naive UTC) time as the province's local date and 24-hour time: 22:42 29/11/2026 in vi,
+    29/11/2026, 22:42 in en."""
     if value is None:
         return ""
     locale = get_locale()
-    pattern = str(get_datetime_format("medium", locale)).replace(
-        "{0}", get_time_format("short", locale).pattern).replace("{1}", _date_pattern(locale))
+    pattern = str(get_datetime_format("medium", locale)).replace("{0}", TIME_PATTERN).replace("{1}", DATE_PATTERN)
     return format_datetime(value, pattern)
 
 

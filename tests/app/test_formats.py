@@ -1,5 +1,5 @@
 """Dates, times, numbers and the order of names as people here write and read them: 29/11/2026,
-22:42 in Lào Cai's time, 36,74 in Vietnamese; "Nov 29, 2026" and 36.74 in English; "Xã Đông Cuông"
+22:42 in Lào Cai's time in both languages, 36,74 in Vietnamese and 36.74 in English; "Xã Đông Cuông"
 between "Xã Dền Sáng" and "Xã Xuân Ái"."""
 import re
 from datetime import date, datetime
@@ -15,7 +15,7 @@ from tests.app.test_matching_pages import DRYER_IDEA, DRYER_NEED
 
 @pytest.mark.parametrize("language, expected", [
     ("vi", ("29/11/2026", "22:42 29/11/2026", "36,74", "1.234,5", "+4,2%", "51,6%", "50%")),
-    ("en", ("Nov 29, 2026", "Nov 29, 2026, 10:42\u202fPM", "36.74", "1,234.5", "+4.2%", "51.6%", "50%")),
+    ("en", ("29/11/2026", "29/11/2026, 22:42", "36.74", "1,234.5", "+4.2%", "51.6%", "50%")),
 ])
 def test_each_language_writes_dates_and_numbers_its_own_way(app, language, expected):
     with app.test_request_context(), app.app_context():
@@ -48,14 +48,14 @@ def test_templates_cannot_use_flask_babels_own_date_filters(app):
     assert {"date", "datetime", "decimal", "percent", "number"} <= set(app.jinja_env.filters)
 
 
-def test_a_need_page_shows_its_deadline_as_dd_mm_yyyy_in_vietnamese_and_in_words_in_english(client, make_user,
-                                                                                          submit):
+def test_a_need_page_shows_its_deadline_as_dd_mm_yyyy_in_vietnamese_and_in_english(client, make_user, submit):
     business, _ = make_user("business")
     need = submit("needs", business, title="Máy sấy quế cho hợp tác xã", deadline=date(2026, 11, 29))
     page = client.get(f"/needs/{need}").get_data(as_text=True)
     assert "29/11/2026" in page and "thg" not in page
     client.get("/lang/en")
-    assert "Nov 29, 2026" in client.get(f"/needs/{need}").get_data(as_text=True)
+    page = client.get(f"/needs/{need}").get_data(as_text=True)
+    assert "29/11/2026" in page and "Nov" not in page
 
 
 def test_the_review_queue_shows_local_time_and_says_so(app, client, login_as, make_user, submit):
