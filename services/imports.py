@@ -268,10 +268,10 @@ def check_rows(rows: list[tuple[int, dict[str, str]]], headers: dict[str, str], 
                           "unknown_email": email if email and account is None else None})
     existing = existing_duplicates({duplicate_key(r["owner_id"], r["author_name"], r["data"]["title"])
                                     for r in ready})
-    for r in ready:
-        if duplicate_key(r["owner_id"], r["author_name"], r["data"]["title"]) in existing:
-            errors.append(RowError(r["row"], headers["title"],
-                                   _("This author already has an idea with this title.")))
+    duplicates = [r for r in ready if duplicate_key(r["owner_id"], r["author_name"], r["data"]["title"]) in existing]
+    errors += [RowError(r["row"], headers["title"], _("This author already has an idea with this title."))
+               for r in duplicates]
+    ready = [r for r in ready if r not in duplicates]  # a row with an error is never among the ready ones
     errors.sort(key=lambda e: e.row)
     return ready, errors
 

@@ -216,6 +216,10 @@ def test_duplicates_in_the_file_and_in_the_database(app, client, staff, author, 
     assert [(e["row"], e["column"]) for e in errors] == [(3, "Tiêu đề"), (4, "Tiêu đề")]
     assert "2" in errors[0]["message"]
     assert _count_ideas(app) == 1
+    # the rows with an error are not among those shown as they will be imported
+    with app.test_request_context():
+        from services import imports
+        assert [r.row for r in imports.preview_rows(imports.get(job_id))] == [2]
 
 
 def test_a_file_not_in_utf8_is_refused_with_the_expected_encoding(app, client, staff, author):
