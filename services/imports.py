@@ -490,6 +490,7 @@ def apply_import(job_id: int) -> ImportJob:
             db.session.rollback()
         return job
     _embed(job, ideas)
+    _alert(ideas)
     return job
 
 
@@ -501,6 +502,18 @@ def _tell_authors(job: ImportJob, ideas: list[Idea]) -> None:
         if owner.id != job.created_by_id:
             notifications.notify(owner, "ideas_imported", {"name": job.created_by.full_name,
                                                            "count": counts[owner.id], "file": job.filename})
+
+
+def _alert(ideas: list[Idea]) -> None:
+    """Queue the match alerts of each newly published idea, as a single publish does
+    (services.alerts.match_alerts: the authors of the needs and orders it fits are told): on the
+    bulk queue, after the embedding; an alert job whose idea is not embedded yet embeds it itself."""
+    for idea in ideas:
+        if idea.is_published:
+            try:
+                jobs.enqueue("match_alerts", engine_id(idea))
+            except Exception:  # the ideas are saved; an alert lost is not worth failing the import
+                log.exception("Import: match alerts for %s not queued", engine_id(idea))
 
 
 def _embed(job: ImportJob, ideas: list[Idea]) -> None:

@@ -736,3 +736,24 @@ def test_an_idea_names_its_author_as_the_file_does(app, client, staff, author):
     exported = _sheet_rows(client.get("/ideas/export.csv").data, "csv")
     column = exported[0].index("Tác giả")
     assert {r[column] for r in exported[1:]} == {"Nguyễn Thị Mai", "Innovator Test"}
+
+
+def test_imported_ideas_alert_the_authors_of_the_needs_they_fit(app, client, staff, author, make_user, submit):
+    """A hackathon's file is where most ideas come from: each imported idea is alerted for as a
+    single publish is (services.alerts.match_alerts)."""
+    from extensions import db
+    from models import Notification
+    from services import alerts
+    from tests.app.test_matching_pages import DRYER_IDEA, DRYER_NEED, UNRELATED_IDEAS
+    business, _ = make_user("business", organisation="HTX Quế Văn Yên")
+    need = submit("needs", business, **DRYER_NEED)
+    for n, (title, summary, sector) in enumerate(UNRELATED_IDEAS):  # a pool for the bands
+        submit("ideas", make_user("innovator")[0], title=title, summary=summary, sector_codes=[sector])
+    rows = [_row(1, author, **{"Tiêu đề": DRYER_IDEA["title"], "Tóm tắt": DRYER_IDEA["summary"],
+                               "Mô tả": DRYER_IDEA["description"], "Loại": "research_proposal"})]
+    job_id = _job_id(_upload(client, _csv(rows)))
+    assert client.post(f"/reports/import/{job_id}/confirm").status_code == 302  # JOBS_SYNC: applied at once
+    with app.app_context():
+        links = list(db.session.scalars(sa.select(Notification.link).where(
+            Notification.user_id == business, Notification.kind.in_(alerts.ALERT_KINDS))))
+    assert len(links) == 1 and links[0].startswith(f"/needs/{need}#match-ideas-")
