@@ -747,7 +747,7 @@ def test_imported_ideas_alert_the_authors_of_the_needs_they_fit(app, client, sta
     from tests.app.test_matching_pages import DRYER_IDEA, DRYER_NEED, UNRELATED_IDEAS
     business, _ = make_user("business", organisation="HTX Quế Văn Yên")
     need = submit("needs", business, **DRYER_NEED)
-    for n, (title, summary, sector) in enumerate(UNRELATED_IDEAS):  # a pool for the bands
+    for title, summary, sector in UNRELATED_IDEAS:  # a pool for the bands
         submit("ideas", make_user("innovator")[0], title=title, summary=summary, sector_codes=[sector])
     rows = [_row(1, author, **{"Tiêu đề": DRYER_IDEA["title"], "Tóm tắt": DRYER_IDEA["summary"],
                                "Mô tả": DRYER_IDEA["description"], "Loại": "research_proposal"})]
