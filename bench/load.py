@@ -243,7 +243,9 @@ def main() -> None:
     try:
         if not args.starts_only:
             base = figures["base"]
-            paths = ["/", "/ideas/?page=40", f"/ideas/{figures['idea_id']}", "/api/v1/ideas?page=3&per_page=20"]
+            # /healthz first: a near-trivial Flask endpoint (one SELECT 1), the ceiling of this machine
+            paths = ["/healthz", "/", "/ideas/?page=40", f"/ideas/{figures['idea_id']}",
+                     "/api/v1/ideas?page=3&per_page=20"]
             results = [load(base, path, args.requests, args.concurrency) for path in paths]
             figures["workers_rss_mb_after_load"] = workers_rss_mb(server.pid)
     finally:

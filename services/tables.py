@@ -31,7 +31,7 @@ from services.errors import ServiceError
 
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # send_file adds "; charset=utf-8" to text types
 }
 # A CSV cell that starts with one of these is read as a formula by spreadsheet programs.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

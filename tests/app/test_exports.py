@@ -44,7 +44,9 @@ def test_exports_use_the_pages_words_in_vietnamese_whatever_the_readers_language
     page_vi = client.get(f"/ideas/{idea}").get_data(as_text=True)
     client.get("/lang/en")
     assert "Prototype" in client.get(f"/ideas/{idea}").get_data(as_text=True)
-    _, rows = _csv(client.get("/ideas/export.csv"))
+    download = client.get("/ideas/export.csv")
+    assert download.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
+    _, rows = _csv(download)
     assert (rows[0]["Loại"], rows[0]["Giai đoạn"], rows[0]["Trạng thái"]) == ("Dự án STEM", "Sản phẩm mẫu", "Đã công bố")
     assert rows[0]["Loại"] in page_vi and rows[0]["Giai đoạn"] in page_vi
 
