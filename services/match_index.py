@@ -28,7 +28,7 @@ from flask import Flask, current_app
 from extensions import db
 from matching.debias import LanguageDebias
 from matching.embedders import CachedEmbedder, Embedder, ModelMissingError, load_embedder, model_id_of, text_key
-from matching.explain import texts_to_embed
+from matching.explain import Explanation, explain, texts_to_embed
 from matching.glossary import Glossary
 from matching.ranking import BANDS, Item, Match, MatchEngine, item_text
 from matching.rerank import (
@@ -53,6 +53,7 @@ from services.vector_store import DatabaseVectorStore
 log = logging.getLogger(__name__)
 
 BATCH = 64  # texts per embedding call when filling the cache
+EXPLANATIONS_KEPT = 4096  # explained pairs each process keeps (MatchIndex.explain)
 EMBED_CHUNK = 32  # submissions per bulk embedding job (a few seconds on 2 cores); the rest is a new job
 SECOND_STAGE_TOP_N = 50  # first-stage candidates the second stage re-ranks (docs/matching.md)
 MATERIALS_CACHED = 4096  # items whose second-stage material a process keeps (about 15 kB each)
@@ -152,6 +153,7 @@ class MatchIndex:
         self._materials_lock = threading.Lock()
         self._preparing: set[str] = set()        # ids a warm_explanations job was asked for
         self._search_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
+        self._explanations: OrderedDict[tuple, Explanation] = OrderedDict()  # see explain(); least recent first
         self._loading: threading.Thread | None = None
 
     @property
@@ -322,6 +324,8 @@ class MatchIndex:
         with self._refreshing, self._lock:
             self._engine, self._refreshed_at = None, None
             self._pending, self._asked, self._members_only, self._versions = {}, set(), frozenset(), {}
+            with self._materials_lock:
+                self._explanations.clear()  # after a reindex, from other vectors
             if self.snapshot_dir:
                 index_snapshot.remove(self.snapshot_file)
 
@@ -449,6 +453,27 @@ class MatchIndex:
             self._preparing.update(asked)
         for ref in asked:
             jobs.enqueue("warm_explanations", ref)
+
+    def explain(self, query: Item, candidate: Item, glossary: Glossary | None) -> Explanation:
+        """:func:`matching.explain.explain` of one pair, with the stored vectors, kept in this
+        process (the :data:`EXPLANATIONS_KEPT` pairs used last): a pair's explanation depends only on
+        the two items (their texts and facets: a changed text is another item), the glossary (a
+        changed one is a new object) and the day (deadlines), and a matches page explains the same
+        ten pairs at every visit (~10 ms each at 100k items, mostly reading their vectors). The
+        explanation returned is shared: callers must not change it."""
+        today = local_today()
+        key = (query, candidate, glossary, today)
+        with self._materials_lock:
+            kept = self._explanations.get(key)
+            if kept is not None:
+                self._explanations.move_to_end(key)
+                return kept
+        why = explain(query, candidate, self.embedder, glossary=glossary, today=today)
+        with self._materials_lock:
+            self._explanations[key] = why
+            while len(self._explanations) > EXPLANATIONS_KEPT:
+                self._explanations.popitem(last=False)
+        return why
 
     def similar(self, query: Item, top_k: int = 5, exclude: Collection[str] = (),
                 min_band: str = "good", query_vec: np.ndarray | None = None) -> list[Match]:

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from extensions import db
 from matching.duplicates import DEFAULT_RULE, concept_overlap, number_overlap, numbers_in
 from matching.embedders import ModelMissingError
-from matching.explain import Explanation, SentencePair, TermPair, explain, texts_to_embed
+from matching.explain import Explanation, SentencePair, TermPair, texts_to_embed
 from matching.ranking import Item, Match, item_text
 from matching.rerank import NO_STATISTICS, item_concepts
 from models import Idea, Sector, Status, Submission, TechnologyNeed, User
@@ -168,7 +168,7 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
         if len(views) < explain_top:
             pending = own_pending or match.item_id in unprepared
             if not pending:
-                why = _reasons(explain(query, to_item(sub), index.embedder, glossary=glossary), sectors, quote_query)
+                why = _reasons(index.explain(query, to_item(sub), glossary), sectors, quote_query)
         hidden = not can_see_details(viewer, sub)
         views.append(MatchView(sub, type_of(sub), match.band, None if hidden else sub.organisation_name,
                                hidden, why, pending))
@@ -341,7 +341,7 @@ def explain_pair(idea: Idea, target: Submission) -> PairReasons:
     glossary = current_glossary()
     if _unprepared(index, [query, other], glossary):
         return PairReasons(band, pending=True)
-    why = explain(query, other, index.embedder, glossary=glossary)
+    why = index.explain(query, other, glossary)
     return PairReasons(band, _reasons(why, _sectors(), quote_query=True))
 
 

@@ -51,7 +51,7 @@ from matching.spelling import correct_query
 from matching.text import detect_language
 from models import Submission, TechnologyNeed, User
 from models.people import is_staff
-from services import submissions
+from services import counts, submissions
 from services.errors import ServiceError
 from services.formats import local_today
 from services.glossary import current_glossary
@@ -450,7 +450,7 @@ def find(submission_type: SubmissionType, user: User | None, filters: BrowseFilt
     shown = min(per_page, 100) if per_page >= 1 else 20  # as Pagination reads it
     plan = _plan(submission_type, user, filters, semantic, limit=max(page, 1) * shown)
     if plan.stmt is not None:
-        pagination = db.paginate(plan.stmt, page=page, per_page=per_page, max_per_page=100, error_out=False)
+        pagination = counts.paginate(plan.stmt, page=page, per_page=per_page)  # its total kept (services/counts.py)
     else:
         pagination = RankedPagination(page=page, per_page=per_page, max_per_page=100, error_out=False,
                                       ids=plan.ids, total=plan.total, model=submission_type.model,

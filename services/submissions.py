@@ -207,12 +207,12 @@ def latest(user: User | None, n: int) -> dict[str, list[Submission]]:
 
 
 def counts() -> dict[str, int]:
-    """Published submissions of each type (by slug) and the number of innovators."""
-    def n(stmt):
-        return db.session.scalar(stmt) or 0
-    found = {t.slug: n(sa.select(sa.func.count(t.model.id)).where(t.model.status == Status.PUBLISHED.value))
+    """Published submissions of each type (by slug) and the number of innovators (each count kept
+    while the data has not changed: services/counts.py)."""
+    from services import counts as kept
+    found = {t.slug: kept.count(sa.select(t.model.id).where(t.model.status == Status.PUBLISHED.value))
              for t in TYPES}
-    found["innovators"] = n(sa.select(sa.func.count(User.id)).where(User.role == Role.INNOVATOR.value))
+    found["innovators"] = kept.count(sa.select(User.id).where(User.role == Role.INNOVATOR.value))
     return found
 
 

@@ -32,6 +32,21 @@ def test_the_profile_language_is_used_after_sign_in(client, make_user, auth):
     assert "Sign out" in client.get("/").get_data(as_text=True)
 
 
+def test_a_chinese_reader_keeps_their_language_and_reads_the_pages_in_english(client, make_user, auth, app):
+    """Partners in Yunnan: Chinese is a preferred language (the profile offers it, so saving the
+    profile keeps it); the pages, which have no Chinese catalog, come in English, not Vietnamese."""
+    from extensions import db
+    from models import User
+    user_id, email = make_user("business", preferred_language="zh")
+    auth.login(email)
+    profile = client.get("/auth/profile").get_data(as_text=True)
+    assert "Sign out" in profile and 'value="zh" selected' in profile.replace("selected ", "selected ")
+    client.post("/auth/profile", data={"full_name": "Zhang Min", "organisation": "", "place": "", "phone": "",
+                                       "preferred_language": "zh"})
+    with app.app_context():
+        assert db.session.get(User, user_id).preferred_language == "zh"
+
+
 def test_every_message_has_a_vietnamese_translation():
     with open(ROOT / "translations/vi/LC_MESSAGES/messages.po", "rb") as f:
         catalog = read_po(f)

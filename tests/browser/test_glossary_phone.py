@@ -14,7 +14,7 @@ def test_an_admin_adds_and_deletes_a_concept_on_a_phone(live_server, page, app, 
     app.config["WTF_CSRF_ENABLED"] = True
     _, email = make_user("admin")
     page.goto(live_server + "/auth/login")
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("E-mail").fill(email)
     page.get_by_label("Mật khẩu").fill("password123")
     page.locator("button[type=submit], input[type=submit]").filter(has_text="Đăng nhập").click()
 

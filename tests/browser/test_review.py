@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 def sign_in(page, live_server, email):
     page.goto(live_server + "/auth/login")
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("E-mail").fill(email)
     page.get_by_label("Mật khẩu").fill("password123")
     page.locator("main form [type=submit]").click()
     expect(page.locator(".alert-success").first).to_be_visible()

@@ -14,7 +14,7 @@ def test_register_submit_and_find_an_idea(live_server, page, app):
 
     page.goto(live_server + "/auth/register")
     page.get_by_label("Họ và tên").fill("Vàng Thị Mai")
-    page.get_by_label("Email").fill("mai@example.vn")
+    page.get_by_label("E-mail").fill("mai@example.vn")
     page.get_by_label("Mật khẩu", exact=True).fill("sương muối Bắc Hà")
     page.get_by_label("Nhập lại mật khẩu").fill("sương muối Bắc Hà")
     page.locator("input[type=submit], button[type=submit]").filter(has_text=re.compile("Tạo tài khoản")).click()

@@ -12,7 +12,7 @@ from models import User
 from tests.faults.conftest import csrf_of, gunicorn
 
 CLIENTS = 6
-TAKEN = "Email này đã được dùng cho một tài khoản khác."  # "An account with this e-mail already exists."
+TAKEN = "E-mail này đã được dùng cho một tài khoản khác."  # "An account with this e-mail already exists."
 
 
 def test_simultaneous_registrations_of_one_address(app, database_url, spawn):

@@ -7,7 +7,9 @@ from services.reference import former_districts, place_choices, sector_choices
 from web.forms import BaseForm, clean_line
 
 PHONE = Regexp(r"^[0-9 +().-]{8,20}$", message=_l("Enter a phone number, e.g. 0912 345 678."))
-LANGUAGE_CHOICES = [(code, LANGUAGE_ENDONYMS[code]) for code in ("vi", "en")]  # the languages of the pages
+# The languages people may prefer: the pages' two, and Chinese (partners in Yunnan), whose readers
+# get pages and e-mails in English until there is a Chinese catalog (web/i18n.py, services/notifications.py)
+LANGUAGE_CHOICES = [(code, LANGUAGE_ENDONYMS[code]) for code in ("vi", "en", "zh")]
 
 
 class ProfileFields(BaseForm):
@@ -16,7 +18,8 @@ class ProfileFields(BaseForm):
                                filters=[clean_line])
     place = SelectField(_l("Commune or ward"), validators=[Optional()])
     phone = StringField(_l("Phone"), validators=[Optional(), PHONE])
-    preferred_language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
+    preferred_language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES, description=_l(
+        "Pages and e-mails are written in Vietnamese and English; with 中文 they come in English."))
     innovator_type = SelectField(_l("I am a"), choices=choices(INNOVATOR_TYPES), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
