@@ -490,7 +490,6 @@ def apply_import(job_id: int) -> ImportJob:
             db.session.rollback()
         return job
     _embed(job, ideas)
-    _alert(ideas)
     return job
 
 
@@ -504,25 +503,15 @@ def _tell_authors(job: ImportJob, ideas: list[Idea]) -> None:
                                                            "count": counts[owner.id], "file": job.filename})
 
 
-def _alert(ideas: list[Idea]) -> None:
-    """Queue the match alerts of each newly published idea, as a single publish does
-    (services.alerts.match_alerts: the authors of the needs and orders it fits are told): on the
-    bulk queue, after the embedding; an alert job whose idea is not embedded yet embeds it itself."""
-    for idea in ideas:
-        if idea.is_published:
-            try:
-                jobs.enqueue("match_alerts", engine_id(idea))
-            except Exception:  # the ideas are saved; an alert lost is not worth failing the import
-                log.exception("Import: match alerts for %s not queued", engine_id(idea))
-
-
 def _embed(job: ImportJob, ideas: list[Idea]) -> None:
     """Queue the new ideas' embedding on the bulk queue, in chunks: their texts first (so they are
-    ranked as soon as possible), then their explanation texts. Pages never wait for it (a page
-    ranks only what is embedded), and e-mail queued meanwhile goes out between chunks."""
+    ranked as soon as possible; each chunk then queues its ideas' match alerts, as a single publish
+    does: the authors of the needs and orders they fit are told), then their explanation texts.
+    Pages never wait for it (a page ranks only what is embedded), and e-mail queued meanwhile goes
+    out between chunks."""
     refs = [engine_id(idea) for idea in ideas]
     try:
-        jobs.enqueue("embed", refs, False)
+        jobs.enqueue("embed", refs, False, True)
         jobs.enqueue("embed", refs, True)
     except Exception:  # the ideas are saved; `flask --app app reindex --missing` embeds them later
         db.session.rollback()

@@ -629,20 +629,25 @@ def submission_changed(sub: Submission) -> None:
         log.exception("Embedding failed for %s; `flask --app app reindex --missing` will retry", engine_id(sub))
 
 
-def embed_job(refs: list[str], explanations: bool = True) -> int:
+def embed_job(refs: list[str], explanations: bool = True, alert: bool = False) -> int:
     """Job (bulk queue): embed the submissions ``refs`` (engine ids), with their explanation texts
     when ``explanations``, :data:`EMBED_CHUNK` per job: this job embeds the first chunk and queues
     the rest as a new job, so e-mail and other interactive jobs queued meanwhile run in between.
-    Idempotent: texts already stored are skipped, so a job retried after a crash redoes only what
-    was not stored, and a text is never stored twice. Returns how many were embedded here."""
+    ``alert``: then queue each embedded submission's match alerts (services.alerts.match_alerts:
+    an import's ideas, alerted for once they can be ranked). Idempotent: texts already stored are
+    skipped, so a job retried after a crash redoes only what was not stored, and a text is never
+    stored twice. Returns how many were embedded here."""
     head, rest = list(refs[:EMBED_CHUNK]), list(refs[EMBED_CHUNK:])
     subs = [s for s in submission_types.load(head).values() if s.is_published]
     if explanations:
         embed_submissions(subs)
     elif subs:
         match_index().embedder.embed([item_text(to_item(s)) for s in subs], "query")
+    if alert:
+        for sub in subs:
+            jobs.enqueue("match_alerts", engine_id(sub))
     if rest:
-        jobs.enqueue("embed", rest, explanations)
+        jobs.enqueue("embed", rest, explanations, alert)
     return len(subs)
 
 

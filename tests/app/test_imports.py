@@ -340,7 +340,8 @@ def test_the_job_page_refreshes_while_running(app, client, staff, author):
 def test_three_thousand_rows_import_completely(app, client, staff, author, monkeypatch):
     from services import match_index
     embedded = []
-    monkeypatch.setattr(match_index, "embed_job", lambda refs, explanations: embedded.append((len(refs), explanations)))
+    monkeypatch.setattr(match_index, "embed_job", lambda refs, explanations, alert=False:
+                        embedded.append((len(refs), explanations, alert)))
     rows = [_row(n, author) for n in range(1, 3001)]
     job_id = _job_id(_upload(client, _csv(rows)))
     assert _job(app, job_id)["errors"] == []
@@ -351,7 +352,8 @@ def test_three_thousand_rows_import_completely(app, client, staff, author, monke
     deadline = time.monotonic() + 10
     while not embedded and time.monotonic() < deadline:  # embedding follows the commit
         time.sleep(0.05)
-    assert embedded == [(3000, False), (3000, True)]  # queued as bulk jobs: their texts first, then the reasons
+    # queued as bulk jobs: their texts first (then each chunk's match alerts), then the reasons
+    assert embedded == [(3000, False, True), (3000, True, False)]
 
 
 def test_the_template_has_the_expected_headers(client, staff):
