@@ -598,35 +598,36 @@ def embed_submissions(subs: Iterable[Submission], key_terms: bool = True) -> int
     glossary = current_glossary() if key_terms else None
     texts: list[str] = []
     count = 0
+    terms: list[str] = []  # after every ranking text: a submission can be ranked once the first calls are done
     for sub in subs:
         item = to_item(sub)
         texts.append(item_text(item))
-        if key_terms:
-            texts.extend(texts_to_embed(item, glossary=glossary))
         title, sentences = material_texts(item)
         texts.append(title)
         texts.extend(sentences)
+        if key_terms:
+            terms.extend(texts_to_embed(item, glossary=glossary))
         count += 1
+    texts += terms
     for start in range(0, len(texts), BATCH):
         embedder.embed(texts[start:start + BATCH], "query")
     return count
 
 
 def submission_changed(sub: Submission) -> None:
-    """Called after a submission is saved. A published one is embedded now (one text, tens of
-    milliseconds) so the author's next page already shows its matches; the sentences and terms
-    that explanations use are embedded by a background job. The submission itself is already
-    committed: a failure here loses nothing, and `flask --app app reindex --missing` catches up."""
+    """Called after a submission is saved. A published one is embedded by an interactive job
+    (:func:`warm_explanations`: its whole text, title and sentences first, then the key terms that
+    explanations pair), not in the author's request: a long text costs the model 1-2 s on 2 cores.
+    Until its vector is stored its page says its matches are being prepared (seconds). The
+    submission itself is already committed: a failure here loses nothing, and `flask --app app
+    reindex --missing` catches up."""
     if not sub.is_published:
         return
     try:
-        match_index().embedder.embed([item_text(to_item(sub))], "query")
         jobs.enqueue("warm_explanations", engine_id(sub))
-    except ModelMissingError as missing:
-        log.error("Not embedded (%s): %s", engine_id(sub), missing)
     except Exception:  # the engine must never cost the author their saved work
         db.session.rollback()
-        log.exception("Embedding failed for %s; `flask --app app reindex --missing` will retry", engine_id(sub))
+        log.exception("Embedding not queued for %s; `flask --app app reindex --missing` will", engine_id(sub))
 
 
 def embed_job(refs: list[str], explanations: bool = True, alert: bool = False) -> int:

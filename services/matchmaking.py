@@ -202,18 +202,34 @@ def _refreshed_index() -> MatchIndex | None:
     return index
 
 
-def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10) -> list[MatchView]:
+def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_top: int = 10,
+                prepared_only: bool = False) -> list[MatchView]:
     """The best matches on the other side for a submission, with reasons, that this viewer may see.
     Returns [] when the engine cannot run (no model yet): pages still work; and for a confidential
-    need seen by anyone but its author and staff (see :func:`may_see_matches`)."""
+    need seen by anyone but its author and staff (see :func:`may_see_matches`).
+    ``prepared_only`` (a page): [] while the submission itself is not embedded yet (just published:
+    a job embeds it, see :func:`matches_being_prepared`) instead of embedding it in the request."""
     if not may_see_matches(viewer, sub):
         return []
     index = _refreshed_index()
     if index is None:
         return []
+    if prepared_only and index.is_pending(engine_id(sub)):
+        return []
     query = to_item(sub)
     matches = index.rank(query, top_k=top_k, exclude=hidden_from(viewer), min_band=SHOWN_BAND)
     return _views(query, matches, viewer, explain_top, quote_query=can_see_details(viewer, sub), query_saved=True)
+
+
+def matches_being_prepared(sub: Submission) -> bool:
+    """True while a published submission waits for the job that embeds it (seconds after it was
+    published), as of the process's last refresh: its page says so instead of ranking it."""
+    if not sub.is_published:
+        return False
+    try:
+        return match_index().is_pending(engine_id(sub))
+    except ModelMissingError:
+        return False
 
 
 @dataclass

@@ -120,3 +120,33 @@ def test_a_page_never_embeds_explanation_texts_it_shows_the_ranking_and_says_the
     page = client.get(f"/needs/{need_id}").get_data(as_text=True)
     assert "reasons-pending" not in page and "<mark>" in page.split("matches-title")[-1]  # reasons shown
     assert not (idea_texts | need_terms) & set(embedded)  # from the stored vectors
+
+
+def test_publishing_never_waits_for_the_model_its_page_says_the_matches_are_being_prepared(
+        app, client, make_user, submit, login_as, monkeypatch):
+    """The author's request saves and queues; a job embeds the text (1-2 s for a long one on 2
+    cores), meanwhile the page says so and reloads itself; then it shows the matches."""
+    from tests.app.test_matching_pages import DRYER_IDEA, DRYER_NEED
+    owner, _ = make_user("innovator")
+    submit("ideas", owner, **DRYER_IDEA)
+    asked = []
+    monkeypatch.setattr(jobs, "enqueue", lambda name, *args, **kw: asked.append((name, *args)))
+    business, _ = login_as("business")
+    with app.app_context():
+        embedder = match_index.match_index().embedder.embedder
+    embedded = []
+    real_embed = embedder.embed
+    monkeypatch.setattr(embedder, "embed", lambda texts, role="query", **kw: embedded.extend(texts)
+                        or real_embed(texts, role, **kw))
+    need = submit("needs", business, **DRYER_NEED)
+    page = client.get(f"/needs/{need}").get_data(as_text=True)
+    assert embedded == []  # neither the publish nor its page ran the model
+    assert 'id="matches-pending"' in page and "matches-pending.js" in page
+    with app.app_context():
+        from models import TechnologyNeed
+        ref = engine_id(db.session.get(TechnologyNeed, need))
+    assert ("warm_explanations", ref) in asked
+    with app.app_context():
+        match_index.warm_explanations(ref)  # the job runs
+    page = client.get(f"/needs/{need}").get_data(as_text=True)
+    assert 'id="matches-pending"' not in page and DRYER_IDEA["title"] in page

@@ -105,7 +105,8 @@ def detail(slug, item_id):
     can_edit = submissions.can_edit(current_user, item)
     return render_template(
         f"submissions/detail_{slug}.html", slug=slug, submission_type=BY_SLUG[slug], item=item, can_edit=can_edit,
-        matches=matchmaking.matches_for(item, current_user),
+        matches=matchmaking.matches_for(item, current_user, prepared_only=True),
+        matches_pending=matchmaking.matches_being_prepared(item),
         matches_hidden=not matchmaking.may_see_matches(current_user, item),
         similar=matchmaking.similar_ideas(_fields_of(item), current_user, exclude_id=item.id)
         if BY_SLUG[slug] is IDEA and can_edit else None,
