@@ -8,8 +8,9 @@ SQLite file (nothing is written to yours), starts gunicorn as production does (g
 workers x 4 threads, ``MATCHING_PRELOAD=1``, no snapshot yet, no Redis: jobs run in a thread of
 the worker), and as soon as ``/healthz`` answers:
 
-- a business publishes ``--count`` new needs, one after the other, through the form: the time is
-  the POST and the need's page it is sent to (with its matches and reasons), as the browser waits;
+- a business publishes ``--count`` new needs through the form, ``--pause`` seconds apart (as
+  people publish: one at a time): the time is the POST and the need's page it is sent to, as the
+  browser waits (the page says the matches are being worked out while a job embeds the text);
 - an innovator sends ``--count`` "similar ideas" checks as the idea form does while typing
   (``POST /ideas/similar``).
 
@@ -63,6 +64,9 @@ def figures(times: list[float]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=16, help="publishes and checks (the held-out set has 16 needs)")
+    parser.add_argument("--pause", type=float, default=5.0,
+                        help="seconds between two publishes (0: back to back, each one's embedding job "
+                             "then competes with the next request for the 2 cores)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("sqlite:///"):
@@ -108,6 +112,7 @@ def main() -> None:
             publish.append((time.perf_counter() - t) * 1000)
             if page.status_code != 200 or "/needs/new" in page.url:
                 sys.exit(f"publishing failed ({page.status_code}, {page.url})")
+            time.sleep(args.pause)
 
         innovator = signed_in(base, "sinhvien@demo.laocai.vn")
         token = TOKEN.search(innovator.get(f"{base}/ideas/new", timeout=120).text).group(1)
