@@ -1,5 +1,6 @@
 """The audit log: an entry for each kind of change, append-only, and a filtered page for staff."""
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -159,3 +160,21 @@ def test_from_and_to_are_days_in_the_provinces_time_zone(client, app, login_as, 
     assert actions("2026-11-29", "2026-11-29") == {"x.before_midnight", "x.first_minute"}
     assert actions("2026-11-30", "2026-11-30") == {"x.after_midnight"}
     assert actions("2026-11-28", "2026-11-28") == {"x.last_evening"}
+
+
+def test_the_log_page_downloads_what_it_shows_and_a_bad_range_is_refused_with_its_message(client, app, login_as):
+    """The download reads the page's own filters (and its first names, from/to): a range the form
+    refuses answers the log page with the form's message (422), never a file of every entry."""
+    _log_at(app, ("x.in_range", (2026, 11, 29, 3, 0)), ("x.outside", (2026, 11, 20, 3, 0)))
+    login_as("staff")
+    page = client.get("/audit?date_from=2026-11-29&date_to=2026-11-29").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" id="audit-download"', page).group(1).replace("&amp;", "&")
+    assert "date_from=2026-11-29" in link and "date_to=2026-11-29" in link
+    download = client.get(link)
+    assert download.status_code == 200
+    assert "audit-2026-11-29-to-2026-11-29" in download.headers["Content-Disposition"]
+    text = client.get(link.replace(".xlsx", ".csv")).get_data(as_text=True)
+    assert "x.in_range" in text and "x.outside" not in text
+    refused = client.get("/reports/audit.csv?date_from=2026-12-31&date_to=2026-01-01")
+    assert refused.status_code == 422 and "text/html" in refused.headers["Content-Type"]
+    assert "Ngày kết thúc không được sớm hơn ngày bắt đầu." in refused.get_data(as_text=True)

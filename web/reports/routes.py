@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
 from models import ProposalState
-from services import audit, decisions, exports, imports, indicators, proposals, ranker
-from services.bounds import FIRST_DAY, LAST_DAY
-from services.formats import local_today, utc_bounds
+from services import decisions, exports, imports, indicators, proposals, ranker
+from services.formats import local_today
 from web.access import staff_required
+from web.audit.routes import filtered as audit_filters
+from web.audit.routes import page_of as audit_page
 from web.downloads import table_response, workbook_response
 from web.messages import message_for
 from web.reports.charts import chart
@@ -83,27 +83,19 @@ def proposals_table(fmt):
     return table_response(fmt, f"proposals-{local_today()}", headers, rows)
 
 
-def _day(name: str) -> date | None:
-    """?from= / ?to= of the audit download: a day in the province's zone, ignored unless a date;
-    422 outside services.bounds."""
-    try:
-        day = date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        abort(422)
-    return day
-
-
 @bp.route(f"/audit.{FORMAT}")
 def audit_table(fmt):
-    """The audit log with the log page's filters (entity type, action, actor's e-mail, from/to: days in
-    the province's zone, both included)."""
-    since, until = utc_bounds(_day("from"), _day("to"))
-    stmt = audit.entries(entity_type=request.args.get("entity_type", ""), action=request.args.get("action", ""),
-                         actor_email=request.args.get("actor", ""), since=since, until=until)
+    """The audit log with the log page's filters (web/audit/routes.py ``filtered``: entity type,
+    action, actor's e-mail, from/to days in the province's zone, both included); invalid filters
+    answer the log page with their messages (422), never a file of everything."""
+    form, stmt, valid = audit_filters(request.args)
+    if not valid:
+        return audit_page(form, stmt, valid)
+    first, last = form.date_from.data, form.date_to.data
+    name = "audit" + (f"-{first}" if first else "") + (f"-to-{last}" if last else "") if first or last \
+        else f"audit-{local_today()}"
     headers, rows = exports.audit_table(stmt)
-    return table_response(fmt, f"audit-{local_today()}", headers, rows)
+    return table_response(fmt, name, headers, rows)
 
 
 # --- bulk import of ideas -------------------------------------------------------------
