@@ -101,8 +101,13 @@ def test_parallel_clients_on_gunicorn(app, make_user, server):
         ideas = list(db.session.scalars(sa.select(Idea)))
         assert sorted(i.title for i in ideas) == sorted(t for ts in titles.values() for t in ts)  # each exactly once
         keys = {text_key(item_text(to_item(i))) for i in ideas}
-        stored = set(db.session.scalars(sa.select(EmbeddingVector.text_key).where(EmbeddingVector.text_key.in_(keys))))
-        assert stored == keys  # every idea is embedded
+
+        def stored() -> set[str]:
+            db.session.rollback()  # a new snapshot of what the job worker has committed
+            return set(db.session.scalars(sa.select(EmbeddingVector.text_key).where(EmbeddingVector.text_key.in_(keys))))
+        # publishing queues the embedding (services.match_index.submission_changed): the worker embeds each one
+        wait_for(lambda: stored() == keys, timeout=300, what="the job worker to embed every idea")
+        assert stored() == keys  # every idea is embedded, exactly once (the store's key is unique)
 
 
 # --- two staff on one proposal -----------------------------------------------------------
