@@ -117,6 +117,32 @@ def _load_model(backend: str, model: str | None, model_dir: str, threads: int | 
                           model_id_of(backend, model, Path(model_dir)))
 
 
+class _Recent:
+    """At most ``size`` values by key, the least recently used dropped first; thread-safe."""
+
+    def __init__(self, size: int):
+        self._size, self._values, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        """The value kept under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
 class MatchIndex:
     """One process's embedder and engine. Built lazily: the model loads on first use.
 
@@ -152,8 +178,8 @@ class MatchIndex:
             OrderedDict())
         self._materials_lock = threading.Lock()
         self._preparing: set[str] = set()        # ids a warm_explanations job was asked for
-        self._search_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
-        self._explanations: OrderedDict[tuple, Explanation] = OrderedDict()  # see explain(); least recent first
+        self._search_vectors = _Recent(SEARCH_VECTORS_CACHED)  # text -> vector (transient_vector)
+        self._explanations = _Recent(EXPLANATIONS_KEPT)        # (query, candidate, glossary, day) -> explain()
         self._loading: threading.Thread | None = None
 
     @property
@@ -324,8 +350,7 @@ class MatchIndex:
         with self._refreshing, self._lock:
             self._engine, self._refreshed_at = None, None
             self._pending, self._asked, self._members_only, self._versions = {}, set(), frozenset(), {}
-            with self._materials_lock:
-                self._explanations.clear()  # after a reindex, from other vectors
+            self._explanations.clear()  # after a reindex, from other vectors
             if self.snapshot_dir:
                 index_snapshot.remove(self.snapshot_file)
 
@@ -463,16 +488,10 @@ class MatchIndex:
         explanation returned is shared: callers must not change it."""
         today = local_today()
         key = (query, candidate, glossary, today)
-        with self._materials_lock:
-            kept = self._explanations.get(key)
-            if kept is not None:
-                self._explanations.move_to_end(key)
-                return kept
-        why = explain(query, candidate, self.embedder, glossary=glossary, today=today)
-        with self._materials_lock:
-            self._explanations[key] = why
-            while len(self._explanations) > EXPLANATIONS_KEPT:
-                self._explanations.popitem(last=False)
+        why = self._explanations.get(key)
+        if why is None:
+            why = explain(query, candidate, self.embedder, glossary=glossary, today=today)
+            self._explanations.put(key, why)
         return why
 
     def similar(self, query: Item, top_k: int = 5, exclude: Collection[str] = (),
@@ -518,19 +537,14 @@ class MatchIndex:
         """float32 (dim,): the vector of a text that is not a saved submission (a search, a draft
         being typed), kept in this process's memory only, never written to the vector cache. None
         when the model is busy longer than ``timeout`` seconds."""
-        with self._materials_lock:
-            vec = self._search_vectors.get(text)
-            if vec is not None:
-                self._search_vectors.move_to_end(text)
-                return vec
+        vec = self._search_vectors.get(text)
+        if vec is not None:
+            return vec
         try:
             vec = self.embedder.embedder.embed([text], "query", timeout=timeout)[0]
         except TimeoutError:
             return None
-        with self._materials_lock:
-            self._search_vectors[text] = vec
-            while len(self._search_vectors) > SEARCH_VECTORS_CACHED:
-                self._search_vectors.popitem(last=False)
+        self._search_vectors.put(text, vec)
         return vec
 
     def _ready(self) -> MatchEngine:
