@@ -6,8 +6,8 @@
 
 It creates (and afterwards keeps, for re-runs with --reuse) the PostgreSQL database `bench_load`,
 migrates it, loads the demo data, then clones demo needs and ideas up to the target counts. The
-clones get vectors derived from their template's vector plus small noise, written straight into
-the vector cache: embedding 110k texts would take an hour here and measures the model, which
+clones get vectors (whole text and title) derived from their template's plus small noise, written
+straight into the vector cache, as the jobs that follow publishing would have stored them: embedding 110k texts would take an hour here and measures the model, which
 bench/embed_throughput.py already does. Everything else is the real application under gunicorn.
 Prints requests/s and p50/p95/p99 latency per endpoint, and the error count.
 
@@ -88,10 +88,11 @@ def build(url: str, needs: int, ideas: int, backend: str) -> None:
             templates = list(db.session.scalars(sa.select(model).where(model.status == Status.PUBLISHED.value)))
             have = db.session.scalar(sa.select(sa.func.count(model.id)))
             columns = [c.key for c in model.__table__.columns if c.key != "id"]
-            base_vecs = {}
+            base_vecs, title_vecs = {}, {}
             for tpl in templates:
-                key = text_key(item_text(to_item(tpl)))
-                base_vecs[tpl.id] = store.get_many(model_id, "query", [key])[key]
+                key, title_key = text_key(item_text(to_item(tpl))), text_key(to_item(tpl).title)
+                found = store.get_many(model_id, "query", [key, title_key])
+                base_vecs[tpl.id], title_vecs[tpl.id] = found[key], found[title_key]
             next_id = db.session.scalar(sa.select(sa.func.max(model.id))) + 1
             for start in range(0, max(target - have, 0), 5000):
                 rows, links, vectors = [], [], {}
@@ -105,8 +106,13 @@ def build(url: str, needs: int, ideas: int, backend: str) -> None:
                     ghost = model(**{k: v for k, v in row.items() if k in ("title", "summary", "description",
                                      "keywords", "problem", "desired_outcome", "language", "kind", "stage",
                                      "required_stage", "deadline")})
-                    vec = base_vecs[tpl.id] + rng.normal(0, 0.02, base_vecs[tpl.id].shape).astype(np.float32)
-                    vectors[text_key(item_text(to_item(ghost)))] = vec / np.linalg.norm(vec)
+                    # the clone's own texts: its whole text, and its title (the only sentence that differs
+                    # from the template's), which the second stage and the reasons read, as a job would
+                    # have stored them after publishing
+                    for text, base in ((item_text(to_item(ghost)), base_vecs[tpl.id]),
+                                       (to_item(ghost).title, title_vecs[tpl.id])):
+                        vec = base + rng.normal(0, 0.02, base.shape).astype(np.float32)
+                        vectors[text_key(text)] = vec / np.linalg.norm(vec)
                 db.session.execute(sa.insert(model.__table__), rows)
                 db.session.execute(sa.insert(table), links)
                 db.session.commit()

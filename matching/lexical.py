@@ -71,8 +71,9 @@ class LexicalScorer:
         parts = []
         for m in matrices:
             if getattr(m, "format", None) == "csc":
-                # the query's columns only, regrouped by row (column order kept)
-                parts.append(np.asarray(m[:, cols].tocsr() @ vals).ravel())
+                # the query's columns only; a CSC product adds each row's terms in column order,
+                # as a CSR row does (no conversion: it cost ~16 ms a query at 100k rows)
+                parts.append(np.asarray(m[:, cols] @ vals).ravel())
             else:
                 if dense is None:
                     dense = q.toarray().ravel()

@@ -433,6 +433,7 @@ class MatchEngine:
         self._changes = 0             # items added/replaced/removed since then
         self._stale: dict[str, None] = {}  # ids whose derived rows are out of date (ordered set)
         self._generation = 0
+        self._version = 0             # content changes and full fits so far (see ``version``)
 
     # -- content ------------------------------------------------------------
     def add(self, items: Sequence[Item], vecs: np.ndarray) -> None:
@@ -454,6 +455,7 @@ class MatchEngine:
             self._stale[item.id] = None
             changed += 1
         self._changes += changed
+        self._version += changed
 
     def remove(self, ids: Collection[str]) -> None:
         """Forget ``ids`` (unknown ids are ignored)."""
@@ -464,6 +466,7 @@ class MatchEngine:
                 del side.items[i]
                 self._stale[i] = None
             self._changes += len(gone)
+            self._version += len(gone)
 
     def __len__(self) -> int:
         return sum(len(s.items) for s in self._sides.values())
@@ -490,6 +493,12 @@ class MatchEngine:
     def generation(self) -> int:
         """How many full fits the engine has made: derived vectors (debiasing) change only then."""
         return self._generation
+
+    @property
+    def version(self) -> int:
+        """Changes so far (items added, replaced or removed, full fits): while it is the same, one
+        query gets the same ranking on the same day, so a caller may keep rankings by it."""
+        return self._version
 
     @property
     def debiaser(self) -> LanguageDebias | None:
@@ -547,6 +556,7 @@ class MatchEngine:
             self._tables[name] = table
         self._fitted, self._fitted_size, self._changes, self._stale = True, len(all_items), 0, {}
         self._generation += 1
+        self._version += 1
 
     def _derive_vecs(self, raw: np.ndarray, items: Sequence[Item]) -> np.ndarray:
         return self._debiaser.transform(raw, [it.lang for it in items]) if self.debias else raw.copy()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from extensions import db
 from matching.glossary import KINDS, LANGS, Glossary, GlossaryEntry, GlossaryError
@@ -84,7 +84,11 @@ def _version() -> tuple:
 
 def current_glossary() -> Glossary:
     """The glossary as the database holds it now (deleted concepts left out), rebuilt only when
-    the rows have changed since this process last built it."""
+    the rows have changed since this process last built it. A request looks at the rows once and
+    keeps the answer (a matches page asks for every ranking and explanation); a change this request
+    makes (:func:`save_entry`, :func:`delete_entry`, :func:`import_rows`) drops it."""
+    if has_request_context() and "glossary" in g:
+        return g.glossary
     key = _version()
     cached = current_app.extensions.get("glossary")
     if cached is None or cached[0] != key:
@@ -94,7 +98,15 @@ def current_glossary() -> Glossary:
                                   .order_by(GlossaryTerm.id))  # where two concepts share a name, the older wins
         cached = (key, Glossary(entry_of(t) for t in rows))
         current_app.extensions["glossary"] = cached
+    if has_request_context():
+        g.glossary = cached[1]
     return cached[1]
+
+
+def _changed() -> None:
+    """This request changed the glossary: its next :func:`current_glossary` reads the rows again."""
+    if has_request_context():
+        g.pop("glossary", None)
 
 
 # --- reading and listing --------------------------------------------------------------------
@@ -202,6 +214,7 @@ def _apply(term: GlossaryTerm | None, entry: GlossaryEntry, actor: User | None) 
     term.updated_by_id = _actor_id(actor)
     db.session.add(term)
     db.session.flush()
+    _changed()
     action = "glossary.update" if before else "glossary.create"
     audit.record(actor, action, "glossary", term.id, before, after)
     return term, action
@@ -230,6 +243,7 @@ def delete_entry(term: GlossaryTerm, actor: User | None) -> None:
     term.updated_by_id = _actor_id(actor)
     audit.record(actor, "glossary.delete", "glossary", term.id, before, None)
     db.session.commit()
+    _changed()
 
 
 # --- files ----------------------------------------------------------------------------------

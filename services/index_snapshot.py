@@ -36,7 +36,8 @@ from matching.ranking import Item, MatchEngine
 log = logging.getLogger(__name__)
 
 MAGIC = b"laocai-match-index\n"
-FORMAT = 3  # bumped whenever what is pickled changes shape (3: the engine's tables carry an approximate index)
+FORMAT = 4  # bumped whenever what is pickled changes shape (3: the engine's tables carry an approximate index;
+#            4: the engine counts its changes, MatchEngine.version; confidential needs are kept)
 
 
 @dataclass
@@ -46,13 +47,15 @@ class Snapshot:
     ``engine``: fitted (derived state up to date); ``versions``: engine id -> ``updated_at`` of
     the row each item (ranked or pending) was read from, so that a reader refreshes exactly the
     rows changed since; ``pending``: published items without a stored vector then;
-    ``members_only``: engine ids of ideas shown to signed-in people only."""
+    ``members_only``: engine ids of ideas shown to signed-in people only; ``confidential``: engine
+    id -> owner's user id of the published confidential needs."""
 
     model_id: str
     engine: MatchEngine
     versions: dict[str, datetime]
     pending: dict[str, Item] = field(default_factory=dict)
     members_only: frozenset[str] = frozenset()
+    confidential: dict[str, int | None] = field(default_factory=dict)
     format: int = FORMAT
 
 

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 64  # texts per embedding call when filling the cache
 EXPLANATIONS_KEPT = 4096  # explained pairs each process keeps (MatchIndex.explain)
+RANKINGS_KEPT = 2048  # rankings each process keeps (MatchIndex.rank; a list of at most 50 matches each)
 EMBED_CHUNK = 32  # submissions per bulk embedding job (a few seconds on 2 cores); the rest is a new job
 SECOND_STAGE_TOP_N = 50  # first-stage candidates the second stage re-ranks (docs/matching.md)
 MATERIALS_CACHED = 4096  # items whose second-stage material a process keeps (about 15 kB each)
@@ -170,9 +171,11 @@ class MatchIndex:
         self._embedder: CachedEmbedder | None = None
         self._engine: MatchEngine | None = None
         self._refreshed_at: datetime | None = None
+        self._probed: tuple | None = None        # (since, what _unchanged_since read) at the last refresh
         self._pending: dict[str, Item] = {}      # published, no stored vector yet: not ranked
         self._asked: set[str] = set()            # pending ids an embedding job was asked for
         self._members_only: frozenset[str] = frozenset()  # published ideas shown to signed-in people only
+        self._confidential: dict[str, int | None] = {}   # published confidential needs -> their owner's id
         # item id -> (item, engine generation, glossary, ranker statistics, material); least recently used first
         self._materials: OrderedDict[str, tuple[Item, int, Glossary | None, CorpusStatistics, Material]] = (
             OrderedDict())
@@ -180,6 +183,9 @@ class MatchIndex:
         self._preparing: set[str] = set()        # ids a warm_explanations job was asked for
         self._search_vectors = _Recent(SEARCH_VECTORS_CACHED)  # text -> vector (transient_vector)
         self._explanations = _Recent(EXPLANATIONS_KEPT)        # (query, candidate, glossary, day) -> explain()
+        self._rankings = _Recent(RANKINGS_KEPT)                # (query, arguments, engine version, ...) -> rank()
+        self._rankings_by: Ranker | None = None                # the ranker those rankings were made with
+        self._prepared = _Recent(EXPLANATIONS_KEPT)            # (item, glossary) whose explanation texts are stored
         self._loading: threading.Thread | None = None
 
     @property
@@ -217,6 +223,8 @@ class MatchIndex:
         vanished: list[str] = []
         if not recheck_only and since is None and self._engine is None and self._restore():
             changed, vanished, newest = self._changed_since_snapshot()
+        elif not recheck_only and since is not None and self._unchanged_since(since) and not self._pending:
+            return []
         elif not recheck_only:
             for submission_type in TYPES:
                 model = submission_type.model
@@ -247,6 +255,10 @@ class MatchIndex:
             if changed or vanished:  # replaced, never changed in place: readers take it without a copy
                 self._members_only = frozenset((self._members_only - changed_ids)
                                                | {engine_id(s) for s in changed if s.is_published and s.members_only})
+                confidential = {ref: owner for ref, owner in self._confidential.items() if ref not in changed_ids}
+                confidential.update((engine_id(s), s.owner_id) for s in changed
+                                    if s.is_published and getattr(s, "confidential", False))
+                self._confidential = confidential  # replaced, never changed in place
             self._refreshed_at = newest
         for ref in vanished:
             self._versions.pop(ref, None)
@@ -260,12 +272,31 @@ class MatchIndex:
         self._asked.update(asked)
         return asked
 
+    def _unchanged_since(self, since: datetime) -> bool:
+        """True when no row changed since the last call with the same ``since``: one statement
+        reads, for each type, the newest ``updated_at`` and the number of rows at or after
+        ``since`` (a row edited again has a newer date, a new one adds to the count), instead of
+        reading the rows themselves at every refresh (the newest row of each type with its facets:
+        ~7 ms a page at 110k rows)."""
+        probe = sa.union_all(*(sa.select(sa.literal(k), sa.func.max(t.model.updated_at), sa.func.count())
+                               .where(t.model.updated_at >= since) for k, t in enumerate(TYPES)))
+        seen = (since, tuple(sorted(tuple(row) for row in db.session.execute(probe))))
+        unchanged, self._probed = seen == self._probed, seen
+        return unchanged
+
     @property
     def members_only(self) -> frozenset[str]:
         """Engine ids of the published ideas that only signed-in people may see, as of the last
         ``refresh()``: kept from the rows each refresh reads, so that an anonymous visitor's search
         or matches page does not read every idea to leave them out (~90 ms at 100k ideas)."""
         return self._members_only
+
+    @property
+    def confidential_needs(self) -> dict[str, int | None]:
+        """Engine id -> owner's user id of the published confidential needs, as of the last
+        ``refresh()`` (kept like :attr:`members_only`; a new dict after each change, never changed
+        in place: callers must not change it)."""
+        return self._confidential
 
     def load_model(self) -> None:
         """Load the model now (otherwise it is loaded for the first text to embed). Raises
@@ -289,6 +320,8 @@ class MatchIndex:
         with self._lock:
             self._engine, self._pending = snapshot.engine, dict(snapshot.pending)
             self._members_only, self._versions = snapshot.members_only, dict(snapshot.versions)
+            self._confidential = dict(snapshot.confidential)
+            self._rankings.clear()  # versions are the snapshot engine's own
         self._changes_since_snapshot = 0
         log.info("Match index read from %s: %d items, %d pending", path, len(snapshot.engine), len(snapshot.pending))
         return True
@@ -334,7 +367,7 @@ class MatchIndex:
             self._engine.prepare()
             size = index_snapshot.write(index_snapshot.Snapshot(
                 self.embedder.model_id, self._engine, dict(self._versions), dict(self._pending),
-                self._members_only), path, self._snapshot_key)
+                self._members_only, dict(self._confidential)), path, self._snapshot_key)
             self._changes_since_snapshot = 0
             self._snapshot_asked = False
         return size
@@ -350,7 +383,10 @@ class MatchIndex:
         with self._refreshing, self._lock:
             self._engine, self._refreshed_at = None, None
             self._pending, self._asked, self._members_only, self._versions = {}, set(), frozenset(), {}
+            self._confidential = {}
             self._explanations.clear()  # after a reindex, from other vectors
+            self._rankings.clear()  # a new engine counts its versions from 0 again
+            self._prepared.clear()
             if self.snapshot_dir:
                 index_snapshot.remove(self.snapshot_file)
 
@@ -366,26 +402,55 @@ class MatchIndex:
         ``score`` is the probability that the pair is relevant, ``band`` comes from it and is the
         same whichever side asks). Without a ranker file the first stage ranks alone.
         ``query_vec`` from ``query_vectors()`` when the caller embedded many queries at once.
-        Call ``refresh()`` first."""
-        vec = self.query_vectors([query])[0] if query_vec is None else query_vec
+        Call ``refresh()`` first.
+
+        A ranking is kept in the process (the :data:`RANKINGS_KEPT` used last) while nothing it
+        depends on changes: the query item (its text and facets), the arguments, the engine's
+        :attr:`~matching.ranking.MatchEngine.version`, the ranker file, the glossary and the day; one
+        made while a candidate's texts were not embedded yet (a provisional material) is not kept.
+        A matches page asks the same question at every visit (~40 ms at 100k items). The list
+        returned is shared: callers must not change it."""
         ranker = self._ranker()
         today = local_today()  # needs past their deadline in the province's calendar are not ranked
+        key = None
+        if query_vec is None:
+            with self._lock:
+                version = self._ready().version
+            if ranker is not self._rankings_by:  # another ranker file (a Ranker is not hashable)
+                self._rankings.clear()
+                self._rankings_by = ranker
+            key = (query, top_k, frozenset(exclude), min_band,
+                   None if candidate_ids is None else frozenset(candidate_ids),
+                   today, version, current_glossary() if ranker is not None else None)
+            kept = self._rankings.get(key)
+            if kept is not None:
+                return list(kept)
+        ranked, complete = self._rank(query, top_k, exclude, min_band, candidate_ids, query_vec, ranker, today)
+        if key is not None and complete:
+            self._rankings.put(key, ranked)
+        return list(ranked)
+
+    def _rank(self, query: Item, top_k: int, exclude: Collection[str], min_band: str,
+              candidate_ids: Collection[str] | None, query_vec: np.ndarray | None, ranker: Ranker | None,
+              today) -> tuple[list[Match], bool]:
+        """:meth:`rank` without keeping it: (matches, whether every candidate's material was complete)."""
+        vec = self.query_vectors([query])[0] if query_vec is None else query_vec
         with self._lock:
             engine = self._ready()
             if ranker is None:
                 return engine.rank(query, vec, top_k=top_k, exclude=exclude, min_band=min_band,
-                                   candidate_ids=candidate_ids, today=today)
+                                   candidate_ids=candidate_ids, today=today), True
             first = engine.rank(query, vec, top_k=max(top_k, SECOND_STAGE_TOP_N), exclude=exclude,
                                 candidate_ids=candidate_ids, today=today)
             if not first:
-                return []
+                return [], True
             context = self._context(engine, [engine.get(m.item_id) for m in first])
         items = {it.id: it for it in context.items}
         items[query.id] = query
-        materials = self._materials_of(context, ranker.stats, extra=(query, vec))
+        materials, complete = self._materials_of(context, ranker.stats, extra=(query, vec))
         ranked = rerank(query, first, items, materials, ranker)
         allowed = BANDS[:BANDS.index(min_band) + 1]
-        return [m for m in ranked if m.band in allowed][:top_k]
+        return [m for m in ranked if m.band in allowed][:top_k], complete
 
     def _ranker(self) -> Ranker | None:
         """The ranker in use, if it was fitted on vectors of this model's size (a ranker fitted
@@ -413,7 +478,7 @@ class MatchIndex:
             if None in pair:
                 return None
             context = self._context(engine, pair)
-        materials = self._materials_of(context, stats)
+        materials, _ = self._materials_of(context, stats)
         return pair_features(need, idea, materials[need.id], materials[idea.id], stats=stats)
 
     def _context(self, engine: MatchEngine, items: list[Item]) -> _Context:
@@ -424,10 +489,12 @@ class MatchIndex:
                         engine.generation)
 
     def _materials_of(self, context: _Context, stats: CorpusStatistics,
-                      extra: tuple[Item, np.ndarray] | None = None) -> dict[str, Material]:
-        """Materials of the context's items (and of ``extra``, a query with its vector) for a ranker
-        with ``stats``, from the process's cache where the item, the engine's generation, the
-        glossary and the ranker's statistics are unchanged; the rest in one cached embedding call."""
+                      extra: tuple[Item, np.ndarray] | None = None) -> tuple[dict[str, Material], bool]:
+        """(materials, complete): materials of the context's items (and of ``extra``, a query with
+        its vector) for a ranker with ``stats``, from the process's cache where the item, the engine's
+        generation, the glossary and the ranker's statistics are unchanged; the rest in one cached
+        embedding call. ``complete`` is False when a candidate got a provisional material (its texts
+        are not embedded yet: a job is asked to prepare it)."""
         glossary = current_glossary()
         items = list(context.items)
         vecs = list(context.vectors)
@@ -468,7 +535,25 @@ class MatchIndex:
                         self._materials[it.id] = (it, context.generation, glossary, stats, made[it.id])
                 while len(self._materials) > MATERIALS_CACHED:
                     self._materials.popitem(last=False)
-        return out
+        return out, not provisional
+
+    def unprepared(self, items: Sequence[Item], glossary: Glossary | None) -> set[str]:
+        """Ids of ``items`` whose explanation texts (:func:`matching.explain.texts_to_embed` with
+        ``glossary``) are not all in the vector store yet, in one look at the store for the items
+        not known to be prepared; a job is asked to prepare those (:meth:`prepare`). An item found
+        prepared is remembered (the :data:`EXPLANATIONS_KEPT` used last): stored vectors stay
+        stored, and a matches page asks about the same items at every visit."""
+        todo = [it for it in items if self._prepared.get((it, glossary)) is None]
+        if not todo:
+            return set()
+        texts = {it.id: texts_to_embed(it, glossary=glossary) for it in todo}
+        unstored = self.embedder.unstored([t for group in texts.values() for t in group])
+        pending = {ref for ref, group in texts.items() if not unstored.isdisjoint(group)}
+        for it in todo:
+            if it.id not in pending:
+                self._prepared.put((it, glossary), True)
+        self.prepare(pending)
+        return pending
 
     def prepare(self, refs: Collection[str]) -> None:
         """Ask a job, once per process and submission, to embed the explanation texts of ``refs``

@@ -20,17 +20,17 @@ from flask_babel import gettext as _
 from extensions import db
 from matching.duplicates import DEFAULT_RULE, concept_overlap, number_overlap, numbers_in
 from matching.embedders import ModelMissingError
-from matching.explain import Explanation, SentencePair, TermPair, texts_to_embed
+from matching.explain import Explanation, SentencePair, TermPair
 from matching.ranking import Item, Match, item_text
 from matching.rerank import NO_STATISTICS, item_concepts
-from models import Idea, Sector, Status, Submission, TechnologyNeed, User
+from models import Idea, Sector, Submission, User
 from models.people import is_staff
 from services import languages, submission_types
 from services.formats import day
 from services.glossary import current_glossary
 from services.match_index import BATCH, MatchIndex, match_index, text_problem
 from services.ranker import current_ranker
-from services.submission_types import IDEA, NEED, SubmissionType, engine_id, to_item, type_of
+from services.submission_types import IDEA, SubmissionType, engine_id, to_item, type_of
 from services.submissions import can_see_details, can_view
 
 log = logging.getLogger(__name__)
@@ -118,22 +118,30 @@ def _reasons(why: Explanation, sectors: dict[str, Sector], quote_query: bool) ->
 
 # --- who sees what -------------------------------------------------------------------
 
-def hidden_from(viewer: User | None) -> set[str]:
+def hidden_from(viewer: User | None) -> frozenset[str]:
     """Engine ids the viewer may not be shown as matches: confidential needs (except to staff and
     their author) and members-only ideas (to anonymous visitors). Call after the process's index
-    was refreshed (every caller ranks with it): the members-only ideas are the index's
-    (:attr:`MatchIndex.members_only`); the confidential needs are read here."""
+    was refreshed (every caller ranks with it): both lists are the index's
+    (:attr:`MatchIndex.confidential_needs`, :attr:`MatchIndex.members_only`), kept from the rows
+    each refresh reads, so a page reads no row for them. An anonymous visitor's set is made once
+    per change of either (the same object each time, so a ranking kept by it is found at once)."""
     if is_staff(viewer):
-        return set()
-    published = Status.PUBLISHED.value
-    stmt = sa.select(TechnologyNeed.id).where(TechnologyNeed.confidential.is_(True),
-                                              TechnologyNeed.status == published)
+        return frozenset()
+    index = match_index()
+    confidential = index.confidential_needs
     if viewer is not None and viewer.is_authenticated:
-        stmt = stmt.where(TechnologyNeed.owner_id != viewer.id)
-    hidden = {f"{NEED.code}:{i}" for i in db.session.scalars(stmt)}
-    if viewer is None or not viewer.is_authenticated:
-        hidden |= match_index().members_only
+        return frozenset(ref for ref, owner in confidential.items() if owner != viewer.id)
+    members_only = index.members_only
+    kept = _anonymous_hidden[0]  # one tuple, read and replaced whole (threads share it)
+    if kept is not None and kept[0] is confidential and kept[1] is members_only:
+        return kept[2]
+    hidden = frozenset(confidential) | members_only
+    _anonymous_hidden[0] = (confidential, members_only, hidden)
     return hidden
+
+
+# [(confidential needs, members-only ideas, their union)] as last made for an anonymous visitor
+_anonymous_hidden: list[tuple | None] = [None]
 
 
 def may_see_matches(viewer: User | None, sub: Submission) -> bool:
@@ -177,15 +185,9 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
 
 def _unprepared(index: MatchIndex, items: list[Item], glossary) -> set[str]:
     """Ids of ``items`` (other people's texts on a page) whose explanation texts are not embedded
-    yet, in one look at the vector store; a job is asked to prepare them. A page explains a pair
+    yet (:meth:`MatchIndex.unprepared`); a job is asked to prepare them. A page explains a pair
     only with stored vectors, so it never waits for the model on someone else's text."""
-    if not items:
-        return set()
-    texts = {it.id: texts_to_embed(it, glossary=glossary) for it in items}
-    unstored = index.embedder.unstored([t for group in texts.values() for t in group])
-    pending = {ref for ref, group in texts.items() if not unstored.isdisjoint(group)}
-    index.prepare(pending)
-    return pending
+    return index.unprepared(items, glossary)
 
 
 # --- asking --------------------------------------------------------------------------

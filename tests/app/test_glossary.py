@@ -268,3 +268,19 @@ def test_concepts_the_file_does_not_name_stay_and_the_audit_names_the_admin(app,
     with app.app_context():
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "glossary.create"))
         assert db.session.get(User, entry.actor_id).email == admin[1]
+
+
+def test_a_request_reads_the_glossary_once_and_again_after_changing_it(app, make_user):
+    """One look at the glossary's rows per request (a matches page asks for it at every ranking and
+    explanation), and a change made in that request is seen by the rest of it."""
+    service = glossary
+    _, email = make_user("admin")
+    with app.test_request_context("/"):
+        admin = db.session.scalar(sa.select(User).where(User.email == email))
+        first = service.current_glossary()
+        assert service.current_glossary() is first
+        service.save_entry(None, admin, "tea_roller_test", "technology", vi="máy vò chè thử", en="tea roller test")
+        changed = service.current_glossary()
+        assert changed is not first and changed.concept_of("tea roller test") == "tea_roller_test"
+        service.delete_entry(service._find("tea_roller_test"), admin)
+        assert service.current_glossary().concept_of("tea roller test") is None

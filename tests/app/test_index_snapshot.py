@@ -28,7 +28,7 @@ def _state(index: MatchIndex) -> tuple:
     engine = index._ready()
     return ({i for side in engine._sides.values() for i in side.items},
             {i: engine.get(i).title for side in engine._sides.values() for i in side.items},
-            set(index._pending), index.members_only)
+            set(index._pending), index.members_only, index.confidential_needs)
 
 
 def _ranked(index: MatchIndex, need_id: int) -> list[str]:
@@ -46,12 +46,13 @@ def test_a_new_process_starts_from_the_snapshot_and_reads_only_the_rows_changed_
     members = submit("ideas", owner, title="Cảm biến sương muối cho vườn mận", visibility="members")
     need = submit("needs", business, title="Cần máy sấy quế", problem="Quế bị mốc khi trời mưa.",
                   desired_outcome="Buồng sấy quế dưới 13% độ ẩm.")
+    secret = submit("needs", business, title="Cần lò sấy quế (bảo mật)", problem="Quế bị mốc.", confidential=True)
     directory = app.config["MATCH_INDEX_SNAPSHOT_DIR"]
     monkeypatch.setattr(match_index, "SNAPSHOT_MIN_CHANGES", 10)  # as 50 would in a bigger index
     with app.app_context():
         first = match_index.match_index()
         first.reset()
-        first.refresh()  # built from the 15 rows: it asks for a snapshot, which the job (run at once here) saves
+        first.refresh()  # built from the 16 rows: it asks for a snapshot, which the job (run at once here) saves
         path = first.snapshot_file
         assert path is not None and path.exists()
         saved = path.read_bytes()
@@ -71,16 +72,17 @@ def test_a_new_process_starts_from_the_snapshot_and_reads_only_the_rows_changed_
         monkeypatch.setattr(match_index, "to_item", lambda sub: read.append(engine_id(sub)) or to_item(sub))
         restored = _new_process(app, directory)
         restored.refresh()
-        assert set(read) == {f"idea:{ideas[0]}", f"idea:{added}"}  # the changed rows, not all 15
+        assert set(read) == {f"idea:{ideas[0]}", f"idea:{added}"}  # the changed rows, not all 16
         monkeypatch.undo()
 
         rebuilt = _new_process(app)  # no snapshot: from every row
         rebuilt.refresh()
         assert _state(restored) == _state(rebuilt)
-        items, titles, _, members_only = _state(restored)
+        items, titles, _, members_only, confidential = _state(restored)
         assert titles[f"idea:{ideas[0]}"] == "Lò sấy thảo quả tiết kiệm củi"
         assert f"idea:{ideas[1]}" not in items and f"idea:{ideas[2]}" not in items and f"idea:{added}" in items
         assert members_only == {f"idea:{members}"}
+        assert confidential == {f"need:{secret}": db.session.get(TechnologyNeed, secret).owner_id}
         assert _ranked(restored, need) == _ranked(rebuilt, need)
 
         # a temporary file left by a writer that was killed is cleared by the next write

@@ -355,3 +355,53 @@ def test_a_members_only_idea_is_matched_for_signed_in_people_only_and_follows_ch
         db.session.get(Idea, cinnamon["idea"]).visibility = "public"
         db.session.commit()
         assert cinnamon["idea"] in shown_to(None)
+
+
+def test_a_need_made_confidential_leaves_other_peoples_match_lists_at_once(cinnamon, make_user, app):
+    """The index keeps the published confidential needs and their owners from the rows each refresh
+    reads (no query per page): a need made confidential is hidden from the next page on, from
+    anonymous visitors and other members alike, and still listed for its author and staff."""
+    from models import Idea, TechnologyNeed, User
+    from services import matchmaking
+    _, email = make_user("innovator")
+    _, staff_email = make_user("staff")
+    with app.app_context():
+        viewer, staff = (db.session.scalar(sa.select(User).where(User.email == e)) for e in (email, staff_email))
+        idea = db.session.get(Idea, cinnamon["idea"])
+        need = db.session.get(TechnologyNeed, cinnamon["dryer_need"])
+
+        def shown_to(who):
+            return [v.submission.id for v in matchmaking.matches_for(idea, who) if v.type.slug == "needs"]
+        assert all(need.id in shown_to(who) for who in (None, viewer, staff))
+
+        need.confidential = True
+        db.session.commit()
+        assert need.id not in shown_to(None) and need.id not in shown_to(viewer)
+        assert need.id in shown_to(staff) and need.id in shown_to(need.owner)
+
+        need.confidential = False
+        db.session.commit()
+        assert need.id in shown_to(None) and need.id in shown_to(viewer)
+
+
+def test_a_ranking_is_kept_until_the_corpus_changes(cinnamon, make_user, submit, app, monkeypatch):
+    """A matches page asks the same question at every visit: the process keeps the ranking and ranks
+    again only once something it depends on changed (here a new idea is published)."""
+    from matching.ranking import MatchEngine
+    from models import TechnologyNeed
+    from services import matchmaking
+    calls = []
+    first_stage = MatchEngine.rank
+    monkeypatch.setattr(MatchEngine, "rank", lambda self, query, *a, **k: calls.append(query.id)
+                        or first_stage(self, query, *a, **k))
+    with app.app_context():
+        need = db.session.get(TechnologyNeed, cinnamon["dryer_need"])
+        before = [v.submission.id for v in matchmaking.matches_for(need, None)]
+        assert [v.submission.id for v in matchmaking.matches_for(need, None)] == before
+        ranked_need = [f"need:{need.id}"]
+        assert calls == ranked_need
+        innovator, _ = make_user("innovator")
+        kiln = submit("ideas", innovator, title="Lò sấy quế tiết kiệm củi", summary="Lò sấy vỏ quế chủ động, không mốc.",
+                      description="Buồng sấy vỏ quế có cảm biến độ ẩm, dùng được khi trời mưa.", language="vi")
+        after = [v.submission.id for v in matchmaking.matches_for(need, None)]
+        assert [c for c in calls if c == ranked_need[0]] == ranked_need * 2 and kiln in after

@@ -251,10 +251,15 @@ def test_removing_nothing_or_re_adding_the_same_item_is_not_a_change():
     engine.rank(QUERY, probe)
     engine.remove([])
     engine.remove(["unknown"])
+    version = engine.version  # what a caller keeps rankings by
     engine.add(items[:3], vecs[:3])  # the same items again, as a re-sync does
-    assert engine._changes == 0 and not engine._stale
+    assert engine._changes == 0 and not engine._stale and engine.version == version
     engine.add(items[:1], vecs[1:2])  # a new vector is a change
-    assert engine._changes == 1
+    assert engine._changes == 1 and engine.version == version + 1
+    engine.remove([items[2].id])
+    assert engine.version == version + 2
+    engine.refit()  # new language means and TF-IDF: every ranking may change
+    assert engine.version == version + 3
 
 
 def test_item_moving_side_incrementally():
