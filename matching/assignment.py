@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_array, eye_array, hstack
 
 __all__ = ["Assignment", "RoundProblem", "RoundInfeasible", "Solver", "MilpSolver", "GreedySolver",
@@ -147,6 +146,8 @@ class MilpSolver:
         return {} if self.time_limit is None else {"time_limit": self.time_limit}
 
     def solve(self, problem: RoundProblem) -> Assignment:
+        from scipy.optimize import Bounds, LinearConstraint, milp  # here, not at import: ~0.35 s of every start
+
         n, m = problem.shape
         rows, cols = np.nonzero(problem.allowed)
         k = len(rows)
@@ -173,6 +174,8 @@ class MilpSolver:
     def _check_minimums(self, problem: RoundProblem, need_rows, idea_rows, k: int) -> None:
         """Minimise the total shortfall: sum_j x_ij + s_i >= min_i with 0 <= s_i <= min_i under
         the same quotas; raise :class:`RoundInfeasible` if the least shortfall is not zero."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
         n, m = problem.shape
         slack = eye_array(n, format="csr")
         no_slack = lambda rows: csr_array((rows, n))  # noqa: E731
