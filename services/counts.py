@@ -6,9 +6,12 @@ every visit of the home page, a list page or the API's list asked again: four co
 page 100 ms. A count is kept under its statement (SQL and parameters, so each visitor's rights and
 filters are part of it) and the data's *version*: the newest ``updated_at`` of ideas, needs and
 orders (every change of a submission sets it: ``onupdate``) and the newest account id, read in one
-indexed query (~0.5 ms) once per request. A change anywhere is a new version, so no count is
-served after the rows it counted have changed; what the version cannot see (a row deleted by
-hand in the database, an account's role changed) is counted again after :data:`KEPT_SECONDS`.
+indexed query (~0.5 ms) once per request, with the newest audit entry's id (every change an
+admin or an account holder makes to what pages show, a profile, a role, a sector's or a place's
+name, records one in the same transaction). A change anywhere is a new version, so no count is
+served after the rows it counted have changed; what the version cannot see (a row changed by
+hand in the database) is counted again after :data:`KEPT_SECONDS`. web/page_cache.py keeps whole
+pages under the same version with :class:`Kept`.
 """
 from __future__ import annotations
 
@@ -26,19 +29,52 @@ from extensions import db
 KEPT_SECONDS = 60.0  # the longest a count is served without counting again
 KEPT_COUNTS = 4096   # counts kept per process, least recently used dropped first
 
-_kept: OrderedDict[tuple, tuple[float, int]] = OrderedDict()
-_lock = threading.Lock()
+
+
+class Kept:
+    """Values kept under a hashable key (include :func:`version` in it) for at most ``seconds``,
+    the ``size`` most recently used; safe to share between a process's threads."""
+
+    def __init__(self, seconds: float = KEPT_SECONDS, size: int = KEPT_COUNTS):
+        self.seconds, self.size = seconds, size
+        self._kept: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple):
+        """The value kept under ``key``, or None (never kept, dropped, or older than ``seconds``)."""
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None or time.monotonic() - kept[0] >= self.seconds:
+                return None
+            self._kept.move_to_end(key)
+            return kept[1]
+
+    def put(self, key: tuple, value) -> None:
+        with self._lock:
+            self._kept[key] = (time.monotonic(), value)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+_kept = Kept()
 
 
 def version() -> tuple:
-    """(newest idea, need and order ``updated_at``, newest account id): changes whenever a
-    submission or an account is added or changed. Read once per request."""
+    """(newest idea, need and order ``updated_at``, newest account id, newest audit entry id):
+    changes whenever a submission or an account is added or changed, or anything audited is done.
+    Read once per request."""
     if has_request_context() and "data_version" in g:
         return g.data_version
-    from models import Idea, ResearchOrder, TechnologyNeed, User
+    from models import AuditEntry, Idea, ResearchOrder, TechnologyNeed, User
     row = db.session.execute(sa.select(*(sa.select(sa.func.max(m.updated_at)).scalar_subquery()
                                          for m in (Idea, TechnologyNeed, ResearchOrder)),
-                                       sa.select(sa.func.max(User.id)).scalar_subquery())).one()
+                                       *(sa.select(sa.func.max(m.id)).scalar_subquery()
+                                         for m in (User, AuditEntry)))).one()
     found = tuple(row)
     if has_request_context():
         g.data_version = found
@@ -50,19 +86,11 @@ def count(stmt: sa.Select) -> int:
     unchanged (at most :data:`KEPT_SECONDS`)."""
     compiled = stmt.compile(dialect=db.session.get_bind().dialect)
     key = (compiled.string, repr(sorted(compiled.params.items())), version())
-    now = time.monotonic()
-    with _lock:
-        kept = _kept.get(key)
-        if kept is not None and now - kept[0] < KEPT_SECONDS:
-            _kept.move_to_end(key)
-            return kept[1]
-    sub = stmt.options(orm.lazyload("*")).order_by(None).subquery()
-    found = db.session.scalar(sa.select(sa.func.count()).select_from(sub)) or 0
-    with _lock:
-        _kept[key] = (now, found)
-        _kept.move_to_end(key)
-        while len(_kept) > KEPT_COUNTS:
-            _kept.popitem(last=False)
+    found = _kept.get(key)
+    if found is None:
+        sub = stmt.options(orm.lazyload("*")).order_by(None).subquery()
+        found = db.session.scalar(sa.select(sa.func.count()).select_from(sub)) or 0
+        _kept.put(key, found)
     return found
 
 

@@ -25,6 +25,7 @@ from web.api.problems import api_abort, problems
 from web.api.schemas import BROWSE_ARGS, KIND_SCHEMAS, MatchListSchema
 from web.forms.submissions import FORMS
 from web.messages import message_for
+from web.page_cache import for_visitors
 
 DESCRIPTIONS = {
     "ideas": "Ideas and projects of innovators (startup ideas, STEM and hackathon projects, research proposals).",
@@ -178,7 +179,7 @@ def kind_blueprint(slug: str) -> Blueprint:
             view = decorate(view)
         blp.add_url_rule(rule, endpoint, view, methods=[method])
 
-    route("", "GET", list_items, blp.arguments(BROWSE_ARGS[slug], location="query", as_kwargs=True),
+    route("", "GET", list_items, for_visitors, blp.arguments(BROWSE_ARGS[slug], location="query", as_kwargs=True),
           blp.response(200, page_schema), problems(blp, 422))
     route("", "POST", create_item, body, blp.response(201, item_schema), problems(blp, 400, 403, 413, 415, 422))
     route("/<int:item_id>", "GET", read_item, blp.response(200, item_schema), problems(blp, 404))

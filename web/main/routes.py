@@ -2,12 +2,14 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 
 from services import health, submissions
+from web.page_cache import for_visitors
 from web.urls import safe_next
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
+@for_visitors
 def index():
     return render_template("main/index.html", latest=submissions.latest(current_user, 6),
                            counts=submissions.counts())

@@ -12,6 +12,7 @@ from web.filters import browse_filters, page_number, query_args
 from web.forms.review import InterestForm
 from web.forms.submissions import FORMS
 from web.messages import message_for
+from web.page_cache import for_visitors
 from web.submissions.similar import present_similar
 from web.urls import SLUG_PATTERN
 
@@ -33,6 +34,7 @@ def _load_for_edit(slug: str, item_id: int):
 
 
 @bp.route(f"/{SLUG_PATTERN}/")
+@for_visitors
 def browse(slug):
     submission_type = BY_SLUG[slug]
     filters = browse_filters(request.args)
