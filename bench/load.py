@@ -9,7 +9,13 @@ migrates it, loads the demo data, then clones demo needs and ideas up to the tar
 clones get vectors (whole text and title) derived from their template's plus small noise, written
 straight into the vector cache, as the jobs that follow publishing would have stored them: embedding 110k texts would take an hour here and measures the model, which
 bench/embed_throughput.py already does. Everything else is the real application under gunicorn.
-Prints requests/s and p50/p95/p99 latency per endpoint, and the error count.
+Prints requests/s and p50/p95/p99 latency per endpoint, the error count, and where the CPU went:
+milliseconds per request in the load generator and in the gunicorn workers.
+
+The load generator is ApacheBench (`ab`, Debian's apache2-utils) when it is installed, else Python
+`requests` in threads (`--generator`). Both share the machine's cores with the server; `ab` costs
+about 0.1 ms of CPU a request, the Python one 1.2-1.6 ms, which on 2 cores caps the trivial
+endpoint's figure well below what the server can do.
 
 Before the load, gunicorn is started twice: first without a match index snapshot (each worker
 builds its engine from the rows, and one saves a snapshot, services/index_snapshot.py), then again
@@ -22,6 +28,8 @@ import argparse
 import json
 import os
 import platform
+import re
+import resource
 import shutil
 import signal
 import socket
@@ -149,7 +157,7 @@ def start_server(url: str, args, port: int) -> tuple[subprocess.Popen, dict]:
     """gunicorn on ``port``; returns it once every worker has answered an idea's matches page, with
     the start's figures (seconds from launch, memory)."""
     env = {**os.environ, "DATABASE_URL": url, "MATCHING_BACKEND": args.backend, "SECRET_KEY": "bench",
-           "RATELIMIT_ENABLED": "0", "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": "4",
+           "RATELIMIT_ENABLED": "0", "WEB_CONCURRENCY": str(args.workers), "GUNICORN_THREADS": str(args.threads),
            "BIND": f"127.0.0.1:{port}", "MATCHING_PRELOAD": "1", "GUNICORN_TIMEOUT": "300",
            "MATCH_INDEX_SNAPSHOT_DIR": str(SNAPSHOTS)}
     snapshot_before = any(SNAPSHOTS.glob("*.pickle")) if SNAPSHOTS.exists() else False
@@ -187,7 +195,37 @@ def stop_server(server: subprocess.Popen) -> None:
     server.wait(timeout=60)
 
 
-def load(base: str, path: str, total: int, concurrency: int) -> dict:
+def cpu_seconds(pids: list[str]) -> float:
+    """User + system CPU time of the processes ``pids`` so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU time of this process and of the children it has waited for (ab)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load_ab(base: str, path: str, total: int, concurrency: int) -> dict:
+    """``total`` GETs of ``path``, ``concurrency`` at a time, keep-alive, by ApacheBench."""
+    out = subprocess.run(["ab", "-q", "-k", "-l", "-s", "120", "-n", str(total), "-c", str(concurrency), base + path],
+                         capture_output=True, text=True, check=True).stdout
+
+    def figure(label: str) -> float:
+        found = re.search(rf"^\s*{re.escape(label)}\s+([\d.]+)", out, re.M)
+        return float(found.group(1)) if found else 0.0
+    # "Failed requests" counts connection, read and exception failures (-l: a page's length may vary);
+    # an answer other than 2xx is counted apart ("Non-2xx responses", absent when none)
+    return {"path": path, "requests": total, "concurrency": concurrency, "rps": figure("Requests per second:"),
+            "p50_ms": figure("50%"), "p95_ms": figure("95%"), "p99_ms": figure("99%"),
+            "errors": int(figure("Failed requests:") + figure("Non-2xx responses:"))}
+
+
+def load_python(base: str, path: str, total: int, concurrency: int) -> dict:
     sessions = [requests.Session() for _ in range(concurrency)]
 
     def one(i: int):
@@ -209,6 +247,19 @@ def load(base: str, path: str, total: int, concurrency: int) -> dict:
             "errors": sum(1 for _, ok in results if not ok)}
 
 
+GENERATORS = {"ab": load_ab, "python": load_python}
+
+
+def load(base: str, path: str, total: int, concurrency: int, generator: str, workers: list[str]) -> dict:
+    """One endpoint's figures, with the CPU milliseconds per request of the generator and the workers."""
+    own, served = own_cpu_seconds(), cpu_seconds(workers)
+    result = GENERATORS[generator](base, path, total, concurrency)
+    result["generator"] = generator
+    result["generator_cpu_ms"] = round((own_cpu_seconds() - own) / total * 1000, 2)
+    result["workers_cpu_ms"] = round((cpu_seconds(workers) - served) / total * 1000, 2)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--needs", type=int, default=10_000)
@@ -216,11 +267,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="requests per endpoint")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (1: the sync worker)")
+    parser.add_argument("--generator", choices=["auto", *GENERATORS], default="auto",
+                        help="auto: ab when installed, else python")
     parser.add_argument("--backend", default="sentence-transformers")
     parser.add_argument("--reuse", action="store_true", help="keep the database of a previous run")
     parser.add_argument("--cold-start", action="store_true", help="with --reuse: delete the kept snapshot first")
     parser.add_argument("--starts-only", action="store_true", help="time the starts, send no load")
     args = parser.parse_args()
+    if args.generator == "auto":
+        args.generator = "ab" if shutil.which("ab") else "python"
+    print(f"load generator: {args.generator}", flush=True)
 
     url = f"{SERVER_URL}/{DB_NAME}"
     if not args.reuse:
@@ -252,16 +309,20 @@ def main() -> None:
             # /healthz first: a near-trivial Flask endpoint (one SELECT 1), the ceiling of this machine
             paths = ["/healthz", "/", "/ideas/?page=40", f"/ideas/{figures['idea_id']}",
                      "/api/v1/ideas?page=3&per_page=20"]
-            results = [load(base, path, args.requests, args.concurrency) for path in paths]
+            workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+            results = [load(base, path, args.requests, args.concurrency, args.generator, workers) for path in paths]
             figures["workers_rss_mb_after_load"] = workers_rss_mb(server.pid)
     finally:
         stop_server(server)
 
     report = {"machine": machine(), "command": " ".join(sys.argv), "needs": args.needs, "ideas": args.ideas,
-              "gunicorn_workers": args.workers, "backend": args.backend, "starts": starts, "results": results}
-    print(f"\n{'endpoint':42} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}")
+              "gunicorn_workers": args.workers, "gunicorn_threads": args.threads, "generator": args.generator,
+              "backend": args.backend, "starts": starts, "results": results}
+    print(f"\n{'endpoint':42} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}"
+          f" {'CPU ms/request: generator':>26} {'workers':>8}")
     for r in results:
-        print(f"{r['path']:42} {r['rps']:>7} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} {r['errors']:>6}")
+        print(f"{r['path']:42} {r['rps']:>7} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} {r['errors']:>6}"
+              f" {r['generator_cpu_ms']:>26} {r['workers_cpu_ms']:>8}")
     print(json.dumps(report, ensure_ascii=False, indent=1))
 
 
