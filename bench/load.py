@@ -250,6 +250,19 @@ def load_python(base: str, path: str, total: int, concurrency: int) -> dict:
 GENERATORS = {"ab": load_ab, "python": load_python}
 
 
+def settle(workers: list[str], limit_s: float = 120.0) -> float:
+    """Wait until the workers are idle (under 5% of a core over a second; after a start they may
+    still be warming up in their threads, which would be counted against the first endpoint);
+    returns the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        before = cpu_seconds(workers)
+        time.sleep(1)
+        if cpu_seconds(workers) - before < 0.05:
+            break
+    return round(time.perf_counter() - started, 1)
+
+
 def load(base: str, path: str, total: int, concurrency: int, generator: str, workers: list[str]) -> dict:
     """One endpoint's figures, with the CPU milliseconds per request of the generator and the workers."""
     own, served = own_cpu_seconds(), cpu_seconds(workers)
@@ -310,6 +323,8 @@ def main() -> None:
             paths = ["/healthz", "/", "/ideas/?page=40", f"/ideas/{figures['idea_id']}",
                      "/api/v1/ideas?page=3&per_page=20"]
             workers = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+            figures["settled_s"] = settle(workers)
+            print(f"workers idle after {figures['settled_s']} s", flush=True)
             results = [load(base, path, args.requests, args.concurrency, args.generator, workers) for path in paths]
             figures["workers_rss_mb_after_load"] = workers_rss_mb(server.pid)
     finally:
