@@ -11,9 +11,14 @@ Never kept, never served from the kept ones:
 - a page with a message to show (a flash waits in the session), or one that put something in
   the session or made a CSRF token while rendering: those belong to one visitor;
 - anything but a 200 answer to a GET.
+
+While a process renders a page that is not kept, its other threads asking for the same one wait for
+that rendering (at most :data:`WAIT_SECONDS`) instead of rendering it too: after a change, 20
+visitors at once cost one rendering per process, not 20.
 """
 from __future__ import annotations
 
+import threading
 from functools import wraps
 
 from flask import Response, current_app, g, make_response, request, session
@@ -23,8 +28,11 @@ from flask_login import current_user
 from services import counts
 
 KEPT_PAGES = 512  # per process: ~25 kB each, ~13 MB at most
+WAIT_SECONDS = 10.0
 
 _kept = counts.Kept(size=KEPT_PAGES)
+_rendering: dict[tuple, threading.Event] = {}  # key -> set when its rendering is done
+_rendering_lock = threading.Lock()
 
 
 def _anonymous() -> bool:
@@ -44,12 +52,26 @@ def for_visitors(view):
         if not _anonymous():
             return view(*args, **kwargs)
         key = (request.url, str(get_locale()), counts.version())
-        kept = _kept.get(key)
+        kept, done = _kept.get(key), None
+        if kept is None:
+            with _rendering_lock:
+                done = _rendering.get(key)
+                if done is None:
+                    _rendering[key] = threading.Event()
+            if done is not None:  # another thread renders it: its copy, unless it could not be kept
+                done.wait(WAIT_SECONDS)
+                kept = _kept.get(key)
         if kept is not None:
             body, status, headers = kept
             return Response(body, status, headers)
-        response = make_response(view(*args, **kwargs))
-        if not _one_visitors(response):
-            _kept.put(key, (response.get_data(), response.status_code, list(response.headers.items())))
+        if done is not None:
+            return view(*args, **kwargs)
+        try:
+            response = make_response(view(*args, **kwargs))
+            if not _one_visitors(response):
+                _kept.put(key, (response.get_data(), response.status_code, list(response.headers.items())))
+        finally:
+            with _rendering_lock:
+                _rendering.pop(key).set()
         return response
     return kept_view

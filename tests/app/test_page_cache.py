@@ -137,8 +137,8 @@ def test_a_message_for_one_visitor_is_shown_to_them_only(app, client):
 
 
 def test_an_api_caller_with_a_token_is_answered_as_themselves(app, client, make_user, submit):
-    from services import tokens
     from models import User
+    from services import tokens
     owner, _ = make_user("innovator")
     submit("ideas", owner, title="Ý tưởng chỉ thành viên thấy", visibility="members")
     assert client.get("/api/v1/ideas").get_json()["total"] == 0  # kept for visitors
@@ -146,3 +146,46 @@ def test_an_api_caller_with_a_token_is_answered_as_themselves(app, client, make_
         _, secret = tokens.create(db.session.get(User, owner), "test")
     mine = client.get("/api/v1/ideas", headers={"Authorization": f"Bearer {secret}"}).get_json()
     assert mine["total"] == 1 and mine["items"][0]["mine"] is True
+
+
+def test_visitors_at_once_cost_one_rendering_per_process(app, monkeypatch):
+    """While one thread renders a page that is not kept, the others asking for it wait for it."""
+    import threading
+    import time
+
+    from flask import Flask
+    small = Flask(__name__)
+    small.secret_key = "test"
+    small.config["LANGUAGES"] = ["vi", "en"]
+    from extensions import babel, login_manager
+    arrived, rendered = [], []
+
+    @small.before_request
+    def count_arrivals():
+        arrived.append(1)
+
+    @small.route("/")
+    @page_cache.for_visitors
+    def page():
+        rendered.append(1)
+        while len(arrived) < 5:  # the others are on their way to the kept page
+            time.sleep(0.01)
+        time.sleep(0.2)
+        return "trang"
+
+    with app.app_context():
+        version = page_cache.counts.version()
+    babel.init_app(small)
+    login_manager.init_app(small)
+    answers = []
+
+    def visit():
+        with small.test_client() as visitor:
+            answers.append(visitor.get("/").get_data(as_text=True))
+    monkeypatch.setattr(page_cache.counts, "version", lambda: version)  # the small app has no database
+    visitors = [threading.Thread(target=visit) for _ in range(5)]
+    for v in visitors:
+        v.start()
+    for v in visitors:
+        v.join(30)
+    assert answers == ["trang"] * 5 and len(rendered) == 1
