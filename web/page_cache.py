@@ -10,7 +10,8 @@ Never kept, never served from the kept ones:
 - a signed-in user's page (or an API call with a token): their name, menus, rights;
 - a page with a message to show (a flash waits in the session), or one that put something in
   the session or made a CSRF token while rendering: those belong to one visitor;
-- anything but a 200 answer to a GET.
+- anything but a 200 answer to a GET;
+- a search (words in ``q``): it also depends on the matching engine's state.
 
 While a process renders a page that is not kept, its other threads asking for the same one wait for
 that rendering (at most :data:`WAIT_SECONDS`) instead of rendering it too: after a change, 20
@@ -36,7 +37,10 @@ _rendering_lock = threading.Lock()
 
 
 def _anonymous() -> bool:
-    return request.method == "GET" and not current_user.is_authenticated and "_flashes" not in session
+    # A search (``q``) is not kept: its answer also follows the engine's state (ready or not, the
+    # spelling dictionary's counts), which the data's version does not see.
+    return (request.method == "GET" and not current_user.is_authenticated and "_flashes" not in session
+            and not request.args.get("q", "").strip())
 
 
 def _one_visitors(response: Response) -> bool:

@@ -61,6 +61,17 @@ def shown(response) -> str:
     return response.get_data(as_text=True)
 
 
+def test_a_search_is_not_kept(app, client, make_user, submit):
+    """A search's answer also follows the engine (ready or not, the spelling dictionary)."""
+    owner, _ = make_user("innovator")
+    submit("ideas", owner, title="Máy sấy quế năng lượng mặt trời")
+    for path in ("/ideas/?q=quế", "/api/v1/ideas?q=quế"):
+        client.get(path)
+        with queried(app) as seen:
+            assert "Máy sấy quế" in shown(client.get(path))
+        assert len(seen) > 1
+
+
 def test_an_edit_and_a_withdrawal_show_at_once(app, client, make_user, submit):
     owner, _ = make_user("innovator")
     idea = submit("ideas", owner, title="Máy sấy quế năng lượng mặt trời")
