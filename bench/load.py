@@ -7,7 +7,8 @@
 It creates (and afterwards keeps, for re-runs with --reuse) the PostgreSQL database `bench_load`,
 migrates it, loads the demo data, then clones demo needs and ideas up to the target counts. The
 clones get vectors (whole text and title) derived from their template's plus small noise, written
-straight into the vector cache, as the jobs that follow publishing would have stored them: embedding 110k texts would take an hour here and measures the model, which
+straight into the vector cache, as the jobs that follow publishing would have stored them:
+embedding 110k texts would take an hour here and measures the model, which
 bench/embed_throughput.py already does. Everything else is the real application under gunicorn.
 Prints requests/s and p50/p95/p99 latency per endpoint, the error count, and where the CPU went:
 milliseconds per request in the load generator and in the gunicorn workers.

@@ -172,6 +172,7 @@ class MatchIndex:
         self._engine: MatchEngine | None = None
         self._refreshed_at: datetime | None = None
         self._probed: tuple | None = None        # (since, what _unchanged_since read) at the last refresh
+        self._epoch = 0                          # engines this index has had (a reset or a restore makes a new one)
         self._pending: dict[str, Item] = {}      # published, no stored vector yet: not ranked
         self._asked: set[str] = set()            # pending ids an embedding job was asked for
         self._members_only: frozenset[str] = frozenset()  # published ideas shown to signed-in people only
@@ -292,6 +293,14 @@ class MatchIndex:
         return self._members_only
 
     @property
+    def version(self) -> tuple[int, int, int]:
+        """What the rankings depend on in this index, as of the last ``refresh()``: (engine number,
+        :attr:`matching.ranking.MatchEngine.version`, items waiting for their vectors). Equal
+        versions rank alike (with the same ranker, glossary and day)."""
+        with self._lock:
+            return self._epoch, self._ready().version, len(self._pending)
+
+    @property
     def confidential_needs(self) -> dict[str, int | None]:
         """Engine id -> owner's user id of the published confidential needs, as of the last
         ``refresh()`` (kept like :attr:`members_only`; a new dict after each change, never changed
@@ -322,6 +331,7 @@ class MatchIndex:
             self._members_only, self._versions = snapshot.members_only, dict(snapshot.versions)
             self._confidential = dict(snapshot.confidential)
             self._rankings.clear()  # versions are the snapshot engine's own
+            self._epoch += 1
         self._changes_since_snapshot = 0
         log.info("Match index read from %s: %d items, %d pending", path, len(snapshot.engine), len(snapshot.pending))
         return True
@@ -386,6 +396,7 @@ class MatchIndex:
             self._confidential = {}
             self._explanations.clear()  # after a reindex, from other vectors
             self._rankings.clear()  # a new engine counts its versions from 0 again
+            self._epoch += 1
             self._prepared.clear()
             if self.snapshot_dir:
                 index_snapshot.remove(self.snapshot_file)

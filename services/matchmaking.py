@@ -26,7 +26,7 @@ from matching.rerank import NO_STATISTICS, item_concepts
 from models import Idea, Sector, Submission, User
 from models.people import is_staff
 from services import languages, submission_types
-from services.formats import day
+from services.formats import day, local_today
 from services.glossary import current_glossary
 from services.match_index import BATCH, MatchIndex, match_index, text_problem
 from services.ranker import current_ranker
@@ -221,6 +221,18 @@ def matches_for(sub: Submission, viewer: User | None, top_k: int = 10, explain_t
     query = to_item(sub)
     matches = index.rank(query, top_k=top_k, exclude=hidden_from(viewer), min_band=SHOWN_BAND)
     return _views(query, matches, viewer, explain_top, quote_query=can_see_details(viewer, sub), query_saved=True)
+
+
+def matching_state() -> tuple | None:
+    """What an idea's, need's or order's matches follow besides the data (for a page kept for
+    visitors, web/page_cache.py): the process's index brought up to date and its version, the
+    ranker file and the province's day (deadlines). None when the engine cannot run."""
+    index = _refreshed_index()
+    if index is None:
+        return None
+    ranker = current_ranker()
+    return (index.version, None if ranker is None else (ranker.version, ranker.meta.get("fitted_at")),
+            local_today())
 
 
 def matches_being_prepared(sub: Submission) -> bool:

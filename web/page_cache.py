@@ -11,7 +11,12 @@ Never kept, never served from the kept ones:
 - a page with a message to show (a flash waits in the session), or one that put something in
   the session or made a CSRF token while rendering: those belong to one visitor;
 - anything but a 200 answer to a GET;
-- a search (words in ``q``): it also depends on the matching engine's state.
+- a search (words in ``q``): it also depends on the matching engine's state;
+- a page that said it shows something still being prepared (:func:`not_kept`), such as a matches
+  list whose reasons a job has not embedded yet.
+
+A page that follows more than the data (an idea's matches follow the matching engine) names it with
+``also``, which becomes part of the key.
 
 While a process renders a page that is not kept, its other threads asking for the same one wait for
 that rendering (at most :data:`WAIT_SECONDS`) instead of rendering it too: after a change, 20
@@ -20,6 +25,7 @@ visitors at once cost one rendering per process, not 20.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable
 from functools import wraps
 
 from flask import Response, current_app, g, make_response, request, session
@@ -43,19 +49,30 @@ def _anonymous() -> bool:
             and not request.args.get("q", "").strip())
 
 
+def not_kept() -> None:
+    """The page being rendered shows something still being prepared: this copy is not kept."""
+    g.page_not_kept = True
+
+
 def _one_visitors(response: Response) -> bool:
-    """Whether rendering ``response`` left something that belongs to this visitor alone."""
-    return (response.status_code != 200 or session.modified
+    """Whether rendering ``response`` left something that belongs to this visitor alone, or that
+    will change without the data changing (:func:`not_kept`)."""
+    return (response.status_code != 200 or session.modified or g.get("page_not_kept", False)
             or current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in g)
 
 
-def for_visitors(view):
-    """Keep ``view``'s answers to visitors who are not signed in (see the module's docstring)."""
+def for_visitors(view=None, *, also: Callable[[], Hashable] | None = None):
+    """Keep ``view``'s answers to visitors who are not signed in (see the module's docstring).
+    ``also``: called before the page is looked up, what else the page follows that the data's
+    version does not see (part of the key). Used as ``@for_visitors`` or ``@for_visitors(also=f)``."""
+    if view is None:
+        return lambda view: for_visitors(view, also=also)
+
     @wraps(view)
     def kept_view(*args, **kwargs):
         if not _anonymous():
             return view(*args, **kwargs)
-        key = (request.url, str(get_locale()), counts.version())
+        key = (request.url, str(get_locale()), counts.version(), also() if also is not None else None)
         kept, done = _kept.get(key), None
         if kept is None:
             with _rendering_lock:

@@ -200,3 +200,38 @@ def test_visitors_at_once_cost_one_rendering_per_process(app, monkeypatch):
     for v in visitors:
         v.join(30)
     assert answers == ["trang"] * 5 and len(rendered) == 1
+
+
+def test_a_matches_page_is_kept_and_follows_the_engine_not_only_the_rows(app, client, make_user, submit,
+                                                                        monkeypatch):
+    """An idea's, need's or order's page is kept for visitors too, under the matching engine's state
+    as well as the data's version: an idea whose vector a job stores later (no row changes then)
+    joins the need's matches at the next visit; a page whose reasons are still being prepared (it
+    reloads itself) is not kept."""
+    from services import jobs, match_index
+    from services.submission_types import engine_id
+    from tests.app.test_matching_pages import DRYER_IDEA, DRYER_NEED
+    business, _ = make_user("business")
+    need = submit("needs", business, **DRYER_NEED)
+    path = f"/needs/{need}"
+    first = client.get(path)
+    with queried(app) as seen:
+        assert client.get(path).data == first.data
+    assert len(seen) <= 3  # the data's version, the glossary's and the index's look for changed rows
+
+    monkeypatch.setattr(jobs, "enqueue", lambda name, *args, **kw: None)  # no job runs unless called here
+    innovator, _ = make_user("innovator")
+    idea = submit("ideas", innovator, **DRYER_IDEA)  # published; its vector is not stored yet
+    assert DRYER_IDEA["title"] not in shown(client.get(path))
+    with app.app_context():
+        ref = engine_id(db.session.get(Idea, idea))
+        match_index.embed_job([ref], False)  # an import's first job: its whole text only, no row changes
+    page = shown(client.get(path))
+    assert DRYER_IDEA["title"] in page and "reasons-pending" in page  # ranked, its reasons being prepared
+    with queried(app) as seen:
+        client.get(path)
+    assert len(seen) > 3  # rendered again: a page still being prepared is not kept
+    with app.app_context():
+        match_index.warm_explanations(ref)
+    page = shown(client.get(path))
+    assert DRYER_IDEA["title"] in page and "reasons-pending" not in page

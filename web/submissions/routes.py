@@ -12,7 +12,7 @@ from web.filters import browse_filters, page_number, query_args
 from web.forms.review import InterestForm
 from web.forms.submissions import FORMS
 from web.messages import message_for
-from web.page_cache import for_visitors
+from web.page_cache import for_visitors, not_kept
 from web.submissions.similar import present_similar
 from web.urls import SLUG_PATTERN
 
@@ -102,17 +102,24 @@ def similar_live():
 
 
 @bp.route(f"/{SLUG_PATTERN}/<int:item_id>")
+@for_visitors(also=matchmaking.matching_state)
 def detail(slug, item_id):
     item = _load(slug, item_id)
     can_edit = submissions.can_edit(current_user, item)
+    matches = matchmaking.matches_for(item, current_user, prepared_only=True)
+    pending = matchmaking.matches_being_prepared(item)
+    if pending or any(m.reasons_pending for m in matches):
+        not_kept()  # the page reloads itself until they are ready
+    options = proposals.interest_options(current_user, item)
     return render_template(
         f"submissions/detail_{slug}.html", slug=slug, submission_type=BY_SLUG[slug], item=item, can_edit=can_edit,
-        matches=matchmaking.matches_for(item, current_user, prepared_only=True),
-        matches_pending=matchmaking.matches_being_prepared(item),
+        matches=matches, matches_pending=pending,
         matches_hidden=not matchmaking.may_see_matches(current_user, item),
         similar=matchmaking.similar_ideas(_fields_of(item), current_user, exclude_id=item.id)
         if BY_SLUG[slug] is IDEA and can_edit else None,
-        interest_options=proposals.interest_options(current_user, item), interest_form=InterestForm(formdata=None))
+        interest_options=options,
+        # made only when offered: a form makes a CSRF token, which ties the page to one visitor
+        interest_form=InterestForm(formdata=None) if options else None)
 
 
 def _fields_of(idea) -> dict:
