@@ -135,8 +135,48 @@ def build(url: str, needs: int, ideas: int, backend: str) -> None:
         clone(TechnologyNeed, need_sectors, "need_id", needs)
         clone(Idea, idea_sectors, "idea_id", ideas)
         db.session.commit()
+        store_clone_parts()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("ANALYZE"))  # what one does after a bulk load: fresh planner statistics
+
+
+def store_clone_parts() -> None:
+    """Store every clone's explanation parts (matching.explain.text_parts, as the job that follows
+    publishing stores them) derived from its template's: the same sentences but the first, which is
+    the clone's own title ("<template title> · n"), and the same key terms (a number is not one).
+    Segmenting 110k texts would take ~30 minutes here. Call in an app context; the templates' own
+    parts are computed for real."""
+    import sqlalchemy as sa
+
+    from extensions import db
+    from matching.explain import parts_key, text_parts
+    from models import Idea, Status, TechnologyNeed
+    from services.glossary import current_glossary
+    from services.match_index import match_index
+    from services.submission_types import TYPES, to_item
+
+    store, glossary = match_index().parts_store, current_glossary()
+    for model in (TechnologyNeed, Idea, *(t.model for t in TYPES if t.model not in (TechnologyNeed, Idea))):
+        rows = list(db.session.scalars(sa.select(model).where(model.status == Status.PUBLISHED.value)))
+        templates = {}
+        for row in rows:
+            if " · " not in row.title:
+                item = to_item(row)
+                templates[item.title] = text_parts(item, glossary=glossary)
+        store.put_many({parts_key(to_item(r), glossary=glossary): templates[to_item(r).title]
+                        for r in rows if to_item(r).title in templates})
+        parts = {}
+        for row in rows:
+            item = to_item(row)
+            base = templates.get(item.title.rsplit(" · ", 1)[0].strip()) if " · " in item.title else None
+            if base is not None:
+                sentences, terms = base
+                parts[parts_key(item, glossary=glossary)] = ([item.title, *sentences[1:]], terms)
+            if len(parts) >= 5000:
+                store.put_many(parts)
+                parts = {}
+        store.put_many(parts)
+        db.session.expunge_all()
 
 
 def free_port() -> int:
@@ -226,13 +266,16 @@ def load_ab(base: str, path: str, total: int, concurrency: int) -> dict:
             "errors": int(figure("Failed requests:") + figure("Non-2xx responses:"))}
 
 
-def load_python(base: str, path: str, total: int, concurrency: int) -> dict:
+def load_python(base: str, path: str | list[str], total: int, concurrency: int) -> dict:
+    """``total`` GETs, ``concurrency`` at a time, from Python threads; ``path`` one path, or a list
+    of paths asked in turn (ab asks for one URL only)."""
     sessions = [requests.Session() for _ in range(concurrency)]
+    paths = [path] if isinstance(path, str) else path
 
     def one(i: int):
         start = time.perf_counter()
         try:
-            ok = sessions[i % concurrency].get(base + path, timeout=120).status_code == 200
+            ok = sessions[i % concurrency].get(base + paths[i % len(paths)], timeout=120).status_code == 200
         except requests.RequestException:
             ok = False
         return time.perf_counter() - start, ok
@@ -243,7 +286,8 @@ def load_python(base: str, path: str, total: int, concurrency: int) -> dict:
     wall = time.perf_counter() - wall
     times = sorted(t * 1000 for t, _ in results)
     q = statistics.quantiles(times, n=100)
-    return {"path": path, "requests": total, "concurrency": concurrency, "rps": round(total / wall, 1),
+    shown = path if isinstance(path, str) else f"{paths[0]} ... ({len(paths)} paths)"
+    return {"path": shown, "requests": total, "concurrency": concurrency, "rps": round(total / wall, 1),
             "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1),
             "errors": sum(1 for _, ok in results if not ok)}
 
@@ -264,7 +308,8 @@ def settle(workers: list[str], limit_s: float = 120.0) -> float:
     return round(time.perf_counter() - started, 1)
 
 
-def load(base: str, path: str, total: int, concurrency: int, generator: str, workers: list[str]) -> dict:
+def load(base: str, path: str | list[str], total: int, concurrency: int, generator: str,
+         workers: list[str]) -> dict:
     """One endpoint's figures, with the CPU milliseconds per request of the generator and the workers."""
     own, served = own_cpu_seconds(), cpu_seconds(workers)
     result = GENERATORS[generator](base, path, total, concurrency)
@@ -327,6 +372,16 @@ def main() -> None:
             figures["settled_s"] = settle(workers)
             print(f"workers idle after {figures['settled_s']} s", flush=True)
             results = [load(base, path, args.requests, args.concurrency, args.generator, workers) for path in paths]
+            # first visits: as many different ideas' pages as requests, none seen before by this server (no
+            # kept page or ranking), from the Python generator (ab asks for one URL)
+            engine = sa.create_engine(url)
+            with engine.connect() as conn:
+                first = [f"/ideas/{i}" for i in conn.execute(sa.text(
+                    "SELECT id FROM ideas WHERE status='published' AND visibility='public' AND id > :seen "
+                    "ORDER BY id DESC LIMIT :n"),
+                    {"seen": figures["idea_id"], "n": args.requests}).scalars()]
+            engine.dispose()
+            results.append(load(base, first, len(first), args.concurrency, "python", workers))
             figures["workers_rss_mb_after_load"] = workers_rss_mb(server.pid)
     finally:
         stop_server(server)

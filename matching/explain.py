@@ -16,6 +16,8 @@ words tagged as proper nouns, capitalised words) pair only with the same name.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -113,13 +115,16 @@ class Term:
     language, "en" for Latin words inside a Chinese text); ``concept`` the
     glossary concept it names, if any; ``name`` True for proper names
     (places, people, organisations, acronyms), which pair only with the same
-    name or concept."""
+    name or concept; ``senses`` a Chinese word's English senses in CC-CEDICT
+    (:func:`dictionary_pair`), looked up when the term is found, so that terms
+    stored with their text (:func:`parts_to_state`) pair without the dictionary."""
 
     text: str
     key: str
     lang: str
     concept: str | None = None
     name: bool = False
+    senses: tuple[str, ...] = ()
 
 
 def _fold(text: str) -> str:
@@ -208,7 +213,8 @@ def term_candidates(text: str, lang: str, keywords: tuple[str, ...] = (), max_te
                 continue
             seen.add(key)
             term_lang = "zh" if _CJK.search(surface) else ("en" if lang == "zh" else lang)
-            found.append(Term(surface, key, term_lang, concept, glossary.kind(concept) == "place"))
+            name = glossary.kind(concept) == "place"
+            found.append(Term(surface, key, term_lang, concept, name, _zh_senses(surface, term_lang, name)))
     for kw in keywords:
         key = _fold(kw)
         if key and key not in seen:
@@ -216,7 +222,7 @@ def term_candidates(text: str, lang: str, keywords: tuple[str, ...] = (), max_te
             concept = glossary.concept_of(kw) if glossary is not None else None
             kw_lang = "zh" if _CJK.search(kw) else ("en" if lang == "zh" else lang)
             place = concept is not None and glossary.kind(concept) == "place"
-            found.append(Term(kw.strip(), key, kw_lang, concept, place))
+            found.append(Term(kw.strip(), key, kw_lang, concept, place, _zh_senses(kw.strip(), kw_lang, place)))
     counts: dict[str, int] = {}
     words: dict[str, Term] = {}
     for sentence in split_sentences(text)[:max_sentences]:
@@ -237,7 +243,8 @@ def term_candidates(text: str, lang: str, keywords: tuple[str, ...] = (), max_te
             if key in seen:
                 continue
             counts[key] = counts.get(key, 0) + 1
-            words.setdefault(key, Term(word, key, word_lang, None, name))
+            if key not in words:
+                words[key] = Term(word, key, word_lang, None, name, _zh_senses(word, word_lang, name))
     ranked = sorted(words, key=lambda k: (-counts[k], -len(k.split()), -len(k)))
     found += [words[k] for k in ranked]
     return found[:max_terms]
@@ -282,13 +289,19 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def dictionary_pair(zh_term: str, en_term: str) -> bool:
+def _zh_senses(text: str, lang: str, name: bool) -> tuple[str, ...]:
+    """A Chinese word's senses for its :class:`Term` (names never pair through the dictionary)."""
+    return _senses(text) if lang == "zh" and not name else ()
+
+
+def dictionary_pair(zh_term: str, en_term: str, senses: tuple[str, ...] | None = None) -> bool:
     """True when CC-CEDICT gives ``en_term`` (a word or phrase) as a
     translation of the Chinese word ``zh_term``: one of its senses is the term,
     or a sense of at most three words ends with it, its head noun ("Chinese
     cinnamon" for 肉桂 gives "cinnamon"; "shelf life" for 保质期 does not give
-    "shelf"). Plural -s is ignored."""
-    senses = _senses(zh_term)
+    "shelf"). Plural -s is ignored. ``senses``: the Chinese word's, when the
+    caller has them (:attr:`Term.senses`); else looked up in CC-CEDICT."""
+    senses = _senses(zh_term) if senses is None else senses
     if not senses:
         return False
     wanted = " ".join(_singular(w) for w in _fold(en_term).split())
@@ -338,9 +351,40 @@ def _text_parts(text: str, lang: str, keywords: tuple[str, ...], max_sentences: 
             tuple(term_candidates(text, lang, keywords, glossary=glossary, max_sentences=max_sentences)))
 
 
-def _parts(item: Item, max_sentences: int, glossary: Glossary | None) -> tuple[list[str], list[Term]]:
+TextParts = tuple[list[str], list[Term]]
+PARTS_FORMAT = 1  # of parts_key and parts_to_state; bump when Term or the segmentation changes
+
+
+def text_parts(item: Item, max_sentences: int = 40, glossary: Glossary | None = None) -> TextParts:
+    """(sentences, key-term candidates) of ``item`` that :func:`explain` pairs, computed (and kept
+    per process): pyvi, jieba and CC-CEDICT run here, ~15 ms a text and 1-2 s for each one's first
+    use in a process. A caller can store them (:func:`parts_key`, :func:`parts_to_state`) and pass
+    them to :func:`explain` instead."""
     sentences, terms = _text_parts(item_text(item), item.lang, tuple(item.keywords), max_sentences, glossary)
     return list(sentences), list(terms)
+
+
+def parts_key(item: Item, max_sentences: int = 40, glossary: Glossary | None = None) -> str:
+    """SHA-256 hex naming :func:`text_parts` of ``item``: its text, language and keywords, the
+    number of sentences and the glossary's :attr:`~matching.glossary.Glossary.fingerprint` (the
+    same key in every process; an edited text or another glossary is another key)."""
+    what = [PARTS_FORMAT, item_text(item), item.lang, list(item.keywords), max_sentences,
+            glossary.fingerprint if glossary is not None else ""]
+    return hashlib.sha256(json.dumps(what, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def parts_to_state(parts: TextParts) -> dict:
+    """``parts`` as JSON-ready values (lists and strings), read back by :func:`parts_from_state`."""
+    sentences, terms = parts
+    return {"sentences": list(sentences),
+            "terms": [[t.text, t.key, t.lang, t.concept, t.name, list(t.senses)] for t in terms]}
+
+
+def parts_from_state(state: dict) -> TextParts:
+    """The parts :func:`parts_to_state` wrote. Raises KeyError/ValueError/TypeError on other data."""
+    return (list(state["sentences"]),
+            [Term(text, key, lang, concept, bool(name), tuple(senses))
+             for text, key, lang, concept, name, senses in state["terms"]])
 
 
 def explanation_parts(item: Item, max_sentences: int = 40,
@@ -348,7 +392,7 @@ def explanation_parts(item: Item, max_sentences: int = 40,
     """The sentences and key terms of ``item`` that :func:`explain` embeds.
     Embedding them when an item is saved makes later explanations cache hits;
     pass the same ``glossary`` as to :func:`explain`."""
-    sentences, terms = _parts(item, max_sentences, glossary)
+    sentences, terms = text_parts(item, max_sentences, glossary)
     return sentences, [t.text for t in terms]
 
 
@@ -371,7 +415,7 @@ def _checkable_pair(q: Term, c: Term, glossary: Glossary | None) -> str | None:
         return None
     if {q.lang, c.lang} == {"zh", "en"}:
         zh, en = (q, c) if q.lang == "zh" else (c, q)
-        if dictionary_pair(zh.text, en.text):
+        if dictionary_pair(zh.text, en.text, zh.senses):
             return "dictionary"
     return None
 
@@ -423,7 +467,8 @@ def explain(query: Item, candidate: Item, embedder: Embedder, max_pairs: int = 3
             max_terms: int = 8, max_sentences: int = 40, today: date | None = None,
             glossary: Glossary | None = None,
             sentence_thresholds: Mapping[str, StrengthThresholds] = SENTENCE_THRESHOLDS,
-            term_similarity: float = TERM_SIMILARITY) -> Explanation:
+            term_similarity: float = TERM_SIMILARITY, query_parts: TextParts | None = None,
+            candidate_parts: TextParts | None = None) -> Explanation:
     """Explain one proposed match.
 
     Sentence pairs: greedy best pairs by cosine (each sentence used once), at
@@ -434,10 +479,12 @@ def explain(query: Item, candidate: Item, embedder: Embedder, max_pairs: int = 3
     texts, with ``glossary`` (the province glossary; None = same terms, names
     and CC-CEDICT only) and ``term_similarity`` as the cosine floor.
     All vectors come from ONE ``embedder.embed(..., "query")``; the thresholds
-    are calibrated for multilingual-e5-small.
+    are calibrated for multilingual-e5-small. ``query_parts`` / ``candidate_parts``:
+    the two texts' :func:`text_parts` (with the same ``max_sentences`` and
+    ``glossary``) when the caller stored them; else computed here.
     """
-    qs, qt = _parts(query, max_sentences, glossary)
-    cs, ct = _parts(candidate, max_sentences, glossary)
+    qs, qt = query_parts if query_parts is not None else text_parts(query, max_sentences, glossary)
+    cs, ct = candidate_parts if candidate_parts is not None else text_parts(candidate, max_sentences, glossary)
     texts = qs + cs + [t.text for t in qt] + [t.text for t in ct]
     vecs = embedder.embed(texts, "query") if texts else np.zeros((0, embedder.dim), np.float32)
     a, b = len(qs), len(qs) + len(cs)

@@ -16,6 +16,8 @@ Chinese. Acronyms and names written with a capital inside a word ("AI", "EU",
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import io
 import re
 import unicodedata
@@ -165,6 +167,13 @@ class Glossary:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 hex of the entries in order (the order decides which concept a shared name
+        names): the same in every process for the same glossary, so what was computed with it
+        (an explanation's key terms) can be stored and found again."""
+        return hashlib.sha256(repr(list(self.entries.values())).encode("utf-8")).hexdigest()
 
     def kind(self, concept: str) -> str | None:
         """The kind of ``concept`` ("place", "crop", ...), None if unknown."""

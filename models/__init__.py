@@ -1,7 +1,7 @@
 """The data, one module per aggregate. Importing this package registers every table."""
 from models.alerts import Follow, FollowTopic
 from models.audit import AuditEntry
-from models.embeddings import EmbeddingVector
+from models.embeddings import EmbeddingVector, ExplanationParts
 from models.glossary import GlossaryTerm
 from models.imports import ImportJob
 from models.matches import (
@@ -31,7 +31,7 @@ from models.tokens import ApiToken
 __all__ = [
     "AuditEntry", "MatchingRound", "MatchProposal", "ProposalSource", "ProposalState", "RejectReason",
     "RoundState", "Notification", "OutgoingMail", "ImportJob", "ApiToken",
-    "EmbeddingVector", "GlossaryTerm", "Follow", "FollowTopic",
+    "EmbeddingVector", "ExplanationParts", "GlossaryTerm", "Follow", "FollowTopic",
     "Role", "InnovatorType", "User", "Place", "Sector", "Idea", "IdeaKind", "Stage",
     "Status", "Submission", "TechnologyNeed", "ResearchOrder", "Urgency", "Visibility",
 ]

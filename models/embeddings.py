@@ -23,3 +23,17 @@ class EmbeddingVector(db.Model):
     text_key: Mapped[str] = mapped_column(sa.String(64))
     vector: Mapped[bytes] = mapped_column(sa.LargeBinary)  # float32, little-endian
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExplanationParts(db.Model):
+    """One text's sentences and key-term candidates as :func:`matching.explain.text_parts` finds
+    them, JSON (:func:`matching.explain.parts_to_state`), keyed by
+    :func:`matching.explain.parts_key` (the text, its language and keywords, the glossary): computed
+    once by the job that embeds a published text, read by every process's pages."""
+
+    __tablename__ = "explanation_parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parts_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    parts: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

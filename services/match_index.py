@@ -28,7 +28,7 @@ from flask import Flask, current_app
 from extensions import db
 from matching.debias import LanguageDebias
 from matching.embedders import CachedEmbedder, Embedder, ModelMissingError, load_embedder, model_id_of, text_key
-from matching.explain import Explanation, explain, texts_to_embed
+from matching.explain import Explanation, TextParts, explain, parts_key, text_parts
 from matching.glossary import Glossary
 from matching.ranking import BANDS, Item, Match, MatchEngine, item_text
 from matching.rerank import (
@@ -48,7 +48,7 @@ from services.formats import local_today
 from services.glossary import current_glossary
 from services.ranker import current_ranker, log_once
 from services.submission_types import TYPES, engine_id, to_item, with_facets
-from services.vector_store import DatabaseVectorStore
+from services.vector_store import DatabasePartsStore, DatabaseVectorStore
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +187,8 @@ class MatchIndex:
         self._rankings = _Recent(RANKINGS_KEPT)                # (query, arguments, engine version, ...) -> rank()
         self._rankings_by: Ranker | None = None                # the ranker those rankings were made with
         self._prepared = _Recent(EXPLANATIONS_KEPT)            # (item, glossary) whose explanation texts are stored
+        self._parts = _Recent(EXPLANATIONS_KEPT)               # parts key -> stored explanation parts
+        self.parts_store = DatabasePartsStore()
         self._loading: threading.Thread | None = None
 
     @property
@@ -548,18 +550,40 @@ class MatchIndex:
                     self._materials.popitem(last=False)
         return out, not provisional
 
+    def stored_parts(self, items: Sequence[Item], glossary: Glossary | None) -> dict[str, TextParts]:
+        """Item id -> the explanation parts (:func:`matching.explain.text_parts` with ``glossary``)
+        stored for it by the job that embedded it, kept in the process once read (the
+        :data:`EXPLANATIONS_KEPT` used last); items whose parts are not stored are left out.
+        One look at the store for the items not kept."""
+        keys = {it.id: parts_key(it, glossary=glossary) for it in items}
+        out, missing = {}, []
+        for ref, key in keys.items():
+            kept = self._parts.get(key)
+            if kept is None:
+                missing.append(key)
+            else:
+                out[ref] = kept
+        if missing:
+            found = self.parts_store.get_many(missing)
+            for key, parts in found.items():
+                self._parts.put(key, parts)
+            out.update((ref, found[key]) for ref, key in keys.items() if key in found)
+        return out
+
     def unprepared(self, items: Sequence[Item], glossary: Glossary | None) -> set[str]:
-        """Ids of ``items`` whose explanation texts (:func:`matching.explain.texts_to_embed` with
-        ``glossary``) are not all in the vector store yet, in one look at the store for the items
-        not known to be prepared; a job is asked to prepare those (:meth:`prepare`). An item found
-        prepared is remembered (the :data:`EXPLANATIONS_KEPT` used last): stored vectors stay
-        stored, and a matches page asks about the same items at every visit."""
+        """Ids of ``items`` whose explanation material is not all stored yet: their parts
+        (:meth:`stored_parts`) and the vectors of their sentences and key terms, in one look at
+        each store for the items not known to be prepared; a job is asked to prepare those
+        (:meth:`prepare`). An item found prepared is remembered (the :data:`EXPLANATIONS_KEPT` used
+        last): stored material stays stored, and a matches page asks about the same items at every
+        visit."""
         todo = [it for it in items if self._prepared.get((it, glossary)) is None]
         if not todo:
             return set()
-        texts = {it.id: texts_to_embed(it, glossary=glossary) for it in todo}
+        parts = self.stored_parts(todo, glossary)
+        texts = {ref: sentences + [t.text for t in terms] for ref, (sentences, terms) in parts.items()}
         unstored = self.embedder.unstored([t for group in texts.values() for t in group])
-        pending = {ref for ref, group in texts.items() if not unstored.isdisjoint(group)}
+        pending = {it.id for it in todo if it.id not in texts or not unstored.isdisjoint(texts[it.id])}
         for it in todo:
             if it.id not in pending:
                 self._prepared.put((it, glossary), True)
@@ -586,7 +610,9 @@ class MatchIndex:
         key = (query, candidate, glossary, today)
         why = self._explanations.get(key)
         if why is None:
-            why = explain(query, candidate, self.embedder, glossary=glossary, today=today)
+            parts = self.stored_parts([query, candidate], glossary)  # else segmented here (a draft)
+            why = explain(query, candidate, self.embedder, glossary=glossary, today=today,
+                          query_parts=parts.get(query.id), candidate_parts=parts.get(candidate.id))
             self._explanations.put(key, why)
         return why
 
@@ -703,12 +729,15 @@ def embed_submissions(subs: Iterable[Submission], key_terms: bool = True) -> int
     """Embed (or find in the cache) the texts of these submissions: each one's whole text, its
     title and sentences (what the second stage ranks on) and, with ``key_terms``, the sentences
     and key-term candidates its explanations pair (about two thirds of the model's time: at the
-    demo size, 2,095 of 2,199 texts). Returns how many submissions were embedded."""
-    embedder = match_index().embedder
+    demo size, 2,095 of 2,199 texts), whose parts (:func:`matching.explain.text_parts`) are then
+    stored for every process's pages. Returns how many were embedded."""
+    index = match_index()
+    embedder = index.embedder
     glossary = current_glossary() if key_terms else None
     texts: list[str] = []
     count = 0
     terms: list[str] = []  # after every ranking text: a submission can be ranked once the first calls are done
+    parts: dict[str, TextParts] = {}
     for sub in subs:
         item = to_item(sub)
         texts.append(item_text(item))
@@ -716,11 +745,15 @@ def embed_submissions(subs: Iterable[Submission], key_terms: bool = True) -> int
         texts.append(title)
         texts.extend(sentences)
         if key_terms:
-            terms.extend(texts_to_embed(item, glossary=glossary))
+            found = text_parts(item, glossary=glossary)
+            parts[parts_key(item, glossary=glossary)] = found
+            terms.extend(found[0] + [t.text for t in found[1]])
         count += 1
     texts += terms
     for start in range(0, len(texts), BATCH):
         embedder.embed(texts[start:start + BATCH], "query")
+    if parts:  # after their vectors: stored parts say the text is prepared
+        index.parts_store.put_many(parts)
     return count
 
 

@@ -1,13 +1,16 @@
-"""The engine's VectorStore backed by the database (table embedding_vectors)."""
+"""The engine's VectorStore backed by the database (table embedding_vectors), and the explanation
+parts kept beside the vectors (table explanation_parts)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import sqlalchemy as sa
 
 from extensions import db
-from models import EmbeddingVector
+from matching.explain import TextParts, parts_from_state, parts_to_state
+from models import EmbeddingVector, ExplanationParts
 
 _CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
 
@@ -40,3 +43,35 @@ class DatabaseVectorStore:
         result = db.session.execute(sa.delete(EmbeddingVector).where(EmbeddingVector.model_id == model_id))
         db.session.commit()
         return result.rowcount
+
+
+class DatabasePartsStore:
+    """Explanation parts (:func:`matching.explain.text_parts`) by :func:`matching.explain.parts_key`,
+    in the table explanation_parts: written by the job that embeds a published text, read by pages."""
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, TextParts]:
+        """The stored parts of ``keys`` (unknown keys left out; a row this code cannot read is
+        treated as absent, so its text is prepared again)."""
+        found: dict[str, TextParts] = {}
+        for start in range(0, len(keys), _CHUNK):
+            rows = db.session.execute(sa.select(ExplanationParts.parts_key, ExplanationParts.parts).where(
+                ExplanationParts.parts_key.in_(keys[start:start + _CHUNK])))
+            for key, blob in rows:
+                try:
+                    found[key] = parts_from_state(json.loads(blob))
+                except (KeyError, ValueError, TypeError):
+                    continue
+        return found
+
+    def put_many(self, parts: Mapping[str, TextParts]) -> None:
+        """Store ``parts`` by key; keys stored meanwhile by another process are skipped."""
+        for _attempt in range(2):
+            existing = set(self.get_many(list(parts)))
+            db.session.add_all(ExplanationParts(parts_key=key, parts=json.dumps(parts_to_state(value),
+                                                                                ensure_ascii=False))
+                               for key, value in parts.items() if key not in existing)
+            try:
+                db.session.commit()
+                return
+            except sa.exc.IntegrityError:
+                db.session.rollback()

@@ -1,5 +1,6 @@
 """No page embeds other people's texts: a published submission without a stored vector waits,
 unranked, for a bulk job, which embeds in chunks and can be cut off and run again."""
+import pytest
 import sqlalchemy as sa
 
 from extensions import db
@@ -150,3 +151,25 @@ def test_publishing_never_waits_for_the_model_its_page_says_the_matches_are_bein
         match_index.warm_explanations(ref)  # the job runs
     page = client.get(f"/needs/{need}").get_data(as_text=True)
     assert 'id="matches-pending"' not in page and DRYER_IDEA["title"] in page
+
+
+def test_the_job_stores_each_texts_explanation_parts_and_pages_never_segment_words(
+        app, client, make_user, submit, monkeypatch):
+    """Publishing's job stores each text's sentences and key terms (pyvi, jieba and CC-CEDICT run
+    there, once per text version); a process that never saw the texts explains the matches from
+    what is stored, segmenting nothing itself."""
+    import matching.explain as ex
+    from models import ExplanationParts
+    from tests.app.test_matching_pages import DRYER_IDEA, DRYER_NEED
+    innovator, _ = make_user("innovator")
+    business, _ = make_user("business")
+    submit("ideas", innovator, **DRYER_IDEA)
+    need = submit("needs", business, **DRYER_NEED)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ExplanationParts.id))) == 2
+        match_index.match_index().reset()  # as a new process: nothing kept
+    ex._text_parts.cache_clear()
+    monkeypatch.setattr(ex, "term_candidates", lambda *a, **k: pytest.fail("a page segmented a text"))
+    page = client.get(f"/needs/{need}").get_data(as_text=True)
+    assert DRYER_IDEA["title"] in page and "reasons-pending" not in page
+    assert "<mark>" in page.split("matches-title")[-1]  # shared terms shown, from the stored parts

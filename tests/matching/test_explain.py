@@ -12,7 +12,11 @@ from matching.explain import (
     dictionary_pair,
     explain,
     key_terms,
+    parts_from_state,
+    parts_key,
+    parts_to_state,
     term_candidates,
+    text_parts,
 )
 from matching.glossary import Glossary
 from matching.ranking import Item
@@ -223,3 +227,26 @@ def test_labelled_term_pairs_file_is_well_formed():
 def test_term_candidates_are_capped():
     text = " ".join(f"word{i:03d}x" for i in range(500)).replace("0", "a").replace("1", "b")
     assert len(term_candidates(text, "en", max_terms=24)) <= 24
+
+
+def test_stored_parts_explain_as_computed_ones_without_segmenting_or_the_dictionary(glossary, monkeypatch):
+    """A text's parts (sentences, key terms with a Chinese word's CC-CEDICT senses) survive the JSON
+    they are stored as, and explain a pair exactly as freshly computed ones do, with no segmenter
+    or dictionary in the process: pages read the parts a job stored."""
+    import matching.explain as ex
+    zh = Item("z", "idea", "startup_idea", "zh", "我们开发肉桂干燥设备，用传感器控制湿度。", title="肉桂干燥")
+    en = Item("e", "need", "business_need", "en", "We need a cinnamon dryer with humidity sensors.",
+              title="Cinnamon drying")
+    for g in (glossary, None):
+        computed = {it.id: text_parts(it, glossary=g) for it in (zh, en)}
+        stored = {ref: parts_from_state(json.loads(json.dumps(parts_to_state(p), ensure_ascii=False)))
+                  for ref, p in computed.items()}
+        assert stored == computed
+        fresh = explain(en, zh, OrthogonalEmbedder(), glossary=g)
+        monkeypatch.setattr(ex, "term_candidates", lambda *a, **k: pytest.fail("segmented again"))
+        monkeypatch.setattr(ex, "_senses", lambda *a, **k: pytest.fail("looked up in CC-CEDICT again"))
+        again = explain(en, zh, OrthogonalEmbedder(), glossary=g, query_parts=stored["e"], candidate_parts=stored["z"])
+        monkeypatch.undo()
+        assert again == fresh and again.shared_terms
+    assert parts_key(zh, glossary=glossary) != parts_key(zh) != parts_key(
+        Item("z", "idea", "startup_idea", "zh", zh.text + "。", title=zh.title))
