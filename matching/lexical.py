@@ -19,6 +19,7 @@ class LexicalScorer:
         self.ngram_range = ngram_range
         self.max_features = max_features
         self._vec = None
+        self._fitted = None  # (vocabulary, IDF) read from a pickle: the vectorizer is made on first use
 
     def fit(self, texts: Sequence[str]) -> LexicalScorer:
         """Fit vocabulary and IDF on ``texts``; returns self."""
@@ -47,9 +48,26 @@ class LexicalScorer:
 
     def transform(self, texts: Sequence[str]):
         """Sparse CSR float32 (n, V), rows L2-normalised."""
+        if self._vec is None and self._fitted is not None:
+            self._vec = self._new_vectorizer()  # as fitted: the same vocabulary and IDF, the same rows
+            self._vec.vocabulary_, self._vec.idf_ = self._fitted
+            self._fitted = None
         if self._vec is None:
             raise RuntimeError("LexicalScorer is not fitted")
         return self._vec.transform(list(texts))
+
+    def __getstate__(self) -> dict:
+        """Pickled as its settings, vocabulary and IDF, not as scikit-learn's object: unpickling
+        that imports scikit-learn (and SciPy's statistics), 1.7 s of a process's start from a
+        saved index (services/index_snapshot.py), before any text needs transforming."""
+        state = {"ngram_range": self.ngram_range, "max_features": self.max_features, "fitted": self._fitted}
+        if self._vec is not None:
+            state["fitted"] = (self._vec.vocabulary_, self._vec.idf_)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.ngram_range, self.max_features = tuple(state["ngram_range"]), state["max_features"]
+        self._vec, self._fitted = None, state["fitted"]
 
     @staticmethod
     def searchable(matrix):
@@ -57,14 +75,16 @@ class LexicalScorer:
         a query then only reads the columns of its own n-grams."""
         return matrix.tocsc()
 
-    def similarity(self, text: str, *matrices) -> np.ndarray:
+    def similarity(self, text: str, *matrices, row=None) -> np.ndarray:
         """Cosine of ``text`` with each row of ``matrix`` -> float32 (n,).
+        ``row``: the text's own row (CSR (1, V)) when the caller has it (a stored item's), so
+        nothing is transformed.
         Several matrices (same vocabulary) are scored as if stacked; a CSC
         matrix (:meth:`searchable`) is read only at the query's columns.
         Either way each row's products are summed in column order, so the
         result does not depend on the storage. A dense ``ndarray`` (k, V)
         (e.g. sums of rows) is scored like a CSR matrix."""
-        q = self.transform([text])
+        q = self.transform([text]) if row is None else row
         order = np.argsort(q.indices, kind="stable")
         cols, vals = q.indices[order], q.data[order]
         dense = None

@@ -342,16 +342,17 @@ class _Table:
         return np.arange(0, self.n, max(step, 1), dtype=np.intp)
 
     def lexical(self, scorer: LexicalScorer, text: str, rows: np.ndarray | None = None,
-                code: int | None = None) -> tuple[np.ndarray, float | None]:
+                code: int | None = None, text_row=None) -> tuple[np.ndarray, float | None]:
         """(float32 (n,) or (len(rows),), centre): TF-IDF cosine of ``text`` with every slot, or
         with the slots ``rows`` only (read row by row: for an approximate table); with ``rows``
         and a language ``code``, also the mean cosine over every alive slot of that language
-        (from ``lex_sums``), else None."""
+        (from ``lex_sums``), else None. ``text_row``: the text's TF-IDF row when known."""
         if rows is None:
-            return scorer.similarity(text, *[b for b in (self.lex_base, self.lex_tail) if b is not None]), None
+            return scorer.similarity(text, *[b for b in (self.lex_base, self.lex_tail) if b is not None],
+                                     row=text_row), None
         if code is None or not self.lex_counts.get(code):
-            return scorer.similarity(text, self._lex_rows(rows)), None
-        found = scorer.similarity(text, self._lex_rows(rows), self.lex_sums[code][None, :])
+            return scorer.similarity(text, self._lex_rows(rows), row=text_row), None
+        found = scorer.similarity(text, self._lex_rows(rows), self.lex_sums[code][None, :], row=text_row)
         return found[:-1], float(found[-1]) / self.lex_counts[code]
 
     def mask_of(self, ids: Collection[str], value: bool) -> np.ndarray:
@@ -606,6 +607,15 @@ class MatchEngine:
         return np.where(known, np.where(fits, np.float32(w.stage), np.float32(-w.stage_mismatch)),
                         np.float32(0.0)).astype(np.float32)
 
+    def _own_lex_row(self, query: Item):
+        """The query's TF-IDF row (CSR (1, V)) when it is a stored item with the same text (a page
+        of a published submission), else None: transformed then. Identical to transforming it."""
+        own = self._tables[query.side]
+        slot = own.row.get(query.id)
+        if slot is None or own.lex_base is None or self._sides[query.side].items.get(query.id) != query:
+            return None
+        return own._lex_rows(np.array([slot]))
+
     def _scores(self, query: Item, q: np.ndarray, t: _Table, lexical: bool = True,
                 rows: np.ndarray | None = None):
         """Semantic and combined scores, float32 (n,), of every slot of ``t`` or, with ``rows``
@@ -620,7 +630,7 @@ class MatchEngine:
             code = self._codes.get(query.lang or "")
             same = (col(t.lang) == code) & col(t.alive) if code is not None else None
             if same is not None and (same.any() if rows is None else t.lex_counts.get(code)):
-                lex, centre = t.lexical(self._lex, item_text(query), rows, code)
+                lex, centre = t.lexical(self._lex, item_text(query), rows, code, self._own_lex_row(query))
                 # centred within the query's language (over all of it): reorders same-language
                 # candidates without lifting them above other languages
                 centre = lex[same].mean() if centre is None else centre

@@ -36,8 +36,9 @@ from matching.ranking import Item, MatchEngine
 log = logging.getLogger(__name__)
 
 MAGIC = b"laocai-match-index\n"
-FORMAT = 4  # bumped whenever what is pickled changes shape (3: the engine's tables carry an approximate index;
-#            4: the engine counts its changes, MatchEngine.version; confidential needs are kept)
+FORMAT = 5  # bumped whenever what is pickled changes shape (3: the engine's tables carry an approximate index;
+#            4: the engine counts its changes, MatchEngine.version; confidential needs are kept;
+#            5: the TF-IDF term as its vocabulary and IDF, not scikit-learn's object)
 
 
 @dataclass

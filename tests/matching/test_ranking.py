@@ -1,4 +1,5 @@
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -359,3 +360,46 @@ def test_vectorised_deadline_exclude_and_candidate_masks(incremental):
     full = {m.item_id: m.z for m in engine.rank(needs[0], vecs[61], top_k=100)}
     sub = engine.rank(needs[0], vecs[61], top_k=100, candidate_ids={"J5", "I"})
     assert all(m.z == pytest.approx(full[m.item_id]) for m in sub)
+
+
+def test_a_stored_querys_own_tfidf_row_ranks_exactly_as_transforming_its_text():
+    """A page ranks a published submission, whose TF-IDF row the engine holds: it is read instead
+    of transforming the text again (so a process started from a saved index needs no
+    scikit-learn for it), with the very same scores, before and after items are appended."""
+    import dataclasses
+    items, vecs, probe = _corpus(120)
+    engine = MatchEngine(dim=24)
+    engine.add(items[:100], vecs[:100])
+    for extra in (None, slice(100, 120)):
+        if extra is not None:
+            engine.add(items[extra], vecs[extra])  # appended rows (the TF-IDF tail)
+        for k in (0, 4) if extra is None else (0, 4, 101):  # needs and ideas, from the fit and appended
+            stored = items[k]
+            stranger = dataclasses.replace(stored, id="not-stored")
+            by_row = {m.item_id: m.score for m in engine.rank(stored, vecs[k], top_k=200, today=date(2020, 1, 1))}
+            assert engine._own_lex_row(stored) is not None and engine._own_lex_row(stranger) is None
+            by_text = {m.item_id: m.score for m in engine.rank(stranger, vecs[k], top_k=200, exclude=[stored.id],
+                                                              today=date(2020, 1, 1))}
+            assert by_row == by_text
+
+
+def test_a_pickled_lexical_scorer_transforms_alike_and_unpickles_without_scikit_learn(tmp_path):
+    """A saved index's TF-IDF term comes back as its vocabulary and IDF: the same rows, and no
+    scikit-learn import (1.7 s of a process's start) until a text is transformed."""
+    import pickle
+    import subprocess
+    import sys
+
+    from matching.lexical import LexicalScorer
+    texts = ["sấy quế bằng năng lượng mặt trời", "cinnamon bark dryer", "肉桂干燥设备", "cảnh báo sạt lở"]
+    scorer = LexicalScorer()
+    fitted = scorer.fit_transform(texts)
+    path = tmp_path / "scorer.pickle"
+    path.write_bytes(pickle.dumps(scorer))
+    again = pickle.loads(path.read_bytes())
+    assert (again.transform(texts) != fitted).nnz == 0
+    assert (pickle.loads(pickle.dumps(again)).transform(texts[:1]) != fitted[:1]).nnz == 0  # pickled again
+    code = (f"import pickle, sys; pickle.loads(open({str(path)!r}, 'rb').read()); "
+            "print('sklearn' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=str(Path(__file__).resolve().parents[2])).stdout.strip() == "False"
