@@ -57,6 +57,9 @@ def from_env(env=os.environ) -> dict:
         "MATCHING_MODEL": env.get("MATCHING_MODEL") or None,
         "MODEL_DIR": env.get("MODEL_DIR", str(ROOT / ".cache" / "models")),
         "MATCHING_PRELOAD": env.get("MATCHING_PRELOAD", "0") == "1",
+        # seconds MATCHING_PRELOAD waits, once the index is ready, before loading the model: loading
+        # PyTorch beside a worker's first pages (which need the index only) delayed them by ~2 s
+        "MATCHING_MODEL_PRELOAD_DELAY": float(env.get("MATCHING_MODEL_PRELOAD_DELAY", 10)),
         # the match index saved for the next process to start from (services/index_snapshot.py); "": off
         "MATCH_INDEX_SNAPSHOT_DIR": env.get("MATCH_INDEX_SNAPSHOT_DIR", str(ROOT / "instance" / "match-index")),
         # CPU threads the model uses per text (0: all cores). One: a web process embeds one short

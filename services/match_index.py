@@ -15,6 +15,7 @@ import copy
 import functools
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -699,13 +700,17 @@ def match_index(app: Flask | None = None) -> MatchIndex:
 
 
 def preload(app: Flask) -> threading.Thread:
-    """Load the index and then the model in the background, so the first visitor does not wait
-    (a matches page needs the index only; a search or a new text, the model too)."""
+    """Load the index and then, ``MATCHING_MODEL_PRELOAD_DELAY`` seconds later, the model in the
+    background, so the first visitor does not wait (a matches page needs the index only; a search
+    or a new text, the model too, which a search does without meanwhile and a text asked for earlier
+    loads at once). Importing PyTorch holds the interpreter for seconds: right after the index, it
+    delayed a worker's first matches pages from 4.7 to 6.7 s after launch (docs/operations.md)."""
     def work():
         with app.app_context():
             try:
                 index = match_index(app)
                 index.refresh()
+                time.sleep(app.config.get("MATCHING_MODEL_PRELOAD_DELAY", 0))
                 index.load_model()
             except ModelMissingError as missing:
                 log.warning("%s", missing)
