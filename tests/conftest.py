@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -207,3 +209,21 @@ def submit(app):
             item = submissions.create(BY_SLUG[slug], db.session.get(User, owner_id), data, publish=publish)
             return item.id
     return make
+
+
+@contextmanager
+def statements(app, keep: Callable[[str], bool] = lambda statement: True):
+    """The SQL statements the database answers meanwhile, those ``keep`` accepts (a list filled
+    as they run)."""
+    seen: list[str] = []
+
+    def remember(conn, cursor, statement, *args):
+        if keep(statement):
+            seen.append(statement)
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", remember)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", remember)

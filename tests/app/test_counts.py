@@ -1,32 +1,18 @@
 """The counts pages show are kept while the data is unchanged (services/counts.py): a second visit
 counts nothing again, and a publish or a withdrawal is counted at once."""
 import re
-from contextlib import contextmanager
-
-import sqlalchemy as sa
 
 from extensions import db
 from models import Idea
 from services import counts, search, submissions
 from services.submission_types import IDEA
 from services.submissions import BrowseFilters
+from tests.conftest import statements
 
 
-@contextmanager
 def counted(app):
     """The COUNT queries the database answers meanwhile."""
-    seen: list[str] = []
-
-    def remember(conn, cursor, statement, *args):
-        if re.search(r"\bcount\(", statement, re.I):
-            seen.append(statement)
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", remember)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", remember)
+    return statements(app, lambda statement: re.search(r"\bcount\(", statement, re.I) is not None)
 
 
 def _figures(app) -> tuple[int, int]:

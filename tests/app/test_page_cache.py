@@ -2,7 +2,6 @@
 is unchanged, a change shown at once, and never one visitor's page to someone else."""
 import json
 import re
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import Idea, Sector
 from services import reference, submissions
+from tests.conftest import statements
 from web import page_cache
 
 
@@ -20,21 +20,9 @@ def nothing_kept():
     page_cache._kept.clear()
 
 
-@contextmanager
 def queried(app):
     """The SELECTs the database answers meanwhile."""
-    seen: list[str] = []
-
-    def remember(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", remember)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", remember)
+    return statements(app, lambda statement: statement.lstrip().upper().startswith("SELECT"))
 
 
 PAGES = ["/", "/ideas/", "/api/v1/ideas"]
