@@ -9,6 +9,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_vietnamese_is_the_default_and_english_is_one_click_away(client):
     home = client.get("/").get_data(as_text=True)
     assert 'lang="vi"' in home and "Đăng nhập" in home and "Sign in" not in home
+    # the link names the page as it is: no stray "?" when it has no query (it keys the visitors' kept pages)
+    assert 'href="/lang/en?next=/"' in home and 'next=/?"' not in home
+    assert 'href="/lang/en?next=/ideas/?page%3D2"' in client.get("/ideas/?page=2").get_data(as_text=True)
     response = client.get("/lang/en?next=/ideas/")
     assert response.headers["Location"] == "/ideas/"
     page = client.get("/ideas/").get_data(as_text=True)
