@@ -324,7 +324,8 @@ class _Table:
         """Index the alive slots' vectors in ``ann`` (empty) and keep the TF-IDF rows by row from
         now on. ``ann`` is then kept up to date by :meth:`append` and :meth:`kill`."""
         slots = np.flatnonzero(self.alive)
-        ann.add(slots, self.vecs[slots], threads=0)
+        ann.add(slots, self.vecs[slots], threads=0 if len(slots) > 1000 else 1)  # as append(): a small graph in one
+        # thread is built the same way every time (several threads link it differently from run to run)
         self.ann = ann
         if self.lex_base is not None:
             self.lex_base = self.lex_base.tocsr()
