@@ -11,13 +11,9 @@ admin or an account holder makes to what pages show, a profile, a role, a sector
 name, records one in the same transaction). A change anywhere is a new version, so no count is
 served after the rows it counted have changed; what the version cannot see (a row changed by
 hand in the database) is counted again after :data:`KEPT_SECONDS`. web/page_cache.py keeps whole
-pages under the same version with :class:`Kept`.
+pages under the same version.
 """
 from __future__ import annotations
-
-import threading
-import time
-from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -25,43 +21,12 @@ from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import orm
 
 from extensions import db
+from services.kept import Kept
 
 KEPT_SECONDS = 60.0  # the longest a count is served without counting again
 KEPT_COUNTS = 4096   # counts kept per process, least recently used dropped first
 
-
-
-class Kept:
-    """Values kept under a hashable key (include :func:`version` in it) for at most ``seconds``,
-    the ``size`` most recently used; safe to share between a process's threads."""
-
-    def __init__(self, seconds: float = KEPT_SECONDS, size: int = KEPT_COUNTS):
-        self.seconds, self.size = seconds, size
-        self._kept: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple):
-        """The value kept under ``key``, or None (never kept, dropped, or older than ``seconds``)."""
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is None or time.monotonic() - kept[0] >= self.seconds:
-                return None
-            self._kept.move_to_end(key)
-            return kept[1]
-
-    def put(self, key: tuple, value) -> None:
-        with self._lock:
-            self._kept[key] = (time.monotonic(), value)
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-
-
-_kept = Kept()
+_kept = Kept(size=KEPT_COUNTS, seconds=KEPT_SECONDS)
 
 
 def version() -> tuple:

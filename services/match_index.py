@@ -47,6 +47,7 @@ from models import Status, Submission
 from services import index_snapshot, jobs, submission_types
 from services.formats import local_today
 from services.glossary import current_glossary
+from services.kept import Kept
 from services.ranker import current_ranker, log_once
 from services.submission_types import TYPES, engine_id, to_item, with_facets
 from services.vector_store import DatabasePartsStore, DatabaseVectorStore
@@ -119,32 +120,6 @@ def _load_model(backend: str, model: str | None, model_dir: str, threads: int | 
                           model_id_of(backend, model, Path(model_dir)))
 
 
-class _Recent:
-    """At most ``size`` values by key, the least recently used dropped first; thread-safe."""
-
-    def __init__(self, size: int):
-        self._size, self._values, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        """The value kept under ``key`` (now the most recently used), or None."""
-        with self._lock:
-            value = self._values.get(key)
-            if value is not None:
-                self._values.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self._size:
-                self._values.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
-
 class MatchIndex:
     """One process's embedder and engine. Built lazily: the model loads on first use.
 
@@ -183,12 +158,12 @@ class MatchIndex:
             OrderedDict())
         self._materials_lock = threading.Lock()
         self._preparing: set[str] = set()        # ids a warm_explanations job was asked for
-        self._search_vectors = _Recent(SEARCH_VECTORS_CACHED)  # text -> vector (transient_vector)
-        self._explanations = _Recent(EXPLANATIONS_KEPT)        # (query, candidate, glossary, day) -> explain()
-        self._rankings = _Recent(RANKINGS_KEPT)                # (query, arguments, engine version, ...) -> rank()
+        self._search_vectors = Kept(SEARCH_VECTORS_CACHED)  # text -> vector (transient_vector)
+        self._explanations = Kept(EXPLANATIONS_KEPT)        # (query, candidate, glossary, day) -> explain()
+        self._rankings = Kept(RANKINGS_KEPT)                # (query, arguments, engine version, ...) -> rank()
         self._rankings_by: Ranker | None = None                # the ranker those rankings were made with
-        self._prepared = _Recent(EXPLANATIONS_KEPT)            # (item, glossary) whose explanation texts are stored
-        self._parts = _Recent(EXPLANATIONS_KEPT)               # parts key -> stored explanation parts
+        self._prepared = Kept(EXPLANATIONS_KEPT)            # (item, glossary) whose explanation texts are stored
+        self._parts = Kept(EXPLANATIONS_KEPT)               # parts key -> stored explanation parts
         self.parts_store = DatabasePartsStore()
         self._loading: threading.Thread | None = None
 

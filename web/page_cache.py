@@ -33,11 +33,12 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from services import counts
+from services.kept import Kept
 
 KEPT_PAGES = 512  # per process: ~25 kB each, ~13 MB at most
 WAIT_SECONDS = 10.0
 
-_kept = counts.Kept(size=KEPT_PAGES)
+_kept = Kept(size=KEPT_PAGES, seconds=counts.KEPT_SECONDS)
 _rendering: dict[tuple, threading.Event] = {}  # key -> set when its rendering is done
 _rendering_lock = threading.Lock()
 
