@@ -165,7 +165,7 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
     shown = [subs[m.item_id] for m in matches if m.item_id in subs and subs[m.item_id].is_published
              and can_view(viewer, subs[m.item_id])]
     explained = [to_item(sub) for sub in shown[:explain_top]]
-    unprepared = _unprepared(index, explained + [query] if query_saved and explained else explained, glossary)
+    unprepared = index.unprepared(explained + [query] if query_saved and explained else explained, glossary)
     own_pending = query_saved and query.id in unprepared
     views = []
     for match in matches:
@@ -181,13 +181,6 @@ def _views(query: Item, matches: list[Match], viewer: User | None, explain_top: 
         views.append(MatchView(sub, type_of(sub), match.band, None if hidden else sub.organisation_name,
                                hidden, why, pending))
     return views
-
-
-def _unprepared(index: MatchIndex, items: list[Item], glossary) -> set[str]:
-    """Ids of ``items`` (other people's texts on a page) whose explanation texts are not embedded
-    yet (:meth:`MatchIndex.unprepared`); a job is asked to prepare them. A page explains a pair
-    only with stored vectors, so it never waits for the model on someone else's text."""
-    return index.unprepared(items, glossary)
 
 
 # --- asking --------------------------------------------------------------------------
@@ -369,7 +362,7 @@ def explain_pair(idea: Idea, target: Submission) -> PairReasons:
     found = index.rank(query, top_k=1, candidate_ids=[engine_id(idea)])
     band = found[0].band if found else None
     glossary = current_glossary()
-    if _unprepared(index, [query, other], glossary):
+    if index.unprepared([query, other], glossary):
         return PairReasons(band, pending=True)
     why = index.explain(query, other, glossary)
     return PairReasons(band, _reasons(why, _sectors(), quote_query=True))
