@@ -3,7 +3,7 @@ parts kept beside the vectors (table explanation_parts)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import sqlalchemy as sa
@@ -13,6 +13,29 @@ from matching.explain import TextParts, parts_from_state, parts_to_state
 from models import EmbeddingVector, ExplanationParts
 
 _CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
+
+
+def _stored_keys(column, keys: Sequence[str], *where) -> set[str]:
+    """The keys among ``keys`` that ``column`` (a unique key column) holds, rows narrowed by
+    ``where``; the key column alone is read."""
+    found: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        found.update(db.session.scalars(sa.select(column).where(column.in_(keys[start:start + _CHUNK]), *where)))
+    return found
+
+
+def _add_new(column, keys: Sequence[str], row: Callable[[str], object], *where) -> None:
+    """Add ``row(key)`` for each key that ``column`` does not hold yet and commit. Another process
+    may store some of the same keys meanwhile: after a unique-key conflict the keys are looked up
+    again and the rest added, once."""
+    for _attempt in range(2):
+        existing = _stored_keys(column, keys, *where)
+        db.session.add_all(row(key) for key in keys if key not in existing)
+        try:
+            db.session.commit()
+            return
+        except sa.exc.IntegrityError:
+            db.session.rollback()  # a concurrent writer stored some keys first; add the rest
 
 
 class DatabaseVectorStore:
@@ -26,18 +49,10 @@ class DatabaseVectorStore:
         return found
 
     def put_many(self, model_id: str, role: str, vectors: Mapping[str, np.ndarray]) -> None:
-        # Another process may have stored the same text meanwhile: skip keys that exist now.
-        for _attempt in range(2):
-            existing = set(self.get_many(model_id, role, list(vectors)))
-            db.session.add_all(
-                EmbeddingVector(model_id=model_id, role=role, text_key=key,
-                                vector=np.asarray(vec, dtype="<f4").tobytes())
-                for key, vec in vectors.items() if key not in existing)
-            try:
-                db.session.commit()
-                return
-            except sa.exc.IntegrityError:
-                db.session.rollback()  # a concurrent writer stored some keys first; add the rest
+        _add_new(EmbeddingVector.text_key, list(vectors),
+                 lambda key: EmbeddingVector(model_id=model_id, role=role, text_key=key,
+                                             vector=np.asarray(vectors[key], dtype="<f4").tobytes()),
+                 EmbeddingVector.model_id == model_id, EmbeddingVector.role == role)
 
     def delete_model(self, model_id: str) -> int:
         result = db.session.execute(sa.delete(EmbeddingVector).where(EmbeddingVector.model_id == model_id))
@@ -65,13 +80,6 @@ class DatabasePartsStore:
 
     def put_many(self, parts: Mapping[str, TextParts]) -> None:
         """Store ``parts`` by key; keys stored meanwhile by another process are skipped."""
-        for _attempt in range(2):
-            existing = set(self.get_many(list(parts)))
-            db.session.add_all(ExplanationParts(parts_key=key, parts=json.dumps(parts_to_state(value),
-                                                                                ensure_ascii=False))
-                               for key, value in parts.items() if key not in existing)
-            try:
-                db.session.commit()
-                return
-            except sa.exc.IntegrityError:
-                db.session.rollback()
+        _add_new(ExplanationParts.parts_key, list(parts),
+                 lambda key: ExplanationParts(parts_key=key,
+                                              parts=json.dumps(parts_to_state(parts[key]), ensure_ascii=False)))
